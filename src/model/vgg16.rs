@@ -1,0 +1,278 @@
+//! VGG-16 (torchvision layout), split at conv5_3 after its ReLU.
+//!
+//! trunk: 13 conv3×3 + ReLU with 4 max-pools → A ∈ R^{512×h×w} (14×14 at 224×224);
+//! head: max-pool 2×2 → adaptive average pool 7×7 → fc6 → ReLU → fc7 → ReLU → embedding (4096);
+//! classifier: fc8 → logits (1000 for ImageNet, 565 for Ecoset: taken from the weights).
+
+use burn::prelude::*;
+use burn::tensor::activation::relu;
+use burn::tensor::module::{adaptive_avg_pool2d, conv2d, max_pool2d};
+use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
+
+use super::blocked_linear::BlockedLinear;
+use crate::error::{Error, Result};
+use crate::synthetic;
+use crate::weights::{NamedTensor, TensorMap};
+
+/// Indices of the convolutions in torchvision's `features` sequence.
+const CONV_KEYS: [usize; 13] = [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28];
+/// A max-pool follows these convolutions inside the trunk (the fifth pool is in the head).
+const POOL_AFTER: [usize; 4] = [1, 3, 6, 9];
+/// The adaptive pool's output side: fc6 sees `channels · 7 · 7` inputs.
+const POOLED_SIDE: usize = 7;
+pub const POSITIONS: usize = POOLED_SIDE * POOLED_SIDE;
+/// Smallest input side that survives the five pools.
+pub const MIN_SIDE: usize = 32;
+
+/// Widths of a VGG-16-shaped network. Real VGG-16 is [`Vgg16Spec::full`]; smaller widths with
+/// the same topology make fast tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vgg16Spec {
+    pub widths: [usize; 13],
+    pub hidden: usize,
+    pub classes: usize,
+}
+
+impl Vgg16Spec {
+    pub fn full(classes: usize) -> Self {
+        Self { widths: [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512], hidden: 4096, classes }
+    }
+
+    /// VGG-16's topology at 1/16 of its widths: for tests.
+    pub fn tiny() -> Self {
+        Self { widths: [4, 4, 8, 8, 16, 16, 16, 32, 32, 32, 32, 32, 32], hidden: 64, classes: 10 }
+    }
+
+    /// Feature maps at the ablation layer.
+    pub fn channels(&self) -> usize {
+        self.widths[12]
+    }
+
+    /// `(key, shape, fan_in)` of every tensor, in torchvision order.
+    pub fn torchvision_tensors(&self) -> Vec<(String, Vec<usize>, usize)> {
+        let mut out = Vec::new();
+        let mut inputs = 3;
+        for (&key, &width) in CONV_KEYS.iter().zip(&self.widths) {
+            out.push((format!("features.{key}.weight"), vec![width, inputs, 3, 3], inputs * 9));
+            out.push((format!("features.{key}.bias"), vec![width], inputs * 9));
+            inputs = width;
+        }
+        let linear = [(0, self.channels() * POSITIONS, self.hidden), (3, self.hidden, self.hidden), (6, self.hidden, self.classes)];
+        for (key, fan_in, out_features) in linear {
+            out.push((format!("classifier.{key}.weight"), vec![out_features, fan_in], fan_in));
+            out.push((format!("classifier.{key}.bias"), vec![out_features], fan_in));
+        }
+        out
+    }
+
+    /// Reads the widths from a weights file, in either key layout.
+    pub fn from_weights(weights: &TensorMap) -> Result<Self> {
+        let layout = Layout::detect(weights)?;
+        let mut widths = [0; 13];
+        for (i, key) in CONV_KEYS.iter().enumerate() {
+            let name = format!("features.{key}.weight");
+            widths[i] = match weights.shape(&name) {
+                Some([out, _, 3, 3]) => *out,
+                Some(other) => return Err(Error::weights(weights.source(), format!("tensor '{name}' has shape {other:?}, expected [out, in, 3, 3]"))),
+                None => return Err(Error::weights(weights.source(), format!("missing tensor '{name}': not a VGG-16 weights file"))),
+            };
+        }
+        let dim0 = |key: &str| weights.shape(key).and_then(|s| s.first().copied());
+        let missing = |key: &str| Error::weights(weights.source(), format!("missing tensor '{key}'"));
+        let hidden = dim0(layout.fc6()).ok_or_else(|| missing(layout.fc6()))?;
+        let classes = dim0(layout.fc8()).ok_or_else(|| missing(layout.fc8()))?;
+        Ok(Self { widths, hidden, classes })
+    }
+}
+
+/// The two key layouts of published VGG-16 weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// `classifier.{0,3,6}`: torchvision, Ecoset.
+    Torchvision,
+    /// `pre_logits.fc1` (4096×512×7×7), `pre_logits.fc2` (4096×4096×1×1), `head.fc`: timm.
+    Timm,
+}
+
+impl Layout {
+    fn detect(weights: &TensorMap) -> Result<Self> {
+        match (weights.contains("classifier.0.weight"), weights.contains("pre_logits.fc1.weight")) {
+            (true, false) => Ok(Self::Torchvision),
+            (false, true) => Ok(Self::Timm),
+            (true, true) => Err(Error::weights(weights.source(), "holds both torchvision ('classifier.0.weight') and timm ('pre_logits.fc1.weight') keys")),
+            (false, false) => Err(Error::weights(
+                weights.source(),
+                "not a VGG-16 weights file: neither 'classifier.0.weight' (torchvision) nor 'pre_logits.fc1.weight' (timm) is present",
+            )),
+        }
+    }
+
+    fn fc6(self) -> &'static str {
+        match self {
+            Self::Torchvision => "classifier.0.weight",
+            Self::Timm => "pre_logits.fc1.weight",
+        }
+    }
+
+    fn fc8(self) -> &'static str {
+        match self {
+            Self::Torchvision => "classifier.6.weight",
+            Self::Timm => "head.fc.weight",
+        }
+    }
+
+    fn linear_prefixes(self) -> [&'static str; 3] {
+        match self {
+            Self::Torchvision => ["classifier.0", "classifier.3", "classifier.6"],
+            Self::Timm => ["pre_logits.fc1", "pre_logits.fc2", "head.fc"],
+        }
+    }
+}
+
+/// A dense layer `x · Wᵀ + b` with its weight stored transposed (`[in, out]`).
+#[derive(Debug, Clone)]
+pub struct Dense {
+    pub weight: Tensor<2>,
+    pub bias: Tensor<1>,
+}
+
+impl Dense {
+    /// `weight`: PyTorch's `[out, in]`, row-major.
+    pub fn new(weight: &[f32], bias: Vec<f32>, device: &Device) -> Self {
+        let out = bias.len();
+        let inputs = weight.len() / out;
+        let weight = Tensor::<2>::from_data(TensorData::new(weight.to_vec(), [out, inputs]), device).transpose();
+        Self { weight, bias: Tensor::from_data(TensorData::new(bias, [out]), device) }
+    }
+
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        x.matmul(self.weight.clone()) + self.bias.clone().unsqueeze_dim(0)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Conv3x3 {
+    pub weight: Tensor<4>,
+    pub bias: Tensor<1>,
+}
+
+/// Image → conv5_3 after ReLU.
+#[derive(Debug, Clone)]
+pub struct Vgg16Trunk {
+    pub convs: Vec<Conv3x3>,
+}
+
+impl Vgg16Trunk {
+    /// `x`: `[n, 3, H, W]` normalised → `[n, channels, H/16, W/16]`.
+    pub fn forward(&self, mut x: Tensor<4>) -> Tensor<4> {
+        for (i, conv) in self.convs.iter().enumerate() {
+            x = relu(conv2d(x, conv.weight.clone(), Some(conv.bias.clone()), ConvOptions::new([1, 1], [1, 1], [1, 1], 1)));
+            if POOL_AFTER.contains(&i) {
+                x = max_pool2d(x, MaxPoolOptions::new([2, 2]));
+            }
+        }
+        x
+    }
+}
+
+/// conv5_3 → embedding.
+#[derive(Debug, Clone)]
+pub struct Vgg16Head {
+    pub fc6: BlockedLinear,
+    pub fc7: Dense,
+}
+
+impl Vgg16Head {
+    /// The per-channel pooled inputs of fc6: `[n, channels, 7·7]`. Zeroing channel k of A zeroes
+    /// exactly row k here, because both pools act per channel.
+    pub fn pool(&self, a: Tensor<4>) -> Tensor<3> {
+        let [n, c, _, _] = a.dims();
+        let pooled = adaptive_avg_pool2d(max_pool2d(a, MaxPoolOptions::new([2, 2])), [POOLED_SIDE, POOLED_SIDE]);
+        pooled.reshape([n, c, POSITIONS])
+    }
+
+    /// fc6's pre-activation from pooled inputs.
+    pub fn fc6_pre(&self, pooled: Tensor<3>) -> Tensor<2> {
+        let [n, c, p] = pooled.dims();
+        self.fc6.forward(pooled.reshape([n, c * p]))
+    }
+
+    /// Everything after fc6's pre-activation: ReLU → fc7 → ReLU.
+    pub fn from_fc6_pre(&self, pre: Tensor<2>) -> Tensor<2> {
+        relu(self.fc7.forward(relu(pre)))
+    }
+
+    pub fn forward(&self, a: Tensor<4>) -> Tensor<2> {
+        self.from_fc6_pre(self.fc6_pre(self.pool(a)))
+    }
+}
+
+/// VGG-16 split at the ablation layer.
+#[derive(Debug, Clone)]
+pub struct Vgg16 {
+    pub spec: Vgg16Spec,
+    pub layout: Layout,
+    pub trunk: Vgg16Trunk,
+    pub head: Vgg16Head,
+    pub classifier: Dense,
+}
+
+impl Vgg16 {
+    /// Builds the network from a weights file's tensors; every tensor must be used.
+    pub fn from_weights(mut weights: TensorMap, device: &Device) -> Result<Self> {
+        let layout = Layout::detect(&weights)?;
+        let spec = Vgg16Spec::from_weights(&weights)?;
+        let expected = spec.torchvision_tensors();
+        let mut take = |i: usize, key: &str, stored: &[&[usize]]| weights.take(key, &expected[i].1, stored);
+
+        let mut convs = Vec::with_capacity(13);
+        for (i, key) in CONV_KEYS.iter().enumerate() {
+            let weight = take(2 * i, &format!("features.{key}.weight"), &[])?;
+            let bias = take(2 * i + 1, &format!("features.{key}.bias"), &[])?;
+            let [o, c, kh, kw] = expected[2 * i].1[..] else { unreachable!() };
+            convs.push(Conv3x3 {
+                weight: Tensor::from_data(TensorData::new(weight, [o, c, kh, kw]), device),
+                bias: Tensor::from_data(TensorData::new(bias, [o]), device),
+            });
+        }
+        // timm stores fc1 as a 7×7 convolution and fc2 as a 1×1 one: the same values in the same order.
+        let [fc6, fc7, fc8] = layout.linear_prefixes();
+        let (c, h) = (spec.channels(), spec.hidden);
+        let fc6_w = take(26, &format!("{fc6}.weight"), &[&[h, c, POOLED_SIDE, POOLED_SIDE]])?;
+        let fc6_b = take(27, &format!("{fc6}.bias"), &[])?;
+        let fc7_w = take(28, &format!("{fc7}.weight"), &[&[h, h, 1, 1]])?;
+        let fc7_b = take(29, &format!("{fc7}.bias"), &[])?;
+        let fc8_w = take(30, &format!("{fc8}.weight"), &[])?;
+        let fc8_b = take(31, &format!("{fc8}.bias"), &[])?;
+        weights.finish("VGG-16")?;
+        Ok(Self {
+            layout,
+            trunk: Vgg16Trunk { convs },
+            head: Vgg16Head { fc6: BlockedLinear::new(&fc6_w, fc6_b, c, POSITIONS, device), fc7: Dense::new(&fc7_w, fc7_b, device) },
+            classifier: Dense::new(&fc8_w, fc8_b, device),
+            spec,
+        })
+    }
+
+    /// The tensors of a generated network (see [`crate::synthetic`]), torchvision keys.
+    pub fn synthetic_weights(spec: &Vgg16Spec, seed: u64) -> TensorMap {
+        let tensors = spec.torchvision_tensors().into_iter().enumerate().map(|(index, (key, shape, fan_in))| {
+            let scale = if key.ends_with(".bias") { 0.1 } else { (6.0 / fan_in as f64).sqrt() };
+            let values = synthetic::tensor_values(seed, index as u64, shape.iter().product(), scale);
+            (key, NamedTensor { shape, values })
+        });
+        TensorMap::from_tensors(&format!("generated VGG-16 (seed {seed})"), tensors).expect("shapes match values")
+    }
+
+    pub fn synthetic(spec: &Vgg16Spec, seed: u64, device: &Device) -> Self {
+        Self::from_weights(Self::synthetic_weights(spec, seed), device).expect("generated weights fit their own spec")
+    }
+
+    /// Runs the whole network: `(feature maps, embedding, logits)`.
+    pub fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<2>, Tensor<2>) {
+        let a = self.trunk.forward(x);
+        let e = self.head.forward(a.clone());
+        let logits = self.classifier.forward(e.clone());
+        (a, e, logits)
+    }
+}

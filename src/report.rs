@@ -1,0 +1,53 @@
+//! Writing results: NPY arrays, name lists, JSON.
+
+use std::io::Write;
+use std::path::Path;
+
+use npyz::WriterBuilder;
+
+use crate::error::{Error, Result};
+
+/// Writes a little-endian f32 array with the given shape as `.npy`.
+pub fn write_npy_f32(path: &Path, shape: &[usize], values: &[f32]) -> Result<()> {
+    assert_eq!(shape.iter().product::<usize>(), values.len(), "shape holds the values");
+    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    let mut writer = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(&shape)
+        .writer(std::io::BufWriter::new(file))
+        .begin_nd()
+        .map_err(|e| Error::io(path, e))?;
+    writer.extend(values.iter().copied()).map_err(|e| Error::io(path, e))?;
+    writer.finish().map_err(|e| Error::io(path, e))
+}
+
+/// Writes one line per name.
+pub fn write_lines(path: &Path, lines: &[String]) -> Result<()> {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+}
+
+/// Writes pretty JSON.
+pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
+    let mut file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    serde_json::to_writer_pretty(&mut file, value).map_err(|e| Error::io(path, e.into()))?;
+    file.write_all(b"\n").map_err(|e| Error::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npy_round_trips_shape_and_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.npy");
+        write_npy_f32(&path, &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.5, -6.0]).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+        assert_eq!(npy.shape(), &[2, 3]);
+        assert_eq!(npy.into_vec::<f32>().unwrap(), vec![1.0, 2.0, 3.0, 4.0, 5.5, -6.0]);
+    }
+}
