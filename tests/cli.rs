@@ -1,0 +1,115 @@
+//! The command-line tool end to end: `embed`, `analyze` (on the real Peterson animals when
+//! ../shared/data is present) and `convert`, with generated VGG-16-shaped weights.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use alignmap::model::{Vgg16, Vgg16Spec};
+use alignmap::weights::StoredDtype;
+use common::*;
+
+fn alignmap(args: &[&str]) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_alignmap")).args(args).output().expect("the binary runs");
+    eprintln!("alignmap {}:\n{}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn tiny_weights(dir: &Path) -> String {
+    let path = dir.join("tiny.safetensors");
+    std::fs::write(&path, Vgg16::synthetic_weights(&Vgg16Spec::tiny(), 7).to_safetensors(StoredDtype::F32).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+fn npy_shape(path: &Path) -> Vec<u64> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    npyz::NpyFile::new(&bytes[..]).unwrap().shape().to_vec()
+}
+
+#[test]
+fn embed_writes_every_output_in_sorted_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = tiny_weights(dir.path());
+    let out = dir.path().join("out");
+    let images = golden("images");
+    let run = alignmap(&["embed", "--weights", &weights, "--images", images.to_str().unwrap(), "--out", out.to_str().unwrap(), "--device", "cpu"]);
+    assert!(run.status.success());
+    let names = std::fs::read_to_string(out.join("images.txt")).unwrap();
+    let names: Vec<&str> = names.lines().collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    assert_eq!(names.len(), 5);
+    assert_eq!(npy_shape(&out.join("embeddings.npy")), vec![5, 64]);
+    assert_eq!(npy_shape(&out.join("logits.npy")), vec![5, 10]);
+    // The test images differ in size, so the maps come one file per image.
+    assert_eq!(npy_shape(&out.join("last_conv").join("gray_200x260.png.npy")), vec![32, 18, 14]);
+}
+
+#[test]
+fn bad_inputs_are_errors_that_name_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = tiny_weights(dir.path());
+    let images = dir.path().join("images");
+    std::fs::create_dir(&images).unwrap();
+    std::fs::write(images.join("broken.png"), b"not a png").unwrap();
+    let run = alignmap(&["embed", "--weights", &weights, "--images", images.to_str().unwrap(), "--out", dir.path().join("o").to_str().unwrap(), "--device", "cpu"]);
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("broken.png"));
+
+    let truncated = dir.path().join("cut.safetensors");
+    std::fs::write(&truncated, &std::fs::read(&weights).unwrap()[..1000]).unwrap();
+    let run = alignmap(&["embed", "--weights", truncated.to_str().unwrap(), "--images", golden("images").to_str().unwrap(), "--out", dir.path().join("o").to_str().unwrap(), "--device", "cpu"]);
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("cut.safetensors"));
+}
+
+#[test]
+fn convert_to_f16_halves_the_file_and_keeps_the_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = tiny_weights(dir.path());
+    let half = dir.path().join("half.safetensors");
+    assert!(alignmap(&["convert", &weights, half.to_str().unwrap(), "--dtype", "f16"]).status.success());
+    let (full, small) = (std::fs::metadata(&weights).unwrap().len(), std::fs::metadata(&half).unwrap().len());
+    assert!(small * 2 < full + 4096, "{small} vs {full}");
+    let map = alignmap::weights::TensorMap::from_file(&half).unwrap();
+    assert_eq!(Vgg16Spec::from_weights(&map).unwrap(), Vgg16Spec::tiny());
+}
+
+#[test]
+fn analyze_runs_on_peterson_animals_with_rows_matched_by_name() {
+    let Some(peterson) = shared_data("peterson") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let weights = tiny_weights(dir.path());
+    let out = dir.path().join("out");
+    let run = alignmap(&[
+        "analyze",
+        "--weights",
+        &weights,
+        "--images",
+        peterson.join("images/animals").to_str().unwrap(),
+        "--similarity",
+        peterson.join("hsim_peterson.npz").to_str().unwrap(),
+        "--key",
+        "animals",
+        "--names",
+        peterson.join("fnames.json").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]);
+    assert!(run.status.success());
+    assert_eq!(npy_shape(&out.join("ais_image.npy")), vec![120, 32]);
+    assert_eq!(npy_shape(&out.join("ais_dataset.npy")), vec![32]);
+    assert_eq!(npy_shape(&out.join("last_conv.npy")), vec![120, 32, 14, 14]);
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let r = summary["baseline"]["r"].as_f64().unwrap();
+    assert!(r.is_finite() && r.abs() <= 1.0);
+    assert_eq!(summary["baseline"]["per_image"].as_array().unwrap().len(), 120);
+    assert_eq!(summary["model"]["weights_sha256"].as_str().unwrap().len(), 64);
+    let csv = std::fs::read_to_string(out.join("ais_image.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 121);
+    assert!(csv.lines().nth(1).unwrap().starts_with("stim-"));
+}
