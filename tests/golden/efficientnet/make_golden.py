@@ -60,7 +60,7 @@ def main():
     ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "..", "..", "shared", "data"))
     ap.add_argument("--batch", type=int, default=16)
     args = ap.parse_args()
-    pth = args.pth or subprocess.check_output([os.path.join(HERE, "fetch_weights.sh")], text=True).strip().splitlines()[-1]
+    pth = args.pth or subprocess.check_output(["bash", os.path.join(HERE, "..", "..", "..", "models", "fetch-efficientnet-lite0.sh")], text=True).strip().splitlines()[-1]
     with open(pth, "rb") as f:
         sha = hashlib.sha256(f.read()).hexdigest()
     assert sha.startswith("57934424"), sha
