@@ -53,7 +53,8 @@ fn describe(info: &burn::tensor::wgpu::wgpu::AdapterInfo) -> (String, bool) {
         DeviceType::Cpu => ("software renderer on the CPU", true),
         DeviceType::Other => ("unknown adapter type", false),
     };
-    (format!("wgpu/{:?}: {} ({kind})", info.backend, info.name), software)
+    let name = if info.name.is_empty() { "adapter name hidden" } else { info.name.as_str() };
+    (format!("wgpu/{:?}: {name} ({kind})", info.backend), software)
 }
 
 /// Sets up the requested device natively. The wgpu runtime can be initialised once per process,

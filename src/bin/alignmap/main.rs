@@ -35,9 +35,10 @@ struct DeviceArg {
 enum Command {
     /// Run the network over a folder of images: embeddings, last-conv feature maps and logits.
     Embed {
-        /// VGG-16 weights: safetensors (torchvision or timm keys; f32/f16/bf16) or a PyTorch .pth.
+        /// Weights: safetensors (VGG-16 with torchvision or timm keys, EfficientNet-Lite0; f32/f16/bf16)
+        /// or a PyTorch .pth. Default: the bundled EfficientNet-Lite0 (models/build.sh).
         #[arg(long)]
-        weights: PathBuf,
+        weights: Option<PathBuf>,
         /// vgg16 or efficientnet-lite0; checked against the weights file's keys.
         #[arg(long)]
         model: Option<ModelName>,
@@ -55,9 +56,10 @@ enum Command {
     },
     /// Alignment Importance Scores: per-image (n×512) and dataset (512), with the 2OI baseline.
     Analyze {
-        /// VGG-16 weights: safetensors (torchvision or timm keys; f32/f16/bf16) or a PyTorch .pth.
+        /// Weights: safetensors (VGG-16 with torchvision or timm keys, EfficientNet-Lite0; f32/f16/bf16)
+        /// or a PyTorch .pth. Default: the bundled EfficientNet-Lite0 (models/build.sh).
         #[arg(long)]
-        weights: PathBuf,
+        weights: Option<PathBuf>,
         /// vgg16 or efficientnet-lite0; checked against the weights file's keys.
         #[arg(long)]
         model: Option<ModelName>,
@@ -140,8 +142,8 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Embed { weights, model, images, out, batch, device } => embed(&weights, model, &images, &out, batch, device.device),
-        Command::Analyze { weights, model, images, similarity, key, names, dissimilarity, out, batch, chunk_mib, device } => analyze(&AnalyzeArgs {
+        Command::Embed { weights, model, images, out, batch, device } => default_weights(weights).and_then(|weights| embed(&weights, model, &images, &out, batch, device.device)),
+        Command::Analyze { weights, model, images, similarity, key, names, dissimilarity, out, batch, chunk_mib, device } => default_weights(weights).and_then(|weights| analyze(&AnalyzeArgs {
             weights,
             model,
             images,
@@ -153,7 +155,7 @@ fn main() {
             batch,
             chunk_mib,
             device: device.device,
-        }),
+        })),
         Command::Convert { input, output, dtype } => convert(&input, &output, dtype),
         Command::SyntheticForward { spec, seed, image_seed, size, repeat, device } => synthetic_forward(&spec, seed, image_seed, &size, repeat, device.device),
         Command::Bench { n, naive_channels, spec, device } => bench(&n, naive_channels, &spec, device.device),
@@ -163,6 +165,24 @@ fn main() {
         eprintln!("alignmap: error: {e}");
         std::process::exit(1);
     }
+}
+
+/// The bundled EfficientNet-Lite0 when no weights are given.
+fn default_weights(given: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(path) = given {
+        return Ok(path);
+    }
+    let path = std::env::var_os("ALIGNMAP_DEFAULT_WEIGHTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models/efficientnet-lite0-f16.safetensors"));
+    if !path.is_file() {
+        return Err(Error::Invalid(format!(
+            "no --weights given and the bundled EfficientNet-Lite0 ({}) is not built yet: run `bash models/build.sh <path to alignmap>` or `bash scripts/serve.sh`",
+            path.display()
+        )));
+    }
+    eprintln!("alignmap: using the bundled EfficientNet-Lite0 ({})", path.display());
+    Ok(path)
 }
 
 fn progress_bar(len: usize, stage: &str) -> ProgressBar {
@@ -261,8 +281,14 @@ fn convert(input: &Path, output: &Path, dtype: StoredDtype) -> Result<()> {
     if input == output {
         return Err(Error::Invalid("convert: the output must not overwrite the input".into()));
     }
-    let map = TensorMap::from_file(input)?;
+    let mut map = TensorMap::from_file(input)?;
+    let model = ModelName::detect(&map)?;
+    if alignmap::model::efficientnet::is_raw_state_dict(&map) {
+        map = alignmap::model::efficientnet::fold_batchnorm(map)?;
+        eprintln!("alignmap: folded EfficientNet-Lite0's BatchNorm layers into its convolutions");
+    }
     let bytes = map.to_safetensors(dtype)?;
+    eprintln!("alignmap: {} weights", model.label());
     std::fs::write(output, &bytes).map_err(|e| Error::io(output, e))?;
     eprintln!("alignmap: wrote {} ({:.1} MB, {dtype:?}, {} tensors)", output.display(), bytes.len() as f64 / 1e6, map.keys().count());
     Ok(())

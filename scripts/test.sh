@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The test command: set-up, native tests, the wasm package, then the browser tests in headless
+# Chromium against the native binary. Stops at the first failure; prints per-stage times at the end.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/alignmap-target}
+
+timings=()
+print_timings() {
+    local rc=$?
+    if ((${#timings[@]})); then
+        printf '\ntest.sh stage times:\n'
+        printf '  %s\n' "${timings[@]}"
+    fi
+    ((rc == 0)) || printf 'test.sh: FAILED (exit %d)\n' "$rc" >&2
+}
+trap print_timings EXIT
+
+stage() {
+    local name=$1
+    shift
+    printf '\n=== %s: %s\n' "$name" "$*"
+    local t=$SECONDS rc=0
+    "$@" || rc=$?
+    timings+=("$(printf '%-14s %5d s%s' "$name" $((SECONDS - t)) "$( ((rc == 0)) || printf '  FAILED (exit %d)' "$rc")")")
+    return "$rc"
+}
+
+stage setup bash scripts/setup.sh
+stage models bash models/fetch-efficientnet-lite0.sh
+stage cargo-test cargo test --all-targets
+stage cargo-build cargo build --bin alignmap
+# The served package is optimised with wasm-opt -Oz (5 min on 2 cores); the tests check the same
+# code unoptimised.
+stage build-wasm env ALIGNMAP_WASM_OPT=0 bash scripts/build-wasm.sh
+stage browser env ALIGNMAP_BIN="$CARGO_TARGET_DIR/debug/alignmap" node --test tests/browser/

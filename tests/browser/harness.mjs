@@ -1,0 +1,158 @@
+// Shared pieces of the browser tests: a static file server over www/ on 127.0.0.1, and Debian's
+// headless Chromium driven by playwright-core (never a browser downloaded by a test tool).
+import http from 'node:http';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '..', '..');
+export const wwwDir = path.join(repoRoot, 'www');
+export const artifactsDir = path.join(here, 'artifacts');
+
+export const CHROMIUM = process.env.ALIGNMAP_CHROMIUM || '/usr/bin/chromium';
+// The flags that give WebGPU without a GPU (SwiftShader) on the build machines (DESIGN.md).
+// playwright-core adds --headless and --no-sandbox itself too; repeating them is harmless.
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--enable-unsafe-webgpu',
+];
+
+const CONTENT_TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+// A blank page at the root of www/, so that `import('./pkg/alignmap.js')` resolves from it
+// without the app's own start-up code running.
+export const BLANK_PAGE = '/__blank.html';
+const BLANK_HTML =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>blank</title>' +
+  '<link rel="icon" href="data:,"></head><body></body></html>';
+
+/** Serves `root` on 127.0.0.1 at a free port. Resolves to { url, close() }. */
+export async function startServer(root = wwwDir) {
+  const rootAbs = path.resolve(root);
+  const server = http.createServer(async (req, res) => {
+    try {
+      const { pathname } = new URL(req.url, 'http://localhost');
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405).end();
+        return;
+      }
+      if (pathname === BLANK_PAGE) {
+        res.writeHead(200, { 'content-type': CONTENT_TYPES['.html'], 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : BLANK_HTML);
+        return;
+      }
+      let file = path.join(rootAbs, decodeURIComponent(pathname));
+      if (file !== rootAbs && !file.startsWith(rootAbs + path.sep)) {
+        res.writeHead(403).end();
+        return;
+      }
+      let stat = await fsp.stat(file).catch(() => null);
+      if (stat?.isDirectory()) {
+        file = path.join(file, 'index.html');
+        stat = await fsp.stat(file).catch(() => null);
+      }
+      if (!stat?.isFile()) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+        return;
+      }
+      const type = CONTENT_TYPES[path.extname(file).toLowerCase()] || 'application/octet-stream';
+      res.writeHead(200, {
+        'content-type': type,
+        'content-length': stat.size,
+        'cache-control': 'no-store',
+      });
+      if (req.method === 'HEAD') res.end();
+      else fs.createReadStream(file).pipe(res);
+    } catch (err) {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err));
+    }
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * Launches Chromium with a fresh temporary user-data-dir. Resolves to
+ * { context, newPage(), close() }; newPage() records page errors and console errors on
+ * page.problems, which assertNoProblems() checks.
+ */
+export async function launchBrowser() {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} not found: run scripts/setup.sh (it installs Debian's chromium)`);
+  }
+  const userDataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'alignmap-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1100, height: 800 },
+  });
+  // The persistent context opens with one about:blank page; close it so only ours are left.
+  for (const p of context.pages()) await p.close();
+  return {
+    context,
+    async newPage() {
+      const page = await context.newPage();
+      page.problems = [];
+      page.on('pageerror', (err) => page.problems.push(`page error: ${err.stack || err.message}`));
+      page.on('console', (msg) => {
+        const line = `console.${msg.type()}: ${msg.text()}`;
+        if (process.env.ALIGNMAP_BROWSER_VERBOSE) console.log(`  [page] ${line}`);
+        if (msg.type() === 'error') page.problems.push(line);
+      });
+      page.on('crash', () => page.problems.push('page crashed'));
+      return page;
+    },
+    async close() {
+      await context.close().catch(() => {});
+      await fsp.rm(userDataDir, { recursive: true, force: true }).catch(() => {});
+    },
+  };
+}
+
+/** Throws when the page had a page error or a console error. */
+export function assertNoProblems(page) {
+  if (page.problems.length) {
+    throw new Error(`the page reported problems:\n  ${page.problems.join('\n  ')}`);
+  }
+}
+
+/** Saves a full-page screenshot to tests/browser/artifacts/NAME.png; returns its path. */
+export async function screenshot(page, name) {
+  await fsp.mkdir(artifactsDir, { recursive: true });
+  const file = path.join(artifactsDir, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
