@@ -188,6 +188,22 @@ impl TensorMap {
         ))
     }
 
+    /// A control network: every tensor's values randomly permuted within the tensor (shapes,
+    /// value distributions and key names kept; all learned structure destroyed).
+    pub fn shuffled(mut self, seed: u64) -> Self {
+        for (index, tensor) in self.tensors.values_mut().enumerate() {
+            let draws = crate::synthetic::tensor_values(seed, index as u64, tensor.values.len(), 1.0);
+            // Fisher–Yates with the generator's uniform draws in [-1, 1).
+            for i in (1..tensor.values.len()).rev() {
+                let u = (draws[i] as f64 + 1.0) / 2.0;
+                let j = ((u * (i + 1) as f64) as usize).min(i);
+                tensor.values.swap(i, j);
+            }
+        }
+        self.source = format!("{} (shuffled, seed {seed})", self.source);
+        self
+    }
+
     /// Writes the tensors as a safetensors file in the given precision.
     pub fn to_safetensors(&self, dtype: StoredDtype) -> Result<Vec<u8>> {
         let (st_dtype, encoded): (safetensors::Dtype, Vec<(String, Vec<usize>, Vec<u8>)>) = match dtype {
@@ -255,6 +271,15 @@ mod tests {
             assert_eq!(back.take("b", &[1], &[]).unwrap(), vec![7.0]);
             back.finish("test").unwrap();
         }
+    }
+
+    #[test]
+    fn shuffling_permutes_values_within_each_tensor() {
+        let mut shuffled = sample().shuffled(3);
+        let mut a = shuffled.take("a", &[2, 3], &[]).unwrap();
+        assert_ne!(a, vec![0.5, -1.0, 2.0, 3.25, 0.0, 1e-3]);
+        a.sort_by(f32::total_cmp);
+        assert_eq!(a, vec![-1.0, 0.0, 1e-3, 0.5, 2.0, 3.25]);
     }
 
     #[test]

@@ -140,3 +140,22 @@ fn engine_equals_naive_for_efficientnet() {
     assert!(d <= tolerance, "{d} > {tolerance}");
     assert!(fast.image.iter().any(|v| v.abs() > 1e-4));
 }
+
+/// The weights load right when a trained network calls animals animals. Criterion: at least 95%
+/// of the 120 Peterson animal photographs get a top-1 class among ImageNet's animals (0–397);
+/// the reference gets 120 of 120.
+#[test]
+fn peterson_animals_are_classified_as_animals() {
+    let (Some(pth), Some(dir)) = (checkpoint(), shared_data("peterson/images/animals")) else { return };
+    let device = Device::flex();
+    let net = Network::from_weights(TensorMap::from_file(&pth).unwrap(), None, &device).unwrap();
+    let (paths, _) = alignmap::cohort::list_images(&dir).unwrap();
+    let images: Vec<_> = paths.iter().map(|p| alignmap::cohort::preprocess(&alignmap::cohort::decode("animal", &std::fs::read(p).unwrap()).unwrap(), 224, net.normalization())).collect();
+    let out = pollster::block_on(alignmap::extract::extract(&net, &images, &device, 8, &mut |_| {})).unwrap();
+    let animals = out.logits.chunks_exact(1000).filter(|l| {
+        let top = l.iter().enumerate().fold((0, f32::MIN), |b, (i, &x)| if x > b.1 { (i, x) } else { b }).0;
+        top < 398
+    }).count();
+    eprintln!("{animals} of {} animal images have an animal top-1 class", paths.len());
+    assert!(animals * 100 >= 95 * paths.len(), "{animals} of {}", paths.len());
+}

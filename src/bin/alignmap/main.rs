@@ -96,6 +96,13 @@ enum Command {
         #[arg(long, default_value = "f32")]
         dtype: StoredDtype,
     },
+    /// A control network: every weight tensor's values randomly permuted (safetensors out).
+    Shuffle {
+        input: PathBuf,
+        output: PathBuf,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Diagnostic: one forward pass of a VGG-16-shaped network with generated weights on a
     /// generated image; prints the embedding and logits as JSON (the browser test compares).
     SyntheticForward {
@@ -157,6 +164,7 @@ fn main() {
             device: device.device,
         })),
         Command::Convert { input, output, dtype } => convert(&input, &output, dtype),
+        Command::Shuffle { input, output, seed } => shuffle(&input, &output, seed),
         Command::SyntheticForward { spec, seed, image_seed, size, repeat, device } => synthetic_forward(&spec, seed, image_seed, &size, repeat, device.device),
         Command::Bench { n, naive_channels, spec, device } => bench(&n, naive_channels, &spec, device.device),
         Command::Serve { dir, port } => serve::serve(&dir, port),
@@ -291,6 +299,20 @@ fn convert(input: &Path, output: &Path, dtype: StoredDtype) -> Result<()> {
     eprintln!("alignmap: {} weights", model.label());
     std::fs::write(output, &bytes).map_err(|e| Error::io(output, e))?;
     eprintln!("alignmap: wrote {} ({:.1} MB, {dtype:?}, {} tensors)", output.display(), bytes.len() as f64 / 1e6, map.keys().count());
+    Ok(())
+}
+
+fn shuffle(input: &Path, output: &Path, seed: u64) -> Result<()> {
+    if input == output {
+        return Err(Error::Invalid("shuffle: the output must not overwrite the input".into()));
+    }
+    let mut map = TensorMap::from_file(input)?;
+    if alignmap::model::efficientnet::is_raw_state_dict(&map) {
+        map = alignmap::model::efficientnet::fold_batchnorm(map)?;
+    }
+    let bytes = map.shuffled(seed).to_safetensors(StoredDtype::F32)?;
+    std::fs::write(output, &bytes).map_err(|e| Error::io(output, e))?;
+    eprintln!("alignmap: wrote {} (every tensor's values permuted, seed {seed})", output.display());
     Ok(())
 }
 
