@@ -26,28 +26,6 @@ pub fn row_without_diagonal(m: &[f64], n: usize, t: usize) -> Vec<f64> {
     (0..n).filter(|&j| j != t).map(|j| m[t * n + j]).collect()
 }
 
-/// Pearson correlations between the rows of `x` (`n × d`, row-major): the model similarity Z.
-pub fn row_correlations(x: &[f32], n: usize, d: usize) -> Vec<f64> {
-    let standardized: Vec<Vec<f64>> = x.chunks_exact(d).map(standardize).collect();
-    let mut z = vec![0.0; n * n];
-    for i in 0..n {
-        for j in i..n {
-            let r: f64 = standardized[i].iter().zip(&standardized[j]).map(|(a, b)| a * b).sum();
-            z[i * n + j] = r;
-            z[j * n + i] = r;
-        }
-    }
-    z
-}
-
-/// Centres a vector and scales it to unit length, so dot products are correlations.
-fn standardize(v: &[f32]) -> Vec<f64> {
-    let mean = v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64;
-    let centred: Vec<f64> = v.iter().map(|&x| x as f64 - mean).collect();
-    let norm = centred.iter().map(|x| x * x).sum::<f64>().sqrt();
-    centred.iter().map(|x| x / norm).collect()
-}
-
 /// The baseline alignment of a model similarity Z with a human similarity H.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Baseline {
@@ -73,7 +51,7 @@ mod tests {
     fn pearson_of_hand_computed_cases() {
         assert!((pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.0]) - 1.0).abs() < 1e-15);
         assert!((pearson(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]) + 1.0).abs() < 1e-15);
-        // x = [1,2,3,4], y = [1,3,2,4]: cov = 4/4·… → r = 0.8 exactly.
+        // x = [1,2,3,4], y = [1,3,2,4]: Σdx·dy = 4, Σdx² = Σdy² = 5, so r = 0.8.
         assert!((pearson(&[1.0, 2.0, 3.0, 4.0], &[1.0, 3.0, 2.0, 4.0]) - 0.8).abs() < 1e-15);
         assert!(pearson(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]).is_nan());
     }
@@ -83,14 +61,5 @@ mod tests {
         let m: Vec<f64> = (0..9).map(|v| v as f64).collect();
         assert_eq!(upper(&m, 3), vec![1.0, 2.0, 5.0]);
         assert_eq!(row_without_diagonal(&m, 3, 1), vec![3.0, 5.0]);
-    }
-
-    #[test]
-    fn row_correlations_match_pearson() {
-        let x: Vec<f32> = (0..12).map(|v| ((v * 7 % 5) as f32).sin()).collect();
-        let z = row_correlations(&x, 3, 4);
-        let row = |i: usize| x[i * 4..i * 4 + 4].iter().map(|&v| v as f64).collect::<Vec<_>>();
-        assert!((z[1] - pearson(&row(0), &row(1))).abs() < 1e-12);
-        assert!((z[0] - 1.0).abs() < 1e-12);
     }
 }
