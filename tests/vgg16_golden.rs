@@ -190,3 +190,19 @@ fn cpu_and_wgpu_agree() {
         assert!(d < FORWARD_TOLERANCE, "{name}: cpu vs wgpu {d}");
     }
 }
+
+/// A zip-format PyTorch checkpoint (as torch >= 1.6 writes, e.g. the Ecoset VGG-16), wrapped as
+/// a DataParallel training checkpoint with a transposed (strided) fc6: made without torch by
+/// tests/fixtures/pth/make_zip_pth.py from the same generated weights.
+#[test]
+fn zip_pytorch_checkpoint_loads_as_the_same_network() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pth/tiny_vgg16_zip.pth");
+    let mut from_pth = TensorMap::from_file(&path).unwrap();
+    let mut generated = Vgg16::synthetic_weights(&Vgg16Spec::tiny(), 7);
+    for (key, shape, _) in Vgg16Spec::tiny().torchvision_tensors() {
+        assert_eq!(from_pth.take(&key, &shape, &[]).unwrap(), generated.take(&key, &shape, &[]).unwrap(), "{key}");
+    }
+    from_pth.finish("VGG-16").unwrap();
+    let net = Vgg16::from_weights(TensorMap::from_file(&path).unwrap(), &Device::flex()).unwrap();
+    assert_eq!(net.spec, Vgg16Spec::tiny());
+}
