@@ -54,7 +54,7 @@ enum Command {
         #[command(flatten)]
         device: DeviceArg,
     },
-    /// Alignment Importance Scores: per-image (n×512) and dataset (512), with the 2OI baseline.
+    /// Alignment Importance Scores: per image (n × feature maps) and for the cohort, with the 2OI baseline.
     Analyze {
         /// Weights: safetensors (VGG-16 with torchvision or timm keys, EfficientNet-Lite0; f32/f16/bf16)
         /// or a PyTorch .pth. Default: the bundled EfficientNet-Lite0 (models/build.sh).
