@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/alignmap-target}
-bin=${1:-$CARGO_TARGET_DIR/release/alignmap}
+bin=${1:-$CARGO_TARGET_DIR/debug/alignmap}
 data=../shared/data
 [[ -d $data ]] || { echo "real-data-report: $data is absent" >&2; exit 1; }
 weights=models/efficientnet-lite0-f16.safetensors

@@ -7,6 +7,9 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/alignmap-target}
 
 bash scripts/setup.sh
 bash scripts/build-wasm.sh
-cargo build --release --bin alignmap
-bash models/build.sh "$CARGO_TARGET_DIR/release/alignmap"
-exec "$CARGO_TARGET_DIR/release/alignmap" serve --dir www --port "${PORT:-8080}"
+# The dev profile (dependencies optimised) shares its build with scripts/test.sh; serving static
+# files and converting the bundled model need nothing faster.
+cargo build --bin alignmap
+bin="$CARGO_TARGET_DIR/debug/alignmap"
+bash models/build.sh "$bin"
+exec "$bin" serve --dir www --port "${PORT:-8080}"
