@@ -438,6 +438,11 @@ fn analyze(args: &AnalyzeArgs) -> Result<()> {
     }))?;
     bar.finish_and_clear();
     lap("ablation_seconds", &mut timings);
+    // A correlation with a constant vector is undefined: say where, rather than write NaN silently.
+    let undefined = scores.image.iter().chain(&scores.dataset_r).chain(&scores.baseline.per_image).filter(|v| !v.is_finite()).count();
+    if undefined > 0 {
+        eprintln!("alignmap: warning: {undefined} score(s) are undefined (NaN): an embedding or a human row is constant; see summary.json");
+    }
 
     let out = &args.out;
     create_dir(out)?;
@@ -465,6 +470,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<()> {
             "ais_dataset_r2.npy": "r² − r_k² (the authors' code)",
             "ais_image.npy": "base_t − r_tk, rows in images.txt order",
             "zero_image_channel_pairs": scores.zero_pairs,
+            "undefined_scores": undefined,
             "channels_zero_in_every_image": scores.skipped_channels,
         },
         "model": {
