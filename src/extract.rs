@@ -32,6 +32,12 @@ impl Extracted {
         self.maps.is_empty()
     }
 
+    /// The ablation inputs back on a device, `[n, channels, positions]`.
+    pub fn inputs_tensor(&self, channels: usize, device: &Device) -> Tensor<3> {
+        let n = self.len();
+        Tensor::from_data(TensorData::new(self.inputs.clone(), [n, channels, self.inputs.len() / (n * channels)]), device)
+    }
+
     /// The shared `[channels, h, w]` of every image's maps, when all inputs had one size.
     pub fn uniform_map_shape(&self) -> Option<[usize; 3]> {
         let first = self.maps.first()?.1;

@@ -149,6 +149,12 @@ pub fn is_raw_state_dict(weights: &TensorMap) -> bool {
     weights.contains("_conv_stem.weight")
 }
 
+/// Folds an `efficientnet_pytorch` state dict (see [`fold_batchnorm`]); any other weights pass
+/// through unchanged.
+pub fn fold_if_raw(weights: TensorMap) -> Result<TensorMap> {
+    if is_raw_state_dict(&weights) { fold_batchnorm(weights) } else { Ok(weights) }
+}
+
 /// True when the tensors are this crate's folded EfficientNet-Lite0.
 pub fn is_folded(weights: &TensorMap) -> bool {
     weights.contains("stem.weight") && weights.contains("head.weight")
@@ -157,7 +163,7 @@ pub fn is_folded(weights: &TensorMap) -> bool {
 impl EfficientNetLite0 {
     /// Loads folded weights (or folds an `efficientnet_pytorch` state dict first).
     pub fn from_weights(weights: TensorMap, device: &Device) -> Result<Self> {
-        let mut w = if is_raw_state_dict(&weights) { fold_batchnorm(weights)? } else { weights };
+        let mut w = fold_if_raw(weights)?;
         if !is_folded(&w) {
             return Err(Error::weights(w.source(), "not EfficientNet-Lite0 weights: neither '_conv_stem.weight' nor 'stem.weight' is present"));
         }

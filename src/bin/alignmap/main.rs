@@ -285,16 +285,24 @@ fn embed(weights: &Path, requested: Option<ModelName>, images: &Path, out: &Path
     Ok(())
 }
 
+/// Reads weights to be written out again, with EfficientNet-Lite0's BatchNorm folded (the form
+/// the model loads from safetensors).
+fn read_for_writing(input: &Path) -> Result<TensorMap> {
+    let map = TensorMap::from_file(input)?;
+    let raw = alignmap::model::efficientnet::is_raw_state_dict(&map);
+    let map = alignmap::model::efficientnet::fold_if_raw(map)?;
+    if raw {
+        eprintln!("alignmap: folded EfficientNet-Lite0's BatchNorm layers into its convolutions");
+    }
+    Ok(map)
+}
+
 fn convert(input: &Path, output: &Path, dtype: StoredDtype) -> Result<()> {
     if input == output {
         return Err(Error::Invalid("convert: the output must not overwrite the input".into()));
     }
-    let mut map = TensorMap::from_file(input)?;
+    let map = read_for_writing(input)?;
     let model = ModelName::detect(&map)?;
-    if alignmap::model::efficientnet::is_raw_state_dict(&map) {
-        map = alignmap::model::efficientnet::fold_batchnorm(map)?;
-        eprintln!("alignmap: folded EfficientNet-Lite0's BatchNorm layers into its convolutions");
-    }
     let bytes = map.to_safetensors(dtype)?;
     eprintln!("alignmap: {} weights", model.label());
     std::fs::write(output, &bytes).map_err(|e| Error::io(output, e))?;
@@ -306,10 +314,7 @@ fn shuffle(input: &Path, output: &Path, seed: u64) -> Result<()> {
     if input == output {
         return Err(Error::Invalid("shuffle: the output must not overwrite the input".into()));
     }
-    let mut map = TensorMap::from_file(input)?;
-    if alignmap::model::efficientnet::is_raw_state_dict(&map) {
-        map = alignmap::model::efficientnet::fold_batchnorm(map)?;
-    }
+    let map = read_for_writing(input)?;
     let bytes = map.shuffled(seed).to_safetensors(StoredDtype::F32)?;
     std::fs::write(output, &bytes).map_err(|e| Error::io(output, e))?;
     eprintln!("alignmap: wrote {} (every tensor's values permuted, seed {seed})", output.display());
@@ -429,7 +434,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<()> {
 
     let n = names.len();
     let channels = model.channels();
-    let inputs = Tensor::<3>::from_data(TensorData::new(extracted.inputs.clone(), [n, channels, extracted.inputs.len() / (n * channels)]), &device.device);
+    let inputs = extracted.inputs_tensor(channels, &device.device);
     let bar = progress_bar(channels, "ablation");
     let options = EngineOptions { chunk_bytes: args.chunk_mib.max(1) << 20 };
     let scores = pollster::block_on(ablation::alignment_importance(&model, inputs, &matched.similarity, &options, &mut |done, total| {
@@ -515,7 +520,7 @@ fn bench(sizes: &[usize], naive_channels: Option<usize>, spec: &str, choice: Dev
         let start = Instant::now();
         let extracted = pollster::block_on(extract::extract(&model, &images, &device.device, 8, &mut |_| {}))?;
         let trunk_s = start.elapsed().as_secs_f64();
-        let inputs = Tensor::<3>::from_data(TensorData::new(extracted.inputs.clone(), [n, channels, alignmap::model::vgg16::POSITIONS]), &device.device);
+        let inputs = extracted.inputs_tensor(channels, &device.device);
         let start = Instant::now();
         let fast = pollster::block_on(ablation::alignment_importance(&model, inputs, &human, &EngineOptions::default(), &mut |_, _| {}))?;
         let engine_s = start.elapsed().as_secs_f64();
