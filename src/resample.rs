@@ -95,6 +95,46 @@ pub fn shorter_side_to(width: usize, height: usize, side: usize) -> (usize, usiz
     }
 }
 
+/// Source index and weight of the next one, per output coordinate, as OpenCV's `INTER_LINEAR`
+/// computes them: half-pixel centres, no antialiasing, edges replicated.
+fn linear_taps(in_size: usize, out_size: usize) -> Vec<(usize, usize, f32)> {
+    let scale = in_size as f64 / out_size as f64;
+    (0..out_size)
+        .map(|d| {
+            let f = ((d as f64 + 0.5) * scale - 0.5) as f32;
+            let s = f.floor();
+            let (mut s, mut frac) = (s as i64, f - s);
+            if s < 0 {
+                (s, frac) = (0, 0.0);
+            }
+            if s >= in_size as i64 - 1 {
+                (s, frac) = (in_size as i64 - 1, 0.0);
+            }
+            let s = s as usize;
+            (s, (s + 1).min(in_size - 1), frac)
+        })
+        .collect()
+}
+
+/// Resizes a single-channel float map (`[height][width]`) the way `cv2.resize(map, (width',
+/// height'))` does for float32 (`INTER_LINEAR`): the published code draws heatmaps and
+/// post-processes saliency maps with it.
+pub fn resize_linear_f32(map: &[f32], width: usize, height: usize, out_width: usize, out_height: usize) -> Vec<f32> {
+    assert_eq!(map.len(), width * height, "map buffer matches its size");
+    let (xs, ys) = (linear_taps(width, out_width), linear_taps(height, out_height));
+    let rows: Vec<Vec<f32>> = (0..height)
+        .map(|y| {
+            let row = &map[y * width..(y + 1) * width];
+            xs.iter().map(|&(a, b, f)| row[a] * (1.0 - f) + row[b] * f).collect()
+        })
+        .collect();
+    let mut out = Vec::with_capacity(out_width * out_height);
+    for &(a, b, f) in &ys {
+        out.extend(rows[a].iter().zip(&rows[b]).map(|(&p, &q)| p * (1.0 - f) + q * f));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +165,18 @@ mod tests {
         assert_eq!(shorter_side_to(500, 500, 224), (224, 224));
         assert_eq!(shorter_side_to(200, 260, 224), (224, 291));
         assert_eq!(shorter_side_to(320, 240, 224), (298, 224));
+    }
+
+    #[test]
+    fn linear_resize_matches_opencv() {
+        // cv2.resize(np.array([[0, 10], [20, 30]], np.float32), (4, 4)):
+        // rows [0, 2.5, 7.5, 10], [5, 7.5, 12.5, 15], [15, 17.5, 22.5, 25], [20, 22.5, 27.5, 30]
+        let out = resize_linear_f32(&[0.0, 10.0, 20.0, 30.0], 2, 2, 4, 4);
+        let expected = [0.0, 2.5, 7.5, 10.0, 5.0, 7.5, 12.5, 15.0, 15.0, 17.5, 22.5, 25.0, 20.0, 22.5, 27.5, 30.0];
+        assert_eq!(out, expected);
+        // Downscaling samples between pixels without antialiasing: cv2.resize(np.arange(4,
+        // dtype=np.float32)[None], (2, 1)) → [0.5, 2.5].
+        assert_eq!(resize_linear_f32(&[0.0, 1.0, 2.0, 3.0], 4, 1, 2, 1), vec![0.5, 2.5]);
+        assert_eq!(resize_linear_f32(&[1.0, 2.0, 3.0], 3, 1, 3, 1), vec![1.0, 2.0, 3.0]);
     }
 }
