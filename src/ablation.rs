@@ -25,11 +25,31 @@ use crate::scores::{self, Baseline};
 pub struct EngineOptions {
     /// Device memory for one chunk of ablations, in bytes.
     pub chunk_bytes: usize,
+    /// Keep every channel's Gram matrix of the all-ablated cohort ([`AisScores::grams`]): the
+    /// training AIS of any subset of images, without recomputation (cross-validation).
+    pub keep_grams: bool,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        Self { chunk_bytes: 256 << 20 }
+        Self { chunk_bytes: 256 << 20, keep_grams: false }
+    }
+}
+
+/// The model similarities behind dataset AIS: Pearson correlations between the embeddings of
+/// every pair of images, with all channels and with each channel removed from every image.
+#[derive(Clone, Debug)]
+pub struct ChannelGrams {
+    /// `n × n`: Z with all channels.
+    pub full: Vec<f64>,
+    /// `channels × n × n`: Z with channel k removed (equal to `full` for skipped channels).
+    pub ablated: Vec<f32>,
+}
+
+impl ChannelGrams {
+    /// Channel k's `n × n` matrix.
+    pub fn channel(&self, k: usize, n: usize) -> &[f32] {
+        &self.ablated[k * n * n..(k + 1) * n * n]
     }
 }
 
@@ -49,10 +69,12 @@ pub struct AisScores {
     pub zero_pairs: usize,
     /// Channels zero in every image: skipped entirely.
     pub skipped_channels: usize,
+    /// Present when [`EngineOptions::keep_grams`] asked for them.
+    pub grams: Option<ChannelGrams>,
 }
 
 /// Rows scaled to zero mean and unit length, so that products are Pearson correlations.
-fn standardize<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+pub(crate) fn standardize<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     let centred = x.clone() - x.mean_dim(D - 1);
     let norm = centred.clone().powi_scalar(2).sum_dim(D - 1).sqrt();
     centred / norm
@@ -71,7 +93,7 @@ struct Scorer<'a> {
 impl<'a> Scorer<'a> {
     /// `full`: the cohort's embeddings `[n, embedding]`; `inputs_host`: the ablation inputs
     /// `[n, channels, positions]`.
-    async fn new(full: Tensor<2>, inputs_host: &[f32], channels: usize, human: &'a [f64]) -> Result<Self> {
+    async fn new(full: Tensor<2>, inputs_host: &[f32], channels: usize, human: &'a [f64], keep_grams: bool) -> Result<Self> {
         let n = full.dims()[0];
         if human.len() != n * n {
             return Err(Error::Invalid(format!("the human matrix is {} values, expected {n}×{n}", human.len())));
@@ -82,6 +104,10 @@ impl<'a> Scorer<'a> {
         let positions = inputs_host.len() / (n * channels);
         let nonzero: Vec<bool> = inputs_host.chunks_exact(positions).map(|p| p.iter().any(|&v| v != 0.0)).collect();
         let zero_pairs = nonzero.iter().filter(|&&nz| !nz).count();
+        let grams = keep_grams.then(|| {
+            let single: Vec<f32> = z.iter().map(|&v| v as f32).collect();
+            ChannelGrams { ablated: single.repeat(channels), full: z.clone() }
+        });
         Ok(Self {
             human,
             human_upper: scores::upper(human, n),
@@ -96,6 +122,7 @@ impl<'a> Scorer<'a> {
                 dataset_r2: vec![0.0; channels],
                 zero_pairs,
                 skipped_channels: 0,
+                grams,
             },
             nonzero,
         })
@@ -121,7 +148,11 @@ impl<'a> Scorer<'a> {
                 let r_tk = scores::pearson(&row, &scores::row_without_diagonal(self.human, n, t));
                 self.scores.image[t * c + k] = self.scores.baseline.per_image[t] - r_tk;
             }
-            let gram: Vec<f64> = grams[j * n * n..(j + 1) * n * n].iter().map(|&v| v as f64).collect();
+            let gram_f32 = &grams[j * n * n..(j + 1) * n * n];
+            if let Some(kept) = &mut self.scores.grams {
+                kept.ablated[k * n * n..(k + 1) * n * n].copy_from_slice(gram_f32);
+            }
+            let gram: Vec<f64> = gram_f32.iter().map(|&v| v as f64).collect();
             let r_k = scores::pearson(&scores::upper(&gram, n), &self.human_upper);
             self.scores.dataset_r[k] = self.scores.baseline.r - r_k;
             self.scores.dataset_r2[k] = self.scores.baseline.r2 - r_k * r_k;
@@ -133,7 +164,7 @@ impl<'a> Scorer<'a> {
 /// Channels per chunk so that a chunk's tensors fit `chunk_bytes`: per channel, the removal
 /// terms and the ablated pre-activations (`n·out·positions'` each), the ablated and standardised
 /// embeddings (`n·embedding` each) and the read-backs (`2·n·n`).
-fn chunk_channels(options: &EngineOptions, n: usize, pre_size: usize, embedding: usize) -> usize {
+pub(crate) fn chunk_channels(options: &EngineOptions, n: usize, pre_size: usize, embedding: usize) -> usize {
     let per_channel = 4 * n * (2 * pre_size + 2 * embedding + 2 * n);
     (options.chunk_bytes / per_channel).max(1)
 }
@@ -147,7 +178,7 @@ pub async fn alignment_importance(net: &Network, inputs: Tensor<3>, human: &[f64
     let inputs_host = read_f32(inputs.clone()).await?;
     let pre = net.head_pre(inputs.clone());
     let [_, out, positions] = pre.dims();
-    let mut scorer = Scorer::new(net.embed_from_pre(pre.clone()), &inputs_host, channels, human).await?;
+    let mut scorer = Scorer::new(net.embed_from_pre(pre.clone()), &inputs_host, channels, human, options.keep_grams).await?;
     let active: Vec<usize> = (0..channels).filter(|&k| scorer.is_active(k)).collect();
     scorer.scores.skipped_channels = channels - active.len();
     let kc = chunk_channels(options, n, out * positions, net.embedding_size());
@@ -171,7 +202,7 @@ pub async fn alignment_importance_naive(net: &Network, maps: Tensor<4>, human: &
     let [n, channels, _, _] = maps.dims();
     let device = maps.device();
     let inputs_host = read_f32(net.ablation_inputs(maps.clone())).await?;
-    let mut scorer = Scorer::new(net.head(maps.clone()), &inputs_host, channels, human).await?;
+    let mut scorer = Scorer::new(net.head(maps.clone()), &inputs_host, channels, human, false).await?;
     let total = only.len();
     for k in only {
         let mut keep = vec![1.0f32; channels];

@@ -113,3 +113,72 @@ fn analyze_runs_on_peterson_animals_with_rows_matched_by_name() {
     assert_eq!(csv.lines().count(), 121);
     assert!(csv.lines().nth(1).unwrap().starts_with("stim-"));
 }
+
+#[test]
+fn validate_and_maps_run_on_peterson_animals() {
+    let Some(peterson) = shared_data("peterson") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let weights = tiny_weights(dir.path());
+    let out = dir.path().join("validation");
+    let images = peterson.join("images/animals");
+    let run = alignmap(&[
+        "validate",
+        "--weights",
+        &weights,
+        "--images",
+        images.to_str().unwrap(),
+        "--similarity",
+        peterson.join("hsim_peterson.npz").to_str().unwrap(),
+        "--key",
+        "animals",
+        "--names",
+        peterson.join("fnames.json").to_str().unwrap(),
+        "--seeds",
+        "111",
+        "222",
+        "--out",
+        out.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]);
+    assert!(run.status.success());
+    let json = |name: &str| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(out.join(name)).unwrap()).unwrap() };
+    let validation = json("validation.json");
+    let sizes = validation["set_size"]["per_fold"].as_array().unwrap();
+    assert_eq!(sizes.len(), 10);
+    assert!(sizes.iter().all(|m| (1..=32).contains(&m.as_u64().unwrap())));
+    let full = validation["r2"]["full"]["per_fold"].as_array().unwrap();
+    assert!(full.iter().all(|v| (0.0..=1.0).contains(&v.as_f64().unwrap())));
+    assert!(validation["r2"]["loftus_masson_se"].as_f64().unwrap() >= 0.0);
+    // The folds are NumPy's: names of the images at the indices of the committed golden folds.
+    let names: Vec<String> = std::fs::read_to_string(out.join("images.txt")).unwrap().lines().map(str::to_string).collect();
+    let golden: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(golden("stats/stats_golden.json")).unwrap()).unwrap();
+    let numpy_111 = golden["folds"].as_array().unwrap().iter().find(|f| f["n"] == 120 && f["k"] == 5 && f["seed"] == 111).unwrap();
+    let expected: Vec<Vec<&str>> = numpy_111["folds"].as_array().unwrap().iter().map(|f| f.as_array().unwrap().iter().map(|i| names[i.as_u64().unwrap() as usize].as_str()).collect()).collect();
+    assert_eq!(json("folds.json")["111"], serde_json::json!(expected));
+    let curves = std::fs::read_to_string(out.join("selection_curves.csv")).unwrap();
+    assert_eq!(curves.lines().count(), 1 + 10 * 32);
+    for figure in ["full_vs_retained", "selection_curves", "ais_mean_per_feature_map", "ais_mad_per_image"] {
+        for ext in ["svg", "png"] {
+            let path = out.join("figures").join(format!("{figure}.{ext}"));
+            assert!(std::fs::metadata(&path).map(|m| m.len() > 1000).unwrap_or(false), "{} is missing or empty", path.display());
+        }
+    }
+
+    let maps = dir.path().join("maps");
+    let run = alignmap(&["maps", "--results", out.to_str().unwrap(), "--images", images.to_str().unwrap(), "--out", maps.to_str().unwrap(), "--grid", &names[0], &names[5], "--colormap", "viridis"]);
+    assert!(run.status.success());
+    let report = {
+        let text = std::fs::read_to_string(maps.join("maps.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    };
+    let without = report["images_without_map"].as_array().unwrap().len();
+    let overlays = std::fs::read_dir(maps.join("overlays")).unwrap().count();
+    assert_eq!(overlays + without, 120);
+    assert_eq!(npy_shape(&maps.join("heatmaps.npy")), vec![120, 14, 14]);
+    let overlay = image::open(maps.join("overlays").join(format!("{}.png", names[0].trim_end_matches(".png")))).unwrap();
+    assert_eq!((overlay.width(), overlay.height()), (300, 300));
+    assert!(image::open(maps.join("grid.png")).is_ok());
+    let bad = alignmap(&["maps", "--results", out.to_str().unwrap(), "--images", images.to_str().unwrap(), "--out", maps.to_str().unwrap(), "--grid", "nope.png"]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("'nope.png' is not an image"));
+}

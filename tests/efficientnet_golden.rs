@@ -133,7 +133,7 @@ fn engine_equals_naive_for_efficientnet() {
     let refs: Vec<_> = images.iter().collect();
     let maps = net.trunk(alignmap::extract::input_batch(&refs, &device));
     let human: Vec<f64> = (0..n * n).map(|i| if i / n == i % n { 1.0 } else { ((i / n * 5 + i % n * 5 + (i / n) * (i % n)) % 13) as f64 / 13.0 }).collect();
-    let fast = pollster::block_on(ablation::alignment_importance(&net, net.ablation_inputs(maps.clone()), &human, &EngineOptions { chunk_bytes: 8 << 20 }, &mut |_, _| {})).unwrap();
+    let fast = pollster::block_on(ablation::alignment_importance(&net, net.ablation_inputs(maps.clone()), &human, &EngineOptions { chunk_bytes: 8 << 20, ..Default::default() }, &mut |_, _| {})).unwrap();
     let naive = pollster::block_on(ablation::alignment_importance_naive(&net, maps, &human, 0..320, &mut |_, _| {})).unwrap();
     let d = fast.image.iter().zip(&naive.image).chain(fast.dataset_r.iter().zip(&naive.dataset_r)).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     eprintln!("EfficientNet engine vs naive: {d:.1e}");

@@ -57,7 +57,7 @@ fn engine_equals_naive_on(device: &Device) {
     let c = cohort(11, 24, 500, generated_human(24), device);
     let pooled = c.model.ablation_inputs(c.maps.clone());
     // A small chunk budget forces several chunks.
-    let options = EngineOptions { chunk_bytes: 64 << 10 };
+    let options = EngineOptions { chunk_bytes: 64 << 10, ..Default::default() };
     let fast = pollster::block_on(ablation::alignment_importance(&c.model, pooled, &c.human, &options, &mut |_, _| {})).unwrap();
     let naive = pollster::block_on(ablation::alignment_importance_naive(&c.model, c.maps, &c.human, 0..32, &mut |_, _| {})).unwrap();
     assert_eq!((fast.n, fast.channels), (24, 32));

@@ -10,11 +10,17 @@ use alignmap::extract::{self, Extracted};
 use alignmap::model::{ModelName, Network, Vgg16, Vgg16Spec};
 use alignmap::report;
 use alignmap::weights::{StoredDtype, TensorMap};
-use alignmap::burn::prelude::{Tensor, TensorData};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+mod analyze;
+mod saliency_cmd;
+mod bench;
+mod compare;
+mod maps;
+mod results;
 mod serve;
+mod validate;
 
 #[derive(Parser)]
 #[command(name = "alignmap", version, about = "Alignment Importance Scores: which feature maps of a vision network carry its alignment with human similarity judgments")]
@@ -23,7 +29,7 @@ struct Cli {
     command: Command,
 }
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 struct DeviceArg {
     /// Where to compute: wgpu (GPU through Vulkan/Metal/DX12), cpu, or auto (wgpu when a hardware
     /// adapter exists, else cpu).
@@ -55,39 +61,16 @@ enum Command {
         device: DeviceArg,
     },
     /// Alignment Importance Scores: per image (n × feature maps) and for the cohort, with the 2OI baseline.
-    Analyze {
-        /// Weights: safetensors (VGG-16 with torchvision or timm keys, EfficientNet-Lite0; f32/f16/bf16)
-        /// or a PyTorch .pth. Default: the bundled EfficientNet-Lite0 (models/build.sh).
-        #[arg(long)]
-        weights: Option<PathBuf>,
-        /// vgg16 or efficientnet-lite0; checked against the weights file's keys.
-        #[arg(long)]
-        model: Option<ModelName>,
-        /// Folder of PNG/JPEG images (sorted file names give the row order of every output).
-        #[arg(long)]
-        images: PathBuf,
-        /// Human matrix: CSV/TSV/TXT, NPY, NPZ (see --key) or JSON.
-        #[arg(long)]
-        similarity: PathBuf,
-        /// The array in an NPZ, or the category in a names file such as Peterson's fnames.json.
-        #[arg(long)]
-        key: Option<String>,
-        /// Row/column names of the matrix: JSON list, fnames.json ({category: {"fnames": [...]}}), or one per line.
-        #[arg(long)]
-        names: Option<PathBuf>,
-        /// The matrix holds dissimilarities (an RDM); converted with S = −D.
-        #[arg(long)]
-        dissimilarity: bool,
-        #[arg(long)]
-        out: PathBuf,
-        #[arg(long, default_value_t = 4)]
-        batch: usize,
-        /// Device memory for one chunk of ablations, in MiB.
-        #[arg(long, default_value_t = 256)]
-        chunk_mib: usize,
-        #[command(flatten)]
-        device: DeviceArg,
-    },
+    Analyze(analyze::AnalyzeArgs),
+    /// Aim 1's validation: feature selection by dataset AIS under cross-validation over images
+    /// (5 folds × 8 shuffles by default), Full vs Retained test 2OI with paired t-tests, tables and figures.
+    Validate(validate::ValidateArgs),
+    /// Heatmaps from an analyze folder drawn over their images (PNG per image), heatmaps.npy and a grid figure.
+    Maps(maps::MapsArgs),
+    /// Two models on one cohort: AIS statistics, Kolmogorov–Smirnov tests, heatmap Match vs maxEntropy.
+    Compare(compare::CompareArgs),
+    /// Pearson correlations between the dataset AIS of several cohorts (analyze folders) of one network.
+    CrossCategory(compare::CrossCategoryArgs),
     /// Convert weights (.pth or safetensors) to a safetensors file a browser can fetch.
     Convert {
         input: PathBuf,
@@ -137,6 +120,10 @@ enum Command {
         #[command(flatten)]
         device: DeviceArg,
     },
+    /// Benchmark: the cross-validation protocol (training AIS from Gram matrices, cumulative
+    /// selection curves) against the naive method (a full head pass per fold and kept-set size),
+    /// on full-size VGG-16 with generated weights and images; times a few folds and scales.
+    BenchValidate(bench::BenchValidateArgs),
     /// Serve the browser app (a folder of static files) on localhost.
     Serve {
         #[arg(long, default_value = "www")]
@@ -144,30 +131,27 @@ enum Command {
         #[arg(long, default_value_t = 8080)]
         port: u16,
     },
+    /// Saliency maps (built-in or imported), their relative risk against AIS heatmaps with
+    /// contour overlays, and the built-in models' scores against human eye fixations.
+    Saliency(saliency_cmd::SaliencyArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Embed { weights, model, images, out, batch, device } => default_weights(weights).and_then(|weights| embed(&weights, model, &images, &out, batch, device.device)),
-        Command::Analyze { weights, model, images, similarity, key, names, dissimilarity, out, batch, chunk_mib, device } => default_weights(weights).and_then(|weights| analyze(&AnalyzeArgs {
-            weights,
-            model,
-            images,
-            similarity,
-            key,
-            names,
-            dissimilarity,
-            out,
-            batch,
-            chunk_mib,
-            device: device.device,
-        })),
+        Command::Analyze(args) => analyze::analyze(&args),
+        Command::Validate(args) => validate::validate(&args),
+        Command::Maps(args) => maps::maps(&args),
+        Command::Compare(args) => compare::compare(&args),
+        Command::CrossCategory(args) => compare::cross_category(&args),
         Command::Convert { input, output, dtype } => convert(&input, &output, dtype),
         Command::Shuffle { input, output, seed } => shuffle(&input, &output, seed),
         Command::SyntheticForward { spec, seed, image_seed, size, repeat, device } => synthetic_forward(&spec, seed, image_seed, &size, repeat, device.device),
-        Command::Bench { n, naive_channels, spec, device } => bench(&n, naive_channels, &spec, device.device),
+        Command::Bench { n, naive_channels, spec, device } => bench::bench(&n, naive_channels, &spec, device.device),
+        Command::BenchValidate(args) => bench::bench_validate(&args),
         Command::Serve { dir, port } => serve::serve(&dir, port),
+        Command::Saliency(args) => saliency_cmd::run(args),
     };
     if let Err(e) = result {
         eprintln!("alignmap: error: {e}");
@@ -357,187 +341,5 @@ fn synthetic_forward(spec: &str, seed: u64, image_seed: u64, size: &str, repeat:
         "millis": best,
     });
     println!("{json}");
-    Ok(())
-}
-
-struct AnalyzeArgs {
-    weights: PathBuf,
-    model: Option<ModelName>,
-    images: PathBuf,
-    similarity: PathBuf,
-    key: Option<String>,
-    names: Option<PathBuf>,
-    dissimilarity: bool,
-    out: PathBuf,
-    batch: usize,
-    chunk_mib: usize,
-    device: DeviceChoice,
-}
-
-fn sha256_file(path: &Path) -> Result<String> {
-    use sha2::Digest;
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut hasher = sha2::Sha256::new();
-    std::io::copy(&mut file, &mut hasher).map_err(|e| Error::io(path, e))?;
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// A score table as CSV: one row per name, one column per feature map.
-fn write_score_csv(path: &Path, row_names: &[String], values: &[f64], columns: usize) -> Result<()> {
-    let mut text = String::from("image");
-    for k in 0..columns {
-        text.push_str(&format!(",fm{k}"));
-    }
-    text.push('\n');
-    for (name, row) in row_names.iter().zip(values.chunks_exact(columns)) {
-        text.push_str(&csv_field(name));
-        for v in row {
-            text.push_str(&format!(",{v}"));
-        }
-        text.push('\n');
-    }
-    std::fs::write(path, text).map_err(|e| Error::io(path, e))
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
-}
-
-fn analyze(args: &AnalyzeArgs) -> Result<()> {
-    use alignmap::ablation::{self, EngineOptions};
-    use alignmap::similarity::{self, Direction};
-    let mut timings = serde_json::Map::new();
-    let mut stage = Instant::now();
-    let mut lap = |name: &str, timings: &mut serde_json::Map<String, serde_json::Value>| {
-        timings.insert(name.to_string(), serde_json::json!(stage.elapsed().as_secs_f64()));
-        stage = Instant::now();
-    };
-
-    let (paths, names) = list_folder(&args.images)?;
-    let direction = if args.dissimilarity { Direction::Dissimilarity } else { Direction::Similarity };
-    let matrix = similarity::load_matrix(&args.similarity, args.names.as_deref(), args.key.as_deref(), direction)?;
-    for warning in &matrix.warnings {
-        eprintln!("alignmap: warning: {warning}");
-    }
-    let matched = similarity::match_to_images(&matrix, &names)?;
-    for line in &matched.report {
-        eprintln!("alignmap: {line}");
-    }
-
-    let device = open_device(args.device)?;
-    let model = load_network(&args.weights, args.model, &device)?;
-    lap("load_weights_seconds", &mut timings);
-    let prepared = prepare_images(&paths, &names, model.normalization())?;
-    lap("decode_seconds", &mut timings);
-    let extracted = run_network(&model, &prepared, &device, args.batch)?;
-    lap("network_seconds", &mut timings);
-
-    let n = names.len();
-    let channels = model.channels();
-    let inputs = extracted.inputs_tensor(channels, &device.device);
-    let bar = progress_bar(channels, "ablation");
-    let options = EngineOptions { chunk_bytes: args.chunk_mib.max(1) << 20 };
-    let scores = pollster::block_on(ablation::alignment_importance(&model, inputs, &matched.similarity, &options, &mut |done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    }))?;
-    bar.finish_and_clear();
-    lap("ablation_seconds", &mut timings);
-    // A correlation with a constant vector is undefined: say where, rather than write NaN silently.
-    let undefined = scores.image.iter().chain(&scores.dataset_r).chain(&scores.baseline.per_image).filter(|v| !v.is_finite()).count();
-    if undefined > 0 {
-        eprintln!("alignmap: warning: {undefined} score(s) are undefined (NaN): an embedding or a human row is constant; see summary.json");
-    }
-
-    let out = &args.out;
-    create_dir(out)?;
-    write_extracted(out, &names, &extracted)?;
-    let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
-    report::write_npy_f32(&out.join("ais_image.npy"), &[n, channels], &f32s(&scores.image))?;
-    report::write_npy_f32(&out.join("ais_dataset.npy"), &[channels], &f32s(&scores.dataset_r))?;
-    report::write_npy_f32(&out.join("ais_dataset_r2.npy"), &[channels], &f32s(&scores.dataset_r2))?;
-    write_score_csv(&out.join("ais_image.csv"), &names, &scores.image, channels)?;
-    let both: Vec<f64> = scores.dataset_r.iter().chain(&scores.dataset_r2).copied().collect();
-    write_score_csv(&out.join("ais_dataset.csv"), &["ais_r".to_string(), "ais_r2".to_string()], &both, channels)?;
-    lap("write_seconds", &mut timings);
-
-    let summary = serde_json::json!({
-        "alignmap_version": env!("CARGO_PKG_VERSION"),
-        "n_images": n,
-        "feature_maps": channels,
-        "baseline": {
-            "r": scores.baseline.r,
-            "r2": scores.baseline.r2,
-            "per_image": names.iter().zip(&scores.baseline.per_image).map(|(name, r)| serde_json::json!({"image": name, "r": r})).collect::<Vec<_>>(),
-        },
-        "ais": {
-            "ais_dataset.npy": "r − r_k (the paper's ρ)",
-            "ais_dataset_r2.npy": "r² − r_k² (the authors' code)",
-            "ais_image.npy": "base_t − r_tk, rows in images.txt order",
-            "zero_image_channel_pairs": scores.zero_pairs,
-            "undefined_scores": undefined,
-            "channels_zero_in_every_image": scores.skipped_channels,
-        },
-        "model": {
-            "name": model.name().label(),
-            "classes": model.classes(),
-            "weights": args.weights.display().to_string(),
-            "weights_sha256": sha256_file(&args.weights)?,
-        },
-        "human": {
-            "file": args.similarity.display().to_string(),
-            "key": args.key,
-            "names": args.names.as_ref().map(|p| p.display().to_string()),
-            "direction": if args.dissimilarity { "dissimilarity (S = −D)" } else { "similarity" },
-            "warnings": matrix.warnings,
-            "matching": matched.report,
-        },
-        "device": device.description,
-        "timings": timings,
-    });
-    report::write_json(&out.join("summary.json"), &summary)?;
-    eprintln!(
-        "alignmap: baseline 2OI r = {:.4} (r² = {:.4}); wrote scores for {n} images × {channels} feature maps to {}",
-        scores.baseline.r,
-        scores.baseline.r2,
-        out.display()
-    );
-    Ok(())
-}
-
-fn bench(sizes: &[usize], naive_channels: Option<usize>, spec: &str, choice: DeviceChoice) -> Result<()> {
-    use alignmap::ablation::{self, EngineOptions};
-    let spec = parse_spec(spec)?;
-    let device = open_device(choice)?;
-    let model = Network::Vgg16(Vgg16::synthetic(&spec, 7, &device.device));
-    let channels = spec.channels();
-    for &n in sizes {
-        if n < 4 {
-            return Err(Error::Invalid(format!("--n {n}: a cohort needs at least 4 images")));
-        }
-        let images: Vec<Prepared> = (0..n as u64).map(|k| cohort::preprocess(&alignmap::synthetic::image(224, 224, 1000 + 7919 * k), 224, Normalization::IMAGENET)).collect();
-        let human: Vec<f64> = (0..n * n).map(|i| { let (a, b) = (i / n, i % n); if a == b { 1.0 } else { ((a * b + a + b) % 17) as f64 / 17.0 } }).collect();
-        let start = Instant::now();
-        let extracted = pollster::block_on(extract::extract(&model, &images, &device.device, 8, &mut |_| {}))?;
-        let trunk_s = start.elapsed().as_secs_f64();
-        let inputs = extracted.inputs_tensor(channels, &device.device);
-        let start = Instant::now();
-        let fast = pollster::block_on(ablation::alignment_importance(&model, inputs, &human, &EngineOptions::default(), &mut |_, _| {}))?;
-        let engine_s = start.elapsed().as_secs_f64();
-        let [c, h, w] = extracted.uniform_map_shape().expect("generated images share one size");
-        let maps: Vec<f32> = extracted.maps.iter().flat_map(|(m, _)| m.iter().copied()).collect();
-        let sample = naive_channels.unwrap_or(channels).clamp(1, channels);
-        let maps = Tensor::<4>::from_data(TensorData::new(maps, [n, c, h, w]), &device.device);
-        let start = Instant::now();
-        pollster::block_on(ablation::alignment_importance_naive(&model, maps, &human, 0..sample, &mut |_, _| {}))?;
-        let naive_s = start.elapsed().as_secs_f64() * channels as f64 / sample as f64;
-        println!(
-            "n = {n:>4}: engine {engine_s:8.2} s | naive {naive_s:8.2} s{} | ratio {:6.1}x | trunk {trunk_s:.2} s | zero pairs {} | device {}",
-            if sample < channels { format!(" (timed on {sample} of {channels} channels, scaled)") } else { String::new() },
-            naive_s / engine_s,
-            fast.zero_pairs,
-            device.description
-        );
-    }
     Ok(())
 }

@@ -1,0 +1,265 @@
+//! `alignmap validate`: Aim 1's cross-validated feature selection with the paper's statistics,
+//! tables and figures.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use alignmap::error::{Error, Result};
+use alignmap::figures::{self, BarGroup, SelectionCurve, Series};
+use alignmap::folds::PAPER_SEEDS;
+use alignmap::model::ModelName;
+use alignmap::report;
+use alignmap::selection::{self, FoldResult};
+use alignmap::stats;
+
+use crate::analyze::{self, CohortArgs, CohortRun};
+use crate::{create_dir, progress_bar};
+
+#[derive(clap::Args)]
+pub struct ValidateArgs {
+    /// Weights (as for analyze). Default: the bundled EfficientNet-Lite0.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    #[arg(long)]
+    pub model: Option<ModelName>,
+    #[command(flatten)]
+    pub cohort: CohortArgs,
+    /// Folds over images.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Shuffle seeds (NumPy's legacy MT19937, as the authors' code). Default: 111 222 … 888.
+    #[arg(long, num_args = 1..)]
+    pub seeds: Option<Vec<u32>>,
+    /// Name of the cohort in figures and tables (default: the images folder's name).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Output folder (created when missing); the analyze outputs are written there too.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn validate(args: &ValidateArgs) -> Result<()> {
+    let seeds = args.seeds.clone().unwrap_or_else(|| PAPER_SEEDS.to_vec());
+    let run = analyze::run_cohort(&args.cohort, args.weights.as_deref(), args.model, true)?;
+    let n = run.names.len();
+    let folds = selection::make_folds(n, args.folds, &seeds)?;
+    let inputs = run.extracted.inputs_tensor(run.model.channels(), &run.device.device);
+    let bar = progress_bar(folds.len(), "folds");
+    let start = Instant::now();
+    let options = analyze::engine_options(&args.cohort, false);
+    let results = pollster::block_on(selection::cross_validate(&run.model, &inputs, &run.scores, &run.human, &folds, &options, &mut |done, _| bar.set_position(done as u64)))?;
+    bar.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    eprintln!("alignmap: {} folds × {} feature maps in {seconds:.1} s", folds.len(), run.model.channels());
+
+    let out = &args.out;
+    analyze::write_analysis(out, &args.cohort, &run)?;
+    let label = args.label.clone().unwrap_or_else(|| args.cohort.images.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "cohort".into()));
+    let summary = Summary::of(&results)?;
+    write_folds_json(&out.join("folds.json"), &run.names, &results)?;
+    write_fold_table(&out.join("validation_folds.csv"), &results)?;
+    write_curves(&out.join("selection_curves.csv"), &results)?;
+    write_training_ais(&out.join("training_ais.csv"), &results)?;
+    write_figures(out, &label, &run, &results, &summary)?;
+    let json = serde_json::json!({
+        "alignmap_version": env!("CARGO_PKG_VERSION"),
+        "label": label,
+        "model": run.model.name().label(),
+        "weights": run.weights.display().to_string(),
+        "n_images": n,
+        "feature_maps": run.model.channels(),
+        "protocol": {
+            "folds": args.folds,
+            "seeds": seeds,
+            "split": "images (as the authors' code; the paper's text says 80% of the entries of H)",
+            "training_ais": "r² − r_k² over the training images' sub-matrix (the authors' code)",
+            "selection": "S* = first m with the highest training r² (np.nanargmax); Full = test 2OI with every feature map",
+        },
+        "baseline": { "r": run.scores.baseline.r, "r2": run.scores.baseline.r2 },
+        "r2": summary.r2.to_json(),
+        "r": summary.r.to_json(),
+        "set_size": { "mean": summary.set_size_mean, "sd": summary.set_size_sd, "per_fold": results.iter().map(|f| f.best_m).collect::<Vec<_>>() },
+        "human": analyze::human_json(&args.cohort, &run),
+        "device": run.device.description,
+        "seconds": { "cross_validation": seconds, "analysis": run.timings },
+    });
+    report::write_json(&out.join("validation.json"), &json)?;
+    let (full, kept) = (&summary.r2.full, &summary.r2.retained);
+    eprintln!(
+        "alignmap: test r² Full {:.4} ± {:.4} → Retained {:.4} ± {:.4} (Loftus–Masson SE), mean |S*| {:.1}; {}",
+        full.mean,
+        summary.r2.se,
+        kept.mean,
+        summary.r2.se,
+        summary.set_size_mean,
+        summary.r2.test_line()
+    );
+    eprintln!("alignmap: wrote validation.json, folds.json, tables and figures to {}", out.display());
+    Ok(())
+}
+
+/// Mean and spread of one condition over the folds.
+struct Condition {
+    mean: f64,
+    sd: f64,
+    values: Vec<f64>,
+}
+
+impl Condition {
+    fn of(values: Vec<f64>) -> Result<Condition> {
+        let (mean, sd) = stats::mean_and_sd(&values)?;
+        Ok(Condition { mean, sd, values })
+    }
+}
+
+/// Full vs Retained test 2OI over the folds, in one metric (r or r²).
+struct Comparison {
+    full: Condition,
+    retained: Condition,
+    /// Loftus–Masson standard error (one for both conditions).
+    se: f64,
+    /// Retained against Full; `Err` when every difference is the same (e.g. S* kept every map).
+    test: std::result::Result<stats::PairedTTest, String>,
+}
+
+impl Comparison {
+    fn of(full: Vec<f64>, retained: Vec<f64>) -> Result<Comparison> {
+        let se = stats::loftus_masson_se(&[&full, &retained])?;
+        let test = stats::paired_t_test(&retained, &full).map_err(|e| e.to_string());
+        Ok(Comparison { full: Condition::of(full)?, retained: Condition::of(retained)?, se, test })
+    }
+
+    fn test_line(&self) -> String {
+        match &self.test {
+            Ok(t) => format!("paired t({}) = {:.3}, p = {:.3e} two-sided, {:.3e} one-sided (Retained > Full)", t.df, t.t, t.p_two_sided, t.p_greater),
+            Err(why) => format!("no t-test: {why}"),
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let test = match &self.test {
+            Ok(t) => serde_json::json!({
+                "t": t.t, "df": t.df, "mean_difference": t.mean_difference,
+                "p_two_sided": t.p_two_sided, "p_greater": t.p_greater, "p_less": t.p_less,
+            }),
+            Err(why) => serde_json::json!({ "undefined": why }),
+        };
+        serde_json::json!({
+            "full": { "mean": self.full.mean, "sd": self.full.sd, "per_fold": self.full.values },
+            "retained": { "mean": self.retained.mean, "sd": self.retained.sd, "per_fold": self.retained.values },
+            "loftus_masson_se": self.se,
+            "paired_t_test_retained_vs_full": test,
+        })
+    }
+}
+
+struct Summary {
+    r: Comparison,
+    r2: Comparison,
+    set_size_mean: f64,
+    set_size_sd: f64,
+}
+
+impl Summary {
+    fn of(results: &[FoldResult]) -> Result<Summary> {
+        let full: Vec<f64> = results.iter().map(FoldResult::full_test_r).collect();
+        let retained: Vec<f64> = results.iter().map(FoldResult::retained_test_r).collect();
+        let squared = |v: &[f64]| v.iter().map(|r| r * r).collect::<Vec<_>>();
+        let (set_size_mean, set_size_sd) = stats::mean_and_sd(&results.iter().map(|f| f.best_m as f64).collect::<Vec<_>>())?;
+        Ok(Summary { r2: Comparison::of(squared(&full), squared(&retained))?, r: Comparison::of(full, retained)?, set_size_mean, set_size_sd })
+    }
+}
+
+fn write_text(path: &Path, text: String) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+}
+
+/// `{"<seed>": [[test image names of fold 1], …]}`.
+fn write_folds_json(path: &Path, names: &[String], results: &[FoldResult]) -> Result<()> {
+    let mut seeds = serde_json::Map::new();
+    for result in results {
+        let folds = seeds.entry(result.fold.seed.to_string()).or_insert_with(|| serde_json::json!([]));
+        let test: Vec<&String> = result.fold.test.iter().map(|&i| &names[i]).collect();
+        folds.as_array_mut().expect("created as an array").push(serde_json::json!(test));
+    }
+    report::write_json(path, &serde_json::Value::Object(seeds))
+}
+
+fn write_fold_table(path: &Path, results: &[FoldResult]) -> Result<()> {
+    let mut text = String::from("seed,fold,n_train,n_test,set_size,full_train_r,retained_train_r,full_test_r,retained_test_r,full_test_r2,retained_test_r2\n");
+    for f in results {
+        let (full, kept) = (f.full_test_r(), f.retained_test_r());
+        text.push_str(&format!(
+            "{},{},{},{},{},{},{},{full},{kept},{},{}\n",
+            f.fold.seed,
+            f.fold.index + 1,
+            f.fold.train.len(),
+            f.fold.test.len(),
+            f.best_m,
+            f.full_train_r(),
+            f.retained_train_r(),
+            full * full,
+            kept * kept
+        ));
+    }
+    write_text(path, text)
+}
+
+fn write_curves(path: &Path, results: &[FoldResult]) -> Result<()> {
+    let mut text = String::from("seed,fold,m,added_feature_map,train_r,test_r,train_r2,test_r2\n");
+    for f in results {
+        for (m, (train, test)) in f.curves.train_r.iter().zip(&f.curves.test_r).enumerate() {
+            text.push_str(&format!("{},{},{},{},{train},{test},{},{}\n", f.fold.seed, f.fold.index + 1, m + 1, f.order[m], train * train, test * test));
+        }
+    }
+    write_text(path, text)
+}
+
+fn write_training_ais(path: &Path, results: &[FoldResult]) -> Result<()> {
+    let channels = results.first().map_or(0, |f| f.training_ais.len());
+    let mut text = String::from("seed,fold");
+    (0..channels).for_each(|k| text.push_str(&format!(",fm{k}")));
+    text.push('\n');
+    for f in results {
+        text.push_str(&format!("{},{}", f.fold.seed, f.fold.index + 1));
+        f.training_ais.iter().for_each(|v| text.push_str(&format!(",{v}")));
+        text.push('\n');
+    }
+    write_text(path, text)
+}
+
+/// Figure 1 (Full vs Retained, r²), the selection curves (r²) and Figure 3's histograms.
+fn write_figures(out: &Path, label: &str, run: &CohortRun, results: &[FoldResult], summary: &Summary) -> Result<()> {
+    let dir = out.join("figures");
+    create_dir(&dir)?;
+    let group = BarGroup {
+        label: label.to_string(),
+        full_mean: summary.r2.full.mean,
+        full_se: summary.r2.se,
+        retained_mean: summary.r2.retained.mean,
+        retained_se: summary.r2.se,
+        set_size_mean: summary.set_size_mean,
+    };
+    figures::full_vs_retained(&dir.join("full_vs_retained"), &[group], "test 2OI (r²)")?;
+    let squared = |v: &[f64]| v.iter().map(|r| r * r).collect();
+    let curves: Vec<SelectionCurve> = results
+        .iter()
+        .map(|f| SelectionCurve { label: format!("seed {}, fold {}", f.fold.seed, f.fold.index + 1), train: squared(&f.curves.train_r), test: squared(&f.curves.test_r), best_m: f.best_m })
+        .collect();
+    figures::selection_curves(&dir.join("selection_curves"), &curves, "2OI (r²)")?;
+    let model = run.model.name().label();
+    figures::histograms(&dir.join("ais_mean_per_feature_map"), &[Series { label: model.to_string(), values: log10_mean_ais(run) }], 40, "log10 mean AIS per feature map")?;
+    figures::histograms(&dir.join("ais_mad_per_image"), &[Series { label: model.to_string(), values: mad_per_image(run)? }], 40, "mean absolute deviation of each image's AIS")
+}
+
+/// Figure 3a's values: log10 of each feature map's mean AIS over images (NaN where the mean is
+/// not positive, which the histogram skips and counts).
+pub fn log10_mean_ais(run: &CohortRun) -> Vec<f64> {
+    let (n, c) = (run.scores.n, run.scores.channels);
+    (0..c).map(|k| (0..n).map(|i| run.scores.image[i * c + k]).sum::<f64>() / n as f64).map(|m| if m > 0.0 { m.log10() } else { f64::NAN }).collect()
+}
+
+/// Figure 3b's values: per image, the mean absolute deviation of its AIS.
+pub fn mad_per_image(run: &CohortRun) -> Result<Vec<f64>> {
+    run.scores.image.chunks_exact(run.scores.channels).map(stats::mean_absolute_deviation).collect()
+}
