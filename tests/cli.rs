@@ -182,3 +182,58 @@ fn validate_and_maps_run_on_peterson_animals() {
     let bad = alignmap(&["maps", "--results", out.to_str().unwrap(), "--images", images.to_str().unwrap(), "--out", maps.to_str().unwrap(), "--grid", "nope.png"]);
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("'nope.png' is not an image"));
 }
+
+#[test]
+fn compare_and_cross_category_run_on_peterson_animals() {
+    let Some(peterson) = shared_data("peterson") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let a = tiny_weights(dir.path());
+    let b = dir.path().join("other.safetensors");
+    std::fs::write(&b, Vgg16::synthetic_weights(&Vgg16Spec::tiny(), 8).to_safetensors(StoredDtype::F32).unwrap()).unwrap();
+    let out = dir.path().join("compare");
+    let (images, matrix, names) = (peterson.join("images/animals"), peterson.join("hsim_peterson.npz"), peterson.join("fnames.json"));
+    let cohort = [
+        "--images",
+        images.to_str().unwrap(),
+        "--similarity",
+        matrix.to_str().unwrap(),
+        "--key",
+        "animals",
+        "--names",
+        names.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ];
+    let mut args = vec!["compare", "--a", &a, "--b", b.to_str().unwrap(), "--label-a", "seven", "--label-b", "eight", "--out", out.to_str().unwrap()];
+    args.extend(cohort);
+    assert!(alignmap(&args).status.success());
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
+    assert_eq!(json["a"]["label"], "seven");
+    assert_eq!(json["a"]["mean_ais_per_feature_map"].as_array().unwrap().len(), 32);
+    assert_eq!(json["b"]["mad_per_image"].as_array().unwrap().len(), 120);
+    let ks = &json["ks_mad_per_image"];
+    assert!((0.0..=1.0).contains(&ks["statistic"].as_f64().unwrap()) && (0.0..=1.0).contains(&ks["p_value"].as_f64().unwrap()));
+    let matches = json["match"]["per_image"].as_array().unwrap();
+    assert_eq!(matches.len(), 120);
+    assert!(matches.iter().filter_map(|m| m.as_f64()).all(|m| (-1.0..=1.0).contains(&m)));
+    let r = json["max_entropy"]["pearson_with_match"]["r"].as_f64().unwrap();
+    assert!((-1.0..=1.0).contains(&r));
+    assert_eq!(std::fs::read_to_string(out.join("compare_images.csv")).unwrap().lines().count(), 121);
+    // The same network twice: identical heatmaps, so every defined Match is 1.
+    let same = dir.path().join("same");
+    let mut args = vec!["compare", "--a", &a, "--b", &a, "--out", same.to_str().unwrap()];
+    args.extend(cohort);
+    assert!(alignmap(&args).status.success());
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(same.join("compare.json")).unwrap()).unwrap();
+    assert!(json["match"]["per_image"].as_array().unwrap().iter().filter_map(|m| m.as_f64()).all(|m| (m - 1.0).abs() < 1e-6));
+
+    let table = dir.path().join("cross.csv");
+    let run = alignmap(&["cross-category", out.join("a").to_str().unwrap(), out.join("b").to_str().unwrap(), same.join("a").to_str().unwrap(), "--out", table.to_str().unwrap()]);
+    assert!(run.status.success());
+    let text = std::fs::read_to_string(&table).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 4);
+    // Row a vs itself and vs the identical run are exactly 1.
+    assert_eq!(rows[1][1].parse::<f64>().unwrap(), 1.0);
+    assert!((rows[1][3].parse::<f64>().unwrap() - 1.0).abs() < 1e-12);
+}
