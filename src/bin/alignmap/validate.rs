@@ -118,6 +118,8 @@ struct Comparison {
     retained: Condition,
     /// Loftus–Masson standard error (one for both conditions).
     se: f64,
+    /// √(Σ(Retained − Full)² / (n(n − 1))): the formula in the authors' code.
+    uncentered_se: f64,
     /// Retained against Full; `Err` when every difference is the same (e.g. S* kept every map).
     test: std::result::Result<stats::PairedTTest, String>,
 }
@@ -125,8 +127,9 @@ struct Comparison {
 impl Comparison {
     fn of(full: Vec<f64>, retained: Vec<f64>) -> Result<Comparison> {
         let se = stats::loftus_masson_se(&[&full, &retained])?;
+        let uncentered_se = stats::uncentered_paired_se(&retained, &full)?;
         let test = stats::paired_t_test(&retained, &full).map_err(|e| e.to_string());
-        Ok(Comparison { full: Condition::of(full)?, retained: Condition::of(retained)?, se, test })
+        Ok(Comparison { full: Condition::of(full)?, retained: Condition::of(retained)?, se, uncentered_se, test })
     }
 
     fn test_line(&self) -> String {
@@ -148,6 +151,7 @@ impl Comparison {
             "full": { "mean": self.full.mean, "sd": self.full.sd, "per_fold": self.full.values },
             "retained": { "mean": self.retained.mean, "sd": self.retained.sd, "per_fold": self.retained.values },
             "loftus_masson_se": self.se,
+            "authors_code_se": self.uncentered_se,
             "paired_t_test_retained_vs_full": test,
         })
     }
