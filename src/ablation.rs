@@ -73,6 +73,13 @@ pub struct AisScores {
     pub grams: Option<ChannelGrams>,
 }
 
+impl AisScores {
+    /// Scores and baselines that are NaN: an embedding or a human row is constant.
+    pub fn undefined(&self) -> usize {
+        self.image.iter().chain(&self.dataset_r).chain(&self.baseline.per_image).filter(|v| !v.is_finite()).count()
+    }
+}
+
 /// Rows scaled to zero mean and unit length, so that products are Pearson correlations.
 pub(crate) fn standardize<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     let centred = x.clone() - x.mean_dim(D - 1);

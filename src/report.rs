@@ -5,6 +5,7 @@ use std::path::Path;
 
 use npyz::WriterBuilder;
 
+use crate::ablation::AisScores;
 use crate::error::{Error, Result};
 
 /// Writes a little-endian f32 array with the given shape as `.npy`.
@@ -34,6 +35,33 @@ pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
     let mut file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
     serde_json::to_writer_pretty(&mut file, value).map_err(|e| Error::io(path, e.into()))?;
     file.write_all(b"\n").map_err(|e| Error::io(path, e))
+}
+
+/// The part of `summary.json` that describes the scores (the CLI's and the page's export share
+/// it): counts, the 2OI baseline with its per-image values, and what each score file holds.
+pub fn scores_summary(names: &[String], scores: &AisScores) -> serde_json::Map<String, serde_json::Value> {
+    let value = serde_json::json!({
+        "alignmap_version": env!("CARGO_PKG_VERSION"),
+        "n_images": scores.n,
+        "feature_maps": scores.channels,
+        "baseline": {
+            "r": scores.baseline.r,
+            "r2": scores.baseline.r2,
+            "per_image": names.iter().zip(&scores.baseline.per_image).map(|(name, r)| serde_json::json!({"image": name, "r": r})).collect::<Vec<_>>(),
+        },
+        "ais": {
+            "ais_dataset.npy": "r − r_k (the paper's ρ)",
+            "ais_dataset_r2.npy": "r² − r_k² (the authors' code)",
+            "ais_image.npy": "base_t − r_tk, rows in images.txt order",
+            "zero_image_channel_pairs": scores.zero_pairs,
+            "undefined_scores": scores.undefined(),
+            "channels_zero_in_every_image": scores.skipped_channels,
+        },
+    });
+    match value {
+        serde_json::Value::Object(map) => map,
+        _ => unreachable!("built as an object"),
+    }
 }
 
 #[cfg(test)]

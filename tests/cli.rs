@@ -237,3 +237,27 @@ fn compare_and_cross_category_run_on_peterson_animals() {
     assert_eq!(rows[1][1].parse::<f64>().unwrap(), 1.0);
     assert!((rows[1][3].parse::<f64>().unwrap() - 1.0).abs() < 1e-12);
 }
+
+/// The issue's real-data check: one shuffle (5 folds) of the paper's protocol on the Peterson
+/// animals with EfficientNet-Lite0 (the bundled network, here from its f32 checkpoint).
+#[test]
+fn validate_with_efficientnet_improves_out_of_sample_alignment_on_peterson_animals() {
+    let (Some(peterson), Some(weights)) = (shared_data("peterson"), efficientnet_checkpoint()) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("validation");
+    let (images, matrix, names) = (peterson.join("images/animals"), peterson.join("hsim_peterson.npz"), peterson.join("fnames.json"));
+    let run = alignmap(&[
+        "validate", "--weights", weights.to_str().unwrap(), "--images", images.to_str().unwrap(), "--similarity", matrix.to_str().unwrap(),
+        "--key", "animals", "--names", names.to_str().unwrap(), "--seeds", "111", "--out", out.to_str().unwrap(), "--device", "cpu",
+    ]);
+    assert!(run.status.success());
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("validation.json")).unwrap()).unwrap();
+    let (full, kept) = (v["r2"]["full"]["mean"].as_f64().unwrap(), v["r2"]["retained"]["mean"].as_f64().unwrap());
+    let t = &v["r2"]["paired_t_test_retained_vs_full"];
+    eprintln!("Full {full:.4} → Retained {kept:.4}, t = {}, p = {}, |S*| = {}", t["t"], t["p_two_sided"], v["set_size"]["mean"]);
+    // The baseline 2OI of the whole cohort is the reference's (docs/real-data.md).
+    assert!((v["baseline"]["r"].as_f64().unwrap() - 0.673).abs() < 1e-3);
+    assert!(kept > full && t["p_two_sided"].as_f64().unwrap() < 0.05, "selection does not improve the test 2OI");
+    let sizes = v["set_size"]["per_fold"].as_array().unwrap();
+    assert!(sizes.iter().all(|m| (1..320).contains(&m.as_u64().unwrap())), "S* keeps fewer maps than all 320");
+}

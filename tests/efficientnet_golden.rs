@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 
 use alignmap::ablation::{self, EngineOptions};
 use alignmap::burn::prelude::*;
@@ -16,17 +15,6 @@ use common::*;
 const STEMS: [&str; 3] = ["square_224", "rgba_300", "gray_200x260"];
 /// f32 here, f64 in the reference (whose own f32 run differs by 1.3e-6).
 const TOLERANCE: f32 = 1e-4;
-
-fn checkpoint() -> Option<PathBuf> {
-    let cache = std::env::var_os("ALIGNMAP_MODEL_CACHE").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/alignmap-models"));
-    let path = cache.join("efficientnet-lite0-57934424.pth");
-    if path.is_file() {
-        Some(path)
-    } else {
-        eprintln!("skipping: {} is absent (bash models/fetch-efficientnet-lite0.sh fetches it)", path.display());
-        None
-    }
-}
 
 fn input(stem: &str) -> (Vec<usize>, Vec<f32>) {
     let mut archive = npyz::npz::NpzArchive::open(golden("efficientnet/effnet_inputs.npz")).unwrap();
@@ -44,7 +32,7 @@ fn forward(net: &Network, stem: &str, device: &Device) -> (Vec<f32>, Vec<f32>, V
 
 #[test]
 fn strided_tensors_of_the_legacy_checkpoint_read_in_logical_order() {
-    let Some(pth) = checkpoint() else { return };
+    let Some(pth) = efficientnet_checkpoint() else { return };
     let map = TensorMap::from_file(&pth).unwrap();
     let checks: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(golden("efficientnet/effnet_weight_checks.json")).unwrap()).unwrap();
     let mut strided = 0;
@@ -67,7 +55,7 @@ fn strided_tensors_of_the_legacy_checkpoint_read_in_logical_order() {
 
 #[test]
 fn real_efficientnet_lite0_matches_the_reference() {
-    let Some(pth) = checkpoint() else { return };
+    let Some(pth) = efficientnet_checkpoint() else { return };
     let device = Device::flex();
     let net = Network::from_weights(TensorMap::from_file(&pth).unwrap(), None, &device).unwrap();
     assert_eq!((net.channels(), net.embedding_size(), net.classes()), (320, 1280, 1000));
@@ -94,7 +82,7 @@ fn symmetric_preprocessing_matches_the_reference() {
 
 #[test]
 fn folded_f16_weights_stay_close_and_the_model_name_is_checked() {
-    let Some(pth) = checkpoint() else { return };
+    let Some(pth) = efficientnet_checkpoint() else { return };
     let device = Device::flex();
     let folded = efficientnet::fold_batchnorm(TensorMap::from_file(&pth).unwrap()).unwrap();
     let bytes = folded.to_safetensors(StoredDtype::F16).unwrap();
@@ -111,7 +99,7 @@ fn folded_f16_weights_stay_close_and_the_model_name_is_checked() {
 
 #[test]
 fn engine_equals_naive_for_efficientnet() {
-    let Some(pth) = checkpoint() else { return };
+    let Some(pth) = efficientnet_checkpoint() else { return };
     let device = Device::flex();
     let net = Network::from_weights(TensorMap::from_file(&pth).unwrap(), None, &device).unwrap();
     // Real photographs when the shared data is here (24 Peterson animals); generated images
@@ -146,7 +134,7 @@ fn engine_equals_naive_for_efficientnet() {
 /// the reference gets 120 of 120.
 #[test]
 fn peterson_animals_are_classified_as_animals() {
-    let (Some(pth), Some(dir)) = (checkpoint(), shared_data("peterson/images/animals")) else { return };
+    let (Some(pth), Some(dir)) = (efficientnet_checkpoint(), shared_data("peterson/images/animals")) else { return };
     let device = Device::flex();
     let net = Network::from_weights(TensorMap::from_file(&pth).unwrap(), None, &device).unwrap();
     let (paths, _) = alignmap::cohort::list_images(&dir).unwrap();

@@ -122,18 +122,13 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
     write_analysis(&args.out, &args.cohort, &run)
 }
 
-/// (image, feature map) scores and baselines that are NaN: an embedding or a human row is constant.
-fn undefined_scores(scores: &AisScores) -> usize {
-    scores.image.iter().chain(&scores.dataset_r).chain(&scores.baseline.per_image).filter(|v| !v.is_finite()).count()
-}
-
 /// Writes everything `analyze` promises (README, "Outputs").
 pub fn write_analysis(out: &Path, cohort: &CohortArgs, run: &CohortRun) -> Result<()> {
     let start = Instant::now();
     let (names, scores, model) = (&run.names, &run.scores, &run.model);
     let (n, channels) = (names.len(), model.channels());
     // A correlation with a constant vector is undefined: say where, rather than write NaN silently.
-    let undefined = undefined_scores(scores);
+    let undefined = scores.undefined();
     if undefined > 0 {
         eprintln!("alignmap: warning: {undefined} score(s) are undefined (NaN): an embedding or a human row is constant; see summary.json");
     }
@@ -149,33 +144,20 @@ pub fn write_analysis(out: &Path, cohort: &CohortArgs, run: &CohortRun) -> Resul
     let mut timings = run.timings.clone();
     timings.insert("write_seconds".into(), serde_json::json!(start.elapsed().as_secs_f64()));
 
-    let summary = serde_json::json!({
-        "alignmap_version": env!("CARGO_PKG_VERSION"),
-        "n_images": n,
-        "feature_maps": channels,
-        "baseline": {
-            "r": scores.baseline.r,
-            "r2": scores.baseline.r2,
-            "per_image": names.iter().zip(&scores.baseline.per_image).map(|(name, r)| serde_json::json!({"image": name, "r": r})).collect::<Vec<_>>(),
-        },
-        "ais": {
-            "ais_dataset.npy": "r − r_k (the paper's ρ)",
-            "ais_dataset_r2.npy": "r² − r_k² (the authors' code)",
-            "ais_image.npy": "base_t − r_tk, rows in images.txt order",
-            "zero_image_channel_pairs": scores.zero_pairs,
-            "undefined_scores": undefined,
-            "channels_zero_in_every_image": scores.skipped_channels,
-        },
-        "model": {
+    let mut summary = report::scores_summary(names, scores);
+    summary.insert(
+        "model".into(),
+        serde_json::json!({
             "name": model.name().label(),
             "classes": model.classes(),
             "weights": run.weights.display().to_string(),
             "weights_sha256": sha256_file(&run.weights)?,
-        },
-        "human": human_json(cohort, run),
-        "device": run.device.description,
-        "timings": timings,
-    });
+        }),
+    );
+    summary.insert("human".into(), human_json(cohort, run));
+    summary.insert("device".into(), serde_json::json!(run.device.description));
+    summary.insert("timings".into(), serde_json::Value::Object(timings));
+    let summary = serde_json::Value::Object(summary);
     report::write_json(&out.join("summary.json"), &summary)?;
     eprintln!(
         "alignmap: baseline 2OI r = {:.4} (r² = {:.4}); wrote scores for {n} images × {channels} feature maps to {}",
