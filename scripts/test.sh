@@ -31,6 +31,8 @@ stage setup bash scripts/setup.sh
 stage models bash models/fetch-efficientnet-lite0.sh
 stage cargo-test cargo test --all-targets
 stage cargo-build cargo build --bin alignmap
+# The page loads the bundled network from www/models (the browser tests skip without it).
+stage bundled-model bash models/build.sh "$CARGO_TARGET_DIR/debug/alignmap"
 # The served package is optimised with wasm-opt -Oz (5 min on 2 cores); the tests check the same
 # code unoptimised.
 stage build-wasm env ALIGNMAP_WASM_OPT=0 bash scripts/build-wasm.sh

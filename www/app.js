@@ -1,112 +1,1191 @@
-// alignmap's page: loads the wasm package (www/pkg, built by scripts/build-wasm.sh), picks a
-// device (WebGPU, else the CPU) and runs a forward pass on request. No framework, no network.
+// alignmap's page. The WebAssembly module lives in a module worker (worker.js), so the page never
+// freezes; this file only moves files to the worker, shows what it says, and puts the RGBA pixels
+// it returns on canvases. No framework, no build step, ES2020.
 //
 // ?device=cpu or ?device=webgpu in the address forces a device.
 
+import { PRESETS, cached, download, store, DownloadError, formatBytes, listCached, clearCache, cacheAvailable } from './models.js';
+import { zipParts } from './zip.js';
+import { npyFloat32, scoreCsv } from './npy.js';
+import { histogram, spread, bars, lines } from './charts.js';
+
 const $ = (id) => document.getElementById(id);
-const statusLine = $('status');
-const form = $('forward-form');
-const runButton = $('run');
-const specSelect = $('spec');
-const result = $('result');
-const errorLine = $('error');
+const IMAGE_EXT = /\.(png|jpe?g)$/i;
+const THUMB_SIDE = 256;
+const VIEWER_SIDE = 720;
 
-const WEIGHT_SEED = 7;
-const IMAGE_SEED = 3;
-const SIZE = 224;
+const state = {
+  worker: null,
+  device: null,
+  deviceChoice: ['auto', 'webgpu', 'cpu'].includes(new URLSearchParams(location.search).get('device')) ? new URLSearchParams(location.search).get('device') : 'auto',
+  model: null, // { blob, name, requested, label, info, origin }
+  images: new Map(), // name → File (sorted when shown)
+  imageErrors: [], // { name, message }
+  skipped: [],
+  matrix: null, // { file, key, namesFile, dissimilarity, info, arrays }
+  namesFile: null,
+  check: null,
+  running: false,
+  results: null,
+  display: { colormap: 'jet', opacity: 40, original: false },
+  saliency: null,
+  viewer: { index: -1, mode: 'heatmap' },
+};
 
-let wasm = null;
-let adapter = null;
+// Figures the tests (and the curious) can read: window.alignmap.timings.
+const timings = {};
+window.alignmap = { state, timings, wasmMemory: () => call('memory') };
 
-function setStatus(text, state) {
-  statusLine.textContent = text;
-  statusLine.dataset.state = state;
+// ---------------------------------------------------------------- worker
+
+let nextId = 1;
+const pending = new Map();
+let onProgress = () => {};
+
+function startWorker() {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  worker.onmessage = (event) => {
+    const m = event.data;
+    if (m && m.type === 'progress') {
+      onProgress(m);
+      return;
+    }
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (m.ok) p.resolve(m.result);
+    else p.reject(new Error(m.error));
+  };
+  worker.onerror = (event) => {
+    event.preventDefault();
+    const message = event.message || 'the worker failed to start (does this browser support module workers?)';
+    for (const p of pending.values()) p.reject(new Error(message));
+    pending.clear();
+  };
+  state.worker = worker;
+  return worker;
 }
 
-function showError(message) {
-  errorLine.textContent = message;
-  errorLine.hidden = false;
+function call(op, args = {}) {
+  const worker = state.worker;
+  return new Promise((resolve, reject) => {
+    const id = nextId++;
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ id, op, args });
+  });
 }
 
-function formatValues(values, count = 6) {
-  const shown = Array.from(values.slice(0, count), (v) => v.toPrecision(4));
-  const more = values.length > count ? ', …' : '';
-  return `${values.length} values: ${shown.join(', ')}${more}`;
+function stopWorker() {
+  if (state.worker) state.worker.terminate();
+  for (const p of pending.values()) p.reject(new Error('cancelled'));
+  pending.clear();
+  state.worker = null;
 }
 
-async function chooseDevice() {
-  const forced = new URLSearchParams(location.search).get('device');
-  if (forced === 'cpu' || forced === 'webgpu') {
-    return wasm.init_device(forced);
+// ---------------------------------------------------------------- small helpers
+
+function show(el, text, stateName) {
+  el.textContent = text;
+  if (stateName !== undefined) el.dataset.state = stateName;
+}
+
+function showError(el, message) {
+  el.textContent = message || '';
+  el.hidden = !message;
+}
+
+function fmt(x, digits = 4) {
+  return Number.isFinite(x) ? x.toFixed(digits) : 'undefined';
+}
+
+function seconds(ms) {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 90) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+function sortedNames() {
+  // The command line's order: file names sorted by their bytes (UTF-8), which for these strings
+  // is the order of code points.
+  return Array.from(state.images.keys()).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function putPixels(canvas, picture) {
+  canvas.width = picture.width;
+  canvas.height = picture.height;
+  const ctx = canvas.getContext('2d');
+  ctx.putImageData(new ImageData(picture.rgba, picture.width, picture.height), 0, 0);
+}
+
+function nextFrame() {
+  return new Promise((resolve) => requestAnimationFrame(() => resolve()));
+}
+
+// ---------------------------------------------------------------- device
+
+async function startDevice() {
+  show($('device-status'), 'Starting the WebAssembly module and the device…', 'loading');
+  startWorker();
+  try {
+    state.device = await call('start', { device: state.deviceChoice });
+  } catch (err) {
+    show($('device-status'), `The analysis engine did not start: ${err.message}. ` +
+      'Use a recent Chrome, Edge, Firefox or Safari; if this page was opened from a file, serve it with `alignmap serve`.', 'error');
+    throw err;
   }
-  if ('gpu' in navigator) {
+  const d = state.device;
+  show($('device-status'), `Device: ${d.description}`, d.cpu ? 'cpu' : d.software ? 'software' : 'ready');
+  const warning = $('device-warning');
+  if (d.cpu && d.webgpuSoftware) {
+    warning.textContent = `WebGPU here is only a software fallback (${d.webgpuSoftware}, no GPU), which is slower than ` +
+      'the CPU backend: the analysis runs on the CPU in WebAssembly, on one core. Expect seconds per image with the ' +
+      'bundled network and minutes per image with VGG-16.';
+    warning.hidden = false;
+  } else if (d.cpu) {
+    warning.textContent = `No WebGPU here (${d.reason}). The analysis runs on the CPU in WebAssembly, on one core: ` +
+      'expect seconds per image with the bundled network and minutes per image with VGG-16. ' +
+      'Chrome or Edge with WebGPU on a GPU is much faster.';
+    warning.hidden = false;
+  } else if (d.software) {
+    warning.textContent = 'This WebGPU adapter is a software fallback (no GPU is used): results are exact but slow.';
+    warning.hidden = false;
+  } else {
+    warning.hidden = true;
+  }
+  document.body.dataset.device = d.cpu ? 'cpu' : 'webgpu';
+  $('device-choice').value = state.deviceChoice;
+}
+
+/** After a cancel: a fresh worker that gets back the network, the matrix and the images. */
+async function restoreWorker() {
+  stopWorker();
+  await startDevice();
+  if (state.model) {
+    show($('model-status'), 'Reloading the network…', 'loading');
+    state.model.info = await call('loadModel', { blob: state.model.blob, name: state.model.name, requested: state.model.requested });
+    showModelStatus();
+  }
+  if (state.matrix) await readMatrix({ quiet: true });
+  if (state.images.size) await call('addImages', { files: sortedNames().map((n) => state.images.get(n)) });
+  await refreshCheck();
+}
+
+// ---------------------------------------------------------------- network weights
+
+let downloadAbort = null;
+
+function modelChoice() {
+  return document.querySelector('input[name="model"]:checked').value;
+}
+
+function updateModelFields() {
+  const choice = modelChoice();
+  $('url-field').hidden = choice !== 'url';
+  $('file-field').hidden = choice !== 'file';
+}
+
+function confirmDownload(text) {
+  const dialog = $('confirm');
+  $('confirm-text').textContent = text;
+  return new Promise((resolve) => {
+    const done = (answer) => {
+      $('confirm-yes').onclick = null;
+      $('confirm-no').onclick = null;
+      dialog.onclose = null;
+      if (dialog.open) dialog.close();
+      resolve(answer);
+    };
+    $('confirm-yes').onclick = () => done(true);
+    $('confirm-no').onclick = () => done(false);
+    dialog.onclose = () => done(false);
+    dialog.showModal();
+    $('confirm-no').focus();
+  });
+}
+
+function showModelStatus() {
+  const m = state.model;
+  const i = m.info;
+  const names = { vgg16: 'VGG-16', 'efficientnet-lite0': 'EfficientNet-Lite0' };
+  show($('model-status'), `${names[i.model] || i.model} loaded from ${m.label} (${m.origin}): ${i.channels} feature maps, ` +
+    `${i.embedding}-d embedding, ${i.classes} classes.`, 'ready');
+  document.body.dataset.model = i.model;
+}
+
+async function loadModel({ auto = false } = {}) {
+  const choice = auto ? 'bundled' : modelChoice();
+  showError($('model-error'), '');
+  let blob;
+  let name;
+  let label;
+  let origin;
+  let requested = '';
+  let downloadedFrom = null;
+  const button = $('load-model');
+  button.disabled = true;
+  try {
+    if (choice === 'file') {
+      const file = $('model-file').files[0];
+      if (!file) throw new Error('Choose a .safetensors file first.');
+      blob = file;
+      name = file.name;
+      label = file.name;
+      origin = `a file on this computer, ${formatBytes(file.size)}`;
+    } else {
+      let url;
+      if (choice === 'url') {
+        url = $('model-url').value.trim();
+        if (!/^https?:\/\//i.test(url)) throw new Error('Enter the weights file\'s address, starting with https://');
+      } else {
+        url = PRESETS[choice].url;
+        requested = PRESETS[choice].model;
+      }
+      name = url;
+      label = choice === 'bundled' ? 'this page' : new URL(url, location.href).host;
+      show($('model-status'), 'Looking in this browser\'s storage…', 'loading');
+      blob = await cached(url);
+      if (blob) {
+        origin = `stored in this browser, ${formatBytes(blob.size)}`;
+      } else {
+        if (choice === 'vgg16') {
+          const ok = await confirmDownload(`${PRESETS.vgg16.note} Download it now? On a slow connection this takes several minutes; ` +
+            'the analysis with VGG-16 also needs a few GB of memory.');
+          if (!ok) {
+            show($('model-status'), state.model ? $('model-status').textContent : 'No network loaded yet.', state.model ? 'ready' : 'none');
+            return;
+          }
+        }
+        blob = await fetchWithProgress(url);
+        downloadedFrom = url;
+        origin = `downloaded, ${formatBytes(blob.size)}`;
+        if (auto) $('download').hidden = true;
+      }
+    }
+    show($('model-status'), `Reading the weights (${formatBytes(blob.size)})…`, 'loading');
+    const t0 = performance.now();
+    const info = await call('loadModel', { blob, name, requested });
+    timings.loadModelMs = performance.now() - t0;
+    if (downloadedFrom) {
+      // Kept for the next visit only once it loaded: a wrong file is not stored.
+      const storeError = await store(downloadedFrom, blob);
+      origin += storeError ? `; not stored: ${storeError}` : '; stored in this browser for the next visit';
+    }
+    state.model = { blob, name, requested, label, origin, info };
+    state.results = null;
+    $('results').hidden = true;
+    showModelStatus();
+    refreshStorage();
+  } catch (err) {
+    let message = err.message.replace('--model', 'the choice');
+    if (!(err instanceof DownloadError) && /neither VGG-16 nor EfficientNet/.test(err.message)) {
+      message += ' — alignmap reads VGG-16 and EfficientNet-Lite0 weights only.';
+    } else if (/was asked for/.test(err.message)) {
+      message += ' Choose the option that matches the file, or another file.';
+    }
+    showError($('model-error'), message);
+    show($('model-status'), state.model ? 'The previous network stays loaded.' : 'No network loaded.', state.model ? 'ready' : 'error');
+    if (state.model) showModelStatus();
+  } finally {
+    button.disabled = false;
+    await refreshCheck();
+  }
+}
+
+async function fetchWithProgress(url) {
+  const box = $('download');
+  const bar = $('download-progress');
+  const text = $('download-text');
+  box.hidden = false;
+  $('cancel-download').hidden = false;
+  downloadAbort = new AbortController();
+  const t0 = performance.now();
+  show($('model-status'), `Downloading ${url}…`, 'loading');
+  try {
+    return await download(url, {
+      signal: downloadAbort.signal,
+      onProgress: ({ received, total }) => {
+        const elapsed = (performance.now() - t0) / 1000;
+        const rate = elapsed > 0.5 ? received / elapsed : 0;
+        if (total) {
+          bar.max = total;
+          bar.value = received;
+          const left = rate > 0 ? ` · about ${seconds(((total - received) / rate) * 1000)} left` : '';
+          text.textContent = `${formatBytes(received)} of ${formatBytes(total)} (${Math.floor((100 * received) / total)} %)${left}`;
+        } else {
+          bar.removeAttribute('value');
+          text.textContent = `${formatBytes(received)} (the server did not say how much)`;
+        }
+      },
+    });
+  } finally {
+    $('cancel-download').hidden = true;
+    downloadAbort = null;
+  }
+}
+
+async function refreshStorage() {
+  const list = $('storage-list');
+  list.textContent = '';
+  if (!cacheAvailable()) {
+    const li = document.createElement('li');
+    li.textContent = 'This page has no storage here (it needs https or localhost); weights are downloaded on every visit.';
+    list.append(li);
+    return;
+  }
+  const items = await listCached().catch(() => []);
+  if (!items.length) {
+    const li = document.createElement('li');
+    li.textContent = 'Nothing stored yet.';
+    list.append(li);
+  }
+  for (const item of items) {
+    const li = document.createElement('li');
+    li.textContent = `${item.url} — ${formatBytes(item.bytes)}`;
+    list.append(li);
+  }
+}
+
+// ---------------------------------------------------------------- images
+
+function isImageFile(file) {
+  return IMAGE_EXT.test(file.name) || file.type === 'image/png' || file.type === 'image/jpeg';
+}
+
+async function entriesOf(dataTransfer) {
+  // Folders dropped on the page: walk them (webkitGetAsEntry is in Chrome, Edge, Firefox, Safari).
+  const items = Array.from(dataTransfer.items || []);
+  const entries = items.map((item) => (item.webkitGetAsEntry ? item.webkitGetAsEntry() : null));
+  if (!entries.length || entries.some((e) => !e)) return Array.from(dataTransfer.files || []);
+  const files = [];
+  const walk = async (entry) => {
+    if (entry.isFile) {
+      files.push(await new Promise((resolve, reject) => entry.file(resolve, reject)));
+    } else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+        if (!batch.length) break;
+        for (const e of batch) await walk(e);
+      }
+    }
+  };
+  for (const e of entries) await walk(e);
+  return files;
+}
+
+async function addImages(fileList) {
+  const files = Array.from(fileList);
+  if (!files.length) return;
+  const fresh = [];
+  const notes = [];
+  for (const file of files) {
+    if (file.name.startsWith('.') || !isImageFile(file)) {
+      state.skipped.push(file.name);
+      continue;
+    }
+    if (state.images.has(file.name)) notes.push(file.name);
+    state.imageErrors = state.imageErrors.filter((e) => e.name !== file.name);
+    state.images.set(file.name, file);
+    fresh.push(file);
+  }
+  state.results = null;
+  $('results').hidden = true;
+  show($('image-status'), `Reading ${fresh.length} image(s)…`);
+  const t0 = performance.now();
+  onProgress = (m) => {
+    if (m.stage === 'load') show($('image-status'), `Reading images: ${m.done} of ${m.total}…`);
+  };
+  try {
+    const { errors } = await call('addImages', { files: fresh });
+    for (const e of errors) {
+      state.images.delete(e.name);
+      state.imageErrors.push(e);
+    }
+  } catch (err) {
+    state.imageErrors.push({ name: 'images', message: err.message });
+  }
+  timings.addImagesMs = performance.now() - t0;
+  if (notes.length) {
+    state.imageErrors.push({ name: notes.join(', '), message: 'a file of this name was added again; the newer one replaced the older (names must be unique: they match the matrix rows)', warning: true });
+  }
+  renderImages();
+  await refreshCheck();
+}
+
+async function clearImages() {
+  state.images.clear();
+  state.imageErrors = [];
+  state.skipped = [];
+  state.results = null;
+  $('results').hidden = true;
+  await call('clearImages');
+  renderImages();
+  await refreshCheck();
+}
+
+function renderImages() {
+  const n = state.images.size;
+  show($('image-status'), n ? `${n} image${n === 1 ? '' : 's'} ready (decoded here, in this browser).` : 'No images yet.');
+  $('clear-images').disabled = n === 0 && !state.imageErrors.length && !state.skipped.length;
+  const list = $('image-errors');
+  list.textContent = '';
+  for (const e of state.imageErrors) {
+    const li = document.createElement('li');
+    li.className = e.warning ? 'warn' : 'bad';
+    li.textContent = e.warning ? `${e.name}: ${e.message}` : `Not added — ${e.message}`;
+    list.append(li);
+  }
+  if (state.skipped.length) {
+    const li = document.createElement('li');
+    li.className = 'warn';
+    const shown = state.skipped.slice(0, 8).join(', ');
+    li.textContent = `Skipped ${state.skipped.length} file(s) that are not PNG or JPEG images: ${shown}${state.skipped.length > 8 ? ', …' : ''}`;
+    list.append(li);
+  }
+}
+
+// ---------------------------------------------------------------- matrix
+
+function isNpz(file) {
+  return /\.npz$/i.test(file.name);
+}
+
+async function matrixChanged() {
+  const file = $('matrix-file').files[0];
+  state.results = null;
+  $('results').hidden = true;
+  showError($('matrix-error'), '');
+  if (!file) {
+    state.matrix = null;
+    await call('clearMatrix');
+    show($('matrix-status'), 'No matrix yet.');
+    await refreshCheck();
+    return;
+  }
+  state.matrix = { file, key: '', arrays: null, info: null };
+  $('key-field').hidden = true;
+  if (isNpz(file)) {
     try {
-      return await wasm.init_device('webgpu');
+      const arrays = await call('npzArrays', { file });
+      state.matrix.arrays = arrays;
+      const select = $('matrix-key');
+      select.textContent = '';
+      const square = arrays.filter((a) => a.square);
+      if (square.length !== 1) select.append(new Option('Choose an array…', ''));
+      for (const a of arrays) {
+        const option = new Option(`${a.key} (${a.shape.join(' × ') || 'unreadable'})${a.square ? '' : ' — not a square matrix'}`, a.key);
+        option.disabled = !a.square;
+        select.append(option);
+      }
+      select.value = square.length === 1 ? square[0].key : '';
+      state.matrix.key = select.value;
+      $('key-field').hidden = false;
     } catch (err) {
-      const cpu = await wasm.init_device('cpu');
-      return `${cpu} (WebGPU did not start: ${err.message ?? err})`;
+      showError($('matrix-error'), err.message);
+      state.matrix = null;
+      await call('clearMatrix');
+      show($('matrix-status'), 'No matrix yet.');
+      await refreshCheck();
+      return;
     }
   }
-  const cpu = await wasm.init_device('cpu');
-  return `${cpu} (this browser has no WebGPU)`;
+  await readMatrix();
 }
 
-async function start() {
-  try {
-    wasm = await import('./pkg/alignmap.js');
-    await wasm.default();
-  } catch (err) {
-    setStatus('The WebAssembly module did not load.', 'error');
-    showError(`Loading ./pkg/alignmap.js failed: ${err.message ?? err}. ` +
-      'Build it with scripts/build-wasm.sh.');
+async function readMatrix({ quiet = false } = {}) {
+  const m = state.matrix;
+  if (!m) return;
+  m.namesFile = $('names-file').files[0] || null;
+  m.dissimilarity = document.querySelector('input[name="direction"]:checked').value === 'dissimilarity';
+  if (!quiet) showError($('matrix-error'), '');
+  if (m.arrays && !m.key) {
+    m.info = null;
+    await call('clearMatrix');
+    show($('matrix-status'), `${m.file.name} holds ${m.arrays.filter((a) => a.square).length} square arrays: choose one.`);
+    await refreshCheck();
     return;
   }
-  setStatus('Starting the device…', 'loading');
   try {
-    adapter = await chooseDevice();
+    m.info = await call('readMatrix', { file: m.file, key: m.key, namesFile: m.namesFile, dissimilarity: m.dissimilarity });
+    const what = m.dissimilarity ? 'dissimilarity matrix (used as −D)' : 'similarity matrix';
+    const names = m.info.names ? `, rows named${m.namesFile ? ` by ${m.namesFile.name}` : ''}` : ', no row names (rows follow the sorted image names)';
+    show($('matrix-status'), `${m.info.n} × ${m.info.n} ${what} from ${m.file.name}${m.key ? ` (array ${m.key})` : ''}${names}.`);
   } catch (err) {
-    setStatus('No device could be started.', 'error');
-    showError(err.message ?? String(err));
-    return;
+    m.info = null;
+    show($('matrix-status'), 'The matrix cannot be used:');
+    showError($('matrix-error'), err.message);
   }
-  setStatus(`Device: ${adapter}`, 'ready');
-  runButton.disabled = false;
+  if (!quiet) await refreshCheck();
 }
 
-async function runForward(event) {
-  event.preventDefault();
-  if (!wasm || !adapter || runButton.disabled) return;
-  const spec = specSelect.value;
-  runButton.disabled = true;
-  specSelect.disabled = true;
-  errorLine.hidden = true;
-  result.dataset.state = 'running';
-  const label = spec === 'tiny' ? 'the tiny network' : 'VGG-16';
-  setStatus(`Running ${label}… (device: ${adapter})`, 'running');
-  // Let the status paint before the wasm call takes the main thread.
-  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+// ---------------------------------------------------------------- checks before running
+
+async function refreshCheck() {
+  let check;
   try {
-    const r = await wasm.synthetic_forward(spec, WEIGHT_SEED, IMAGE_SEED, SIZE, SIZE);
-    $('result-time').textContent =
-      `${r.millis.toFixed(1)} ms for the forward pass of ${label} (${SIZE} × ${SIZE})`;
-    $('result-embedding').textContent = formatValues(r.embedding);
-    $('result-logits').textContent = formatValues(r.logits);
-    $('result-adapter').textContent = adapter;
-    result.hidden = false;
-    result.dataset.state = 'done';
-    result.dataset.spec = spec;
-    result.dataset.embeddingLength = String(r.embedding.length);
-    result.dataset.logitsLength = String(r.logits.length);
-    setStatus(`Device: ${adapter}`, 'ready');
+    check = await call('check');
   } catch (err) {
-    result.dataset.state = 'error';
-    setStatus(`Device: ${adapter}`, 'ready');
-    showError(`The forward pass failed: ${err.message ?? err}`);
+    return;
+  }
+  state.check = check;
+  const list = $('checks');
+  list.textContent = '';
+  const item = (kind, text) => {
+    const li = document.createElement('li');
+    li.className = kind;
+    const mark = document.createElement('span');
+    mark.className = 'mark';
+    mark.setAttribute('aria-hidden', 'true');
+    mark.textContent = kind === 'ok' ? '✓' : kind === 'bad' ? '✗' : '!';
+    const label = document.createElement('span');
+    label.className = 'visually-hidden';
+    label.textContent = kind === 'ok' ? 'Fine: ' : kind === 'bad' ? 'Problem: ' : 'Note: ';
+    li.append(mark, label, document.createTextNode(text));
+    list.append(li);
+  };
+  if (!state.model) item('bad', 'no network loaded yet');
+  else item('ok', `network: ${state.model.info.model} (${state.model.info.channels} feature maps)`);
+  if (state.imageErrors.some((e) => !e.warning)) item('warn', `${state.imageErrors.filter((e) => !e.warning).length} file(s) could not be read as images (listed above); they are left out`);
+  if (state.matrix && !state.matrix.info && $('matrix-error').textContent) item('bad', `the matrix: ${$('matrix-error').textContent}`);
+  for (const p of check.problems) {
+    if (p === 'no human similarity matrix yet' && state.matrix && !state.matrix.info) continue;
+    item('bad', p);
+  }
+  for (const w of check.warnings) item('warn', w);
+  for (const r of check.report) item('ok', r);
+  if (check.ok) item('ok', `ready: ${check.images} images and a ${check.rows} × ${check.rows} matrix`);
+  list.dataset.ok = String(check.ok);
+
+  const details = $('matching-details');
+  const body = $('matching-table').tBodies[0];
+  body.textContent = '';
+  details.hidden = !check.table.length || check.rows === null;
+  check.table.forEach((row, i) => {
+    const tr = document.createElement('tr');
+    if (row.row === null) tr.className = 'bad';
+    for (const text of [String(i + 1), row.image, row.row === null ? 'none' : String(row.row), row.name === null ? (row.row === null ? '—' : '(unnamed)') : row.name]) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.append(td);
+    }
+    body.append(tr);
+  });
+  updateRunButton();
+}
+
+const BUSY_CONTROLS = ['load-model', 'image-files', 'image-folder', 'clear-images', 'matrix-file', 'matrix-key', 'names-file', 'saliency-run', 'saliency-files', 'export', 'cv-run'];
+
+function updateRunButton() {
+  const ready = !!(state.model && state.check && state.check.ok && !state.running);
+  $('analyze').disabled = !ready;
+  // While the engine runs, the cohort cannot change under it.
+  for (const id of BUSY_CONTROLS) {
+    const el = $(id);
+    if (state.running) {
+      if (!el.disabled) { el.disabled = true; el.dataset.busy = 'true'; }
+    } else if (el.dataset.busy) {
+      el.disabled = false;
+      delete el.dataset.busy;
+    }
+  }
+  for (const radio of document.querySelectorAll('input[name="direction"]')) radio.disabled = state.running;
+  $('drop-zone').dataset.busy = String(state.running);
+}
+
+// ---------------------------------------------------------------- analysis
+
+const STAGE_UNITS = { decode: 'images', network: 'images', ablation: 'feature maps' };
+
+function resetStages() {
+  for (const li of document.querySelectorAll('#stages li')) {
+    li.dataset.status = 'waiting';
+    li.querySelector('progress').value = 0;
+    li.querySelector('.stage-text').textContent = 'waiting';
+  }
+}
+
+async function analyze() {
+  if (state.running) return;
+  state.running = true;
+  updateRunButton();
+  showError($('run-error'), '');
+  $('results').hidden = true;
+  $('stages').hidden = false;
+  $('cancel').hidden = false;
+  resetStages();
+  const started = {};
+  const t0 = performance.now();
+  delete timings.firstHeatmapMs;
+  delete timings.allHeatmapsMs;
+  show($('run-status'), 'Running…', 'running');
+  onProgress = (m) => {
+    const li = document.querySelector(`#stages li[data-stage="${m.stage}"]`);
+    if (!li) return;
+    const now = performance.now();
+    for (const other of document.querySelectorAll('#stages li')) {
+      if (other === li) break;
+      if (other.dataset.status !== 'done') {
+        other.dataset.status = 'done';
+        other.querySelector('progress').value = other.querySelector('progress').max;
+        other.querySelector('.stage-text').textContent = 'done';
+      }
+    }
+    if (!(m.stage in started)) started[m.stage] = now;
+    const elapsed = now - started[m.stage];
+    const bar = li.querySelector('progress');
+    bar.max = Math.max(1, m.total);
+    bar.value = m.done;
+    li.dataset.status = m.done >= m.total ? 'done' : 'running';
+    let text = `${m.done} of ${m.total} ${STAGE_UNITS[m.stage]} · ${seconds(elapsed)}`;
+    if (m.done > 0 && m.done < m.total) text += ` · about ${seconds((elapsed / m.done) * (m.total - m.done))} left`;
+    li.querySelector('.stage-text').textContent = text;
+    show($('run-status'), `Running: ${li.querySelector('.stage-name').textContent.toLowerCase()}… (${seconds(now - t0)} so far)`, 'running');
+  };
+  try {
+    const r = await call('analyze', { batch: 4 });
+    timings.analysisMs = performance.now() - t0;
+    state.results = { ...r, names: r.info.names, n: r.info.n, channels: r.info.channels };
+    for (const li of document.querySelectorAll('#stages li')) {
+      li.dataset.status = 'done';
+      li.querySelector('progress').value = li.querySelector('progress').max;
+    }
+    show($('run-status'), `Done in ${seconds(timings.analysisMs)}.`, 'done');
+    state.saliency = null;
+    state.crossValidation = null;
+    $('cv-results').hidden = true;
+    show($('cv-status'), '');
+    await renderResults(t0);
+  } catch (err) {
+    if (err.message === 'cancelled') return;
+    show($('run-status'), 'The analysis failed.', 'error');
+    showError($('run-error'), err.message);
   } finally {
-    runButton.disabled = false;
-    specSelect.disabled = false;
+    state.running = false;
+    $('cancel').hidden = true;
+    updateRunButton();
   }
 }
 
-form.addEventListener('submit', runForward);
-start();
+async function cancel() {
+  if (!state.running) return;
+  state.running = false;
+  $('cancel').hidden = true;
+  show($('run-status'), 'Cancelled. Restarting the engine…', 'cancelled');
+  try {
+    await restoreWorker();
+    show($('run-status'), 'Cancelled.', 'cancelled');
+  } catch (err) {
+    showError($('run-error'), `The engine did not restart: ${err.message}. Reload the page.`);
+  }
+  updateRunButton();
+}
+
+// ---------------------------------------------------------------- results
+
+function topFeatures(index, count) {
+  const { image, channels } = state.results;
+  const row = image.subarray(index * channels, (index + 1) * channels);
+  return Array.from(row, (value, k) => ({ k, value }))
+    .filter((d) => Number.isFinite(d.value))
+    .sort((a, b) => b.value - a.value)
+    .slice(0, count);
+}
+
+function renderSummary() {
+  const r = state.results;
+  const s = r.summary;
+  const dl = $('summary');
+  dl.textContent = '';
+  const add = (term, value) => {
+    const dt = document.createElement('dt');
+    dt.textContent = term;
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    dl.append(dt, dd);
+  };
+  const positive = Array.from(r.dataset).filter((v) => v > 0).length;
+  add('Baseline 2OI', `r = ${fmt(s.baseline.r)} (r² = ${fmt(s.baseline.r2)}): the network's similarities against the human ones, over all ${r.n * (r.n - 1) / 2} pairs`);
+  add('Cohort', `${r.n} images × ${r.channels} feature maps of ${s.model.name}`);
+  add('Dataset AIS', `${positive} of ${r.channels} feature maps lower the 2OI when removed (AIS > 0)`);
+  if (s.ais.undefined_scores) add('Undefined scores', `${s.ais.undefined_scores} (an embedding or a human row is constant)`);
+  add('Device', s.device);
+  const t = s.timings;
+  add('Time', `${seconds(timings.analysisMs)} (network ${seconds(1000 * t.network_seconds)}, ablation ${seconds(1000 * t.ablation_seconds)})`);
+}
+
+async function drawLegend() {
+  const rgba = await call('colormapStrip', { colormap: state.display.colormap });
+  putPixels($('legend'), { width: 256, height: 1, rgba });
+}
+
+function renderGallery() {
+  const r = state.results;
+  const gallery = $('gallery');
+  gallery.textContent = '';
+  r.names.forEach((name, i) => {
+    const li = document.createElement('li');
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'thumb';
+    button.dataset.index = String(i);
+    const canvas = document.createElement('canvas');
+    canvas.width = 1;
+    canvas.height = 1;
+    canvas.setAttribute('aria-hidden', 'true');
+    const title = document.createElement('span');
+    title.className = 'name';
+    title.textContent = name;
+    const meta = document.createElement('span');
+    meta.className = 'meta numbers';
+    const top = topFeatures(i, 3).map((d) => `fm${d.k} ${d.value.toFixed(3)}`).join(', ');
+    const base = r.info.baseline.perImage[i];
+    meta.textContent = `r = ${fmt(base, 3)} · top: ${top || 'none'}`;
+    button.setAttribute('aria-label', `${name}: image baseline r = ${fmt(base, 3)}; top feature maps ${top || 'none'}. Enlarge.`);
+    button.append(canvas, title, meta);
+    button.addEventListener('click', () => openViewer(i));
+    li.append(button);
+    gallery.append(li);
+  });
+}
+
+let drawGeneration = 0;
+
+async function drawGallery(t0) {
+  const generation = ++drawGeneration;
+  const buttons = Array.from(document.querySelectorAll('#gallery .thumb'));
+  const { colormap, opacity, original } = state.display;
+  for (const button of buttons) {
+    if (generation !== drawGeneration || !state.results) return;
+    const index = Number(button.dataset.index);
+    const picture = await call('overlay', { index, colormap, imageWeight: 1 - opacity / 100, original, maxSide: THUMB_SIDE });
+    if (generation !== drawGeneration) return;
+    putPixels(button.querySelector('canvas'), picture);
+    button.dataset.heatmap = picture.defined ? 'yes' : 'none';
+    button.title = picture.note || '';
+    if (t0 !== undefined && timings.firstHeatmapMs === undefined) {
+      await nextFrame();
+      timings.firstHeatmapMs = performance.now() - t0;
+    }
+  }
+  if (t0 !== undefined) timings.allHeatmapsMs = performance.now() - t0;
+  $('gallery').dataset.drawn = String(generation);
+}
+
+function renderCharts() {
+  const r = state.results;
+  const width = Math.min(560, Math.max(300, $('results').clientWidth / 2 - 40));
+  const hist = $('hist');
+  const described = histogram(hist, r.dataset, { width, xTitle: 'dataset AIS (r − r_k)', yTitle: 'feature maps' });
+  hist.setAttribute('role', 'img');
+  hist.setAttribute('aria-label', `Histogram of dataset AIS: ${described}.`);
+  const stats = spread($('spread'), r.image, r.n, r.channels, { width, xTitle: 'image (row order)', yTitle: 'AIS' });
+  const madMean = stats.filter(Boolean).reduce((s, v) => s + v.mad, 0) / Math.max(1, stats.filter(Boolean).length);
+  $('spread').setAttribute('role', 'img');
+  $('spread').setAttribute('aria-label', `Per-image spread of AIS over ${r.channels} feature maps for ${r.n} images; mean absolute deviation ${madMean.toExponential(2)} on average.`);
+  const top = Array.from(r.dataset, (value, k) => ({ value, label: `fm${k}` }))
+    .filter((d) => Number.isFinite(d.value)).sort((a, b) => b.value - a.value).slice(0, 15);
+  bars($('top-dataset'), top, { width: Math.min(520, width) });
+  $('top-dataset').setAttribute('role', 'img');
+  $('top-dataset').setAttribute('aria-label', `Top feature maps by dataset AIS: ${top.slice(0, 5).map((d) => `${d.label} ${d.value.toFixed(4)}`).join(', ')}`);
+}
+
+async function renderResults(t0) {
+  $('results').hidden = false;
+  renderSummary();
+  renderGallery();
+  await drawLegend();
+  renderCharts();
+  await fillSaliencySources();
+  await drawGallery(t0);
+  document.body.dataset.results = 'ready';
+}
+
+function displayChanged() {
+  state.display.colormap = $('colormap').value;
+  state.display.opacity = Number($('opacity').value);
+  state.display.original = document.querySelector('input[name="show"]:checked').value === 'original';
+  $('opacity-value').textContent = `${state.display.opacity} %`;
+  if (!state.results) return;
+  drawLegend();
+  drawGallery();
+  if ($('viewer').open && state.viewer.mode === 'heatmap') drawViewer();
+}
+
+// ---------------------------------------------------------------- the enlarged view
+
+async function drawViewer() {
+  const i = state.viewer.index;
+  const r = state.results;
+  if (!r || i < 0) return;
+  const canvas = $('viewer-canvas');
+  const note = $('viewer-note');
+  $('viewer-title').textContent = `${r.names[i]} (${i + 1} of ${r.n})`;
+  $('viewer-baseline').textContent = `Image baseline r = ${fmt(r.info.baseline.perImage[i])}: its row of the network's similarities against the human row.`;
+  bars($('viewer-bars'), topFeatures(i, 10).map((d) => ({ label: `fm${d.k}`, value: d.value })), { width: 320 });
+  $('viewer-rr').textContent = '';
+  $('viewer-saliency').textContent = state.viewer.mode === 'saliency' ? 'Heatmap' : 'Saliency contours';
+  try {
+    if (state.viewer.mode === 'saliency') {
+      const picture = await call('saliencyOverlay', { index: i, source: $('saliency-source').value });
+      putPixels(canvas, picture);
+      const rr = picture.risks.map((l) => `top ${l.percent} %: RR ${l.rr === null ? `undefined (${l.undefined})` : l.rr.toFixed(2)}`).join('; ');
+      $('viewer-rr').textContent = `Saliency (${$('saliency-source').value}, orange) against AIS (blue). ${rr}`;
+      canvas.setAttribute('aria-label', `${r.names[i]} with saliency and AIS contours; ${rr}`);
+      note.hidden = true;
+    } else {
+      const { colormap, opacity, original } = state.display;
+      const picture = await call('overlay', { index: i, colormap, imageWeight: 1 - opacity / 100, original, maxSide: VIEWER_SIDE });
+      putPixels(canvas, picture);
+      canvas.setAttribute('aria-label', `${r.names[i]}${original ? '' : ' with its AIS heatmap'}`);
+      note.textContent = picture.note;
+      note.hidden = !picture.note;
+    }
+  } catch (err) {
+    note.textContent = err.message;
+    note.hidden = false;
+  }
+}
+
+function openViewer(index) {
+  state.viewer.index = index;
+  state.viewer.mode = 'heatmap';
+  const dialog = $('viewer');
+  if (!dialog.open) dialog.showModal();
+  $('viewer-close').focus();
+  drawViewer();
+}
+
+function stepViewer(delta) {
+  const n = state.results ? state.results.n : 0;
+  if (!n) return;
+  state.viewer.index = (state.viewer.index + delta + n) % n;
+  drawViewer();
+}
+
+// ---------------------------------------------------------------- saliency
+
+async function fillSaliencySources() {
+  const select = $('saliency-source');
+  const current = select.value;
+  const models = await call('saliencyModels');
+  select.textContent = '';
+  for (const m of models) select.append(new Option(`${m}${m === models[0] ? ' (built in, default)' : ' (built in)'}`, m));
+  if (state.importedSaliency) select.append(new Option(`imported maps (${state.importedSaliency})`, 'imported'));
+  if (current && Array.from(select.options).some((o) => o.value === current)) select.value = current;
+}
+
+async function importSaliency(files) {
+  const { added, errors } = await call('importSaliency', { files: Array.from(files) });
+  state.importedSaliency = (state.importedSaliency || 0) + added.length;
+  await fillSaliencySources();
+  if (added.length) $('saliency-source').value = 'imported';
+  show($('saliency-status'), `Imported ${added.length} saliency map(s).${errors.length ? ` Not imported: ${errors.map((e) => e.message).join('; ')}` : ''}`);
+}
+
+async function runSaliency() {
+  if (!state.results) return;
+  const source = $('saliency-source').value;
+  show($('saliency-status'), 'Computing saliency and relative risks…');
+  const t0 = performance.now();
+  try {
+    const s = await call('saliencySummary', { source });
+    state.saliency = { source, ...s };
+    const box = $('saliency-results');
+    box.textContent = '';
+    const table = document.createElement('table');
+    table.innerHTML = '<caption>Relative risk of AIS pixels among salient pixels (mean ± sd over images)</caption>' +
+      '<thead><tr><th scope="col">Level</th><th scope="col">Mean RR</th><th scope="col">sd</th><th scope="col">Images</th><th scope="col">Undefined</th></tr></thead>';
+    const body = document.createElement('tbody');
+    for (const l of s.summary) {
+      const tr = document.createElement('tr');
+      for (const text of [`top ${l.percent} %`, l.mean === null ? '—' : l.mean.toFixed(2), l.sd === null ? '—' : l.sd.toFixed(2), String(l.n), String(l.nUndefined)]) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        tr.append(td);
+      }
+      body.append(tr);
+    }
+    table.append(body);
+    box.append(table);
+    const failed = s.images.filter((x) => x.error);
+    if (failed.length) {
+      const p = document.createElement('p');
+      p.className = 'warning';
+      p.textContent = `Left out: ${failed.slice(0, 5).map((x) => `${x.image} (${x.error})`).join('; ')}${failed.length > 5 ? ' …' : ''}`;
+      box.append(p);
+    }
+    show($('saliency-status'), `Saliency: ${source}; ${s.images.length - failed.length} images in ${seconds(performance.now() - t0)}. Open an image and choose “Saliency contours” to see its contours.`);
+  } catch (err) {
+    show($('saliency-status'), `Saliency failed: ${err.message}`);
+  }
+}
+
+// ---------------------------------------------------------------- cross-validation
+
+const PAPER_SEEDS = [111, 222, 333, 444, 555, 666, 777, 888];
+
+function meanCurve(folds, key) {
+  const length = folds[0][key].length;
+  const out = new Float64Array(length);
+  for (let m = 0; m < length; m++) {
+    let sum = 0;
+    let count = 0;
+    for (const f of folds) {
+      const r = f[key][m];
+      if (Number.isFinite(r)) { sum += r * r; count++; }
+    }
+    out[m] = count ? sum / count : NaN;
+  }
+  return out;
+}
+
+async function crossValidate() {
+  if (!state.results || state.running) return;
+  const folds = Number($('cv-folds').value);
+  const seeds = PAPER_SEEDS.slice(0, Number($('cv-seeds').value));
+  state.running = true;
+  updateRunButton();
+  $('cv-run').disabled = true;
+  $('cv-cancel').hidden = false;
+  $('cv-progress').hidden = false;
+  const bar = $('cv-progress').querySelector('progress');
+  const t0 = performance.now();
+  show($('cv-status'), `Cross-validating: ${folds} folds × ${seeds.length} shuffle(s)…`);
+  onProgress = (m) => {
+    if (m.stage !== 'folds') return;
+    bar.max = Math.max(1, m.total);
+    bar.value = m.done;
+    const elapsed = performance.now() - t0;
+    $('cv-text').textContent = `${m.done} of ${m.total} folds · ${seconds(elapsed)}` +
+      (m.done > 0 && m.done < m.total ? ` · about ${seconds((elapsed / m.done) * (m.total - m.done))} left` : '');
+  };
+  try {
+    const cv = await call('crossValidate', { folds, seeds });
+    state.crossValidation = { folds, seeds, ...cv };
+    const dl = $('cv-summary');
+    dl.textContent = '';
+    const add = (term, value) => {
+      const dt = document.createElement('dt');
+      dt.textContent = term;
+      const dd = document.createElement('dd');
+      dd.textContent = value;
+      dl.append(dt, dd);
+    };
+    const r2 = cv.r2;
+    add('Test r², all feature maps (Full)', `${fmt(r2.full.mean)} ± ${fmt(r2.full.sd)} (mean ± sd over ${cv.folds.length} folds)`);
+    add('Test r², S* kept (Retained)', `${fmt(r2.retained.mean)} ± ${fmt(r2.retained.sd)}`);
+    add('|S*|', `${cv.setSize.mean.toFixed(1)} ± ${cv.setSize.sd.toFixed(1)} of ${state.results.channels} feature maps`);
+    add('Retained vs Full', r2.test.undefined ? `no t-test: ${r2.test.undefined}`
+      : `paired t(${r2.test.df}) = ${r2.test.t.toFixed(3)}, p = ${r2.test.pTwoSided.toExponential(2)} two-sided, ${r2.test.pGreater.toExponential(2)} one-sided (Retained > Full)`);
+    $('cv-results').hidden = false;
+    const width = Math.min(720, Math.max(320, $('results').clientWidth - 60));
+    lines($('cv-chart'), [
+      { label: 'training r²', values: meanCurve(cv.folds, 'trainCurve') },
+      { label: 'test r²', values: meanCurve(cv.folds, 'testCurve'), dashed: true },
+    ], { width, xTitle: 'feature maps kept (m, by training AIS)', yTitle: 'r²', marker: cv.setSize.mean, markerLabel: `mean |S*| = ${cv.setSize.mean.toFixed(0)}` });
+    $('cv-chart').setAttribute('role', 'img');
+    $('cv-chart').setAttribute('aria-label', `Selection curves; test r² Full ${fmt(r2.full.mean)}, Retained ${fmt(r2.retained.mean)}`);
+    show($('cv-status'), `Done in ${seconds(performance.now() - t0)}.`, 'done');
+  } catch (err) {
+    if (err.message !== 'cancelled') show($('cv-status'), `Cross-validation failed: ${err.message}`, 'error');
+  } finally {
+    state.running = false;
+    $('cv-run').disabled = false;
+    $('cv-cancel').hidden = true;
+    $('cv-progress').hidden = true;
+    updateRunButton();
+  }
+}
+
+async function cancelCrossValidation() {
+  $('cv-cancel').hidden = true;
+  show($('cv-status'), 'Cancelled; the engine restarts and the analysis must be run again.', 'cancelled');
+  state.running = false;
+  state.results = null;
+  try {
+    await restoreWorker();
+  } catch (err) {
+    showError($('run-error'), `The engine did not restart: ${err.message}. Reload the page.`);
+  }
+  $('results').hidden = true;
+  updateRunButton();
+}
+
+// ---------------------------------------------------------------- export
+
+function canvasPng(picture) {
+  const canvas = document.createElement('canvas');
+  putPixels(canvas, picture);
+  return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the browser could not encode a PNG'))), 'image/png'));
+}
+
+function stem(name) {
+  const i = name.lastIndexOf('.');
+  return i > 0 ? name.slice(0, i) : name;
+}
+
+async function exportZip() {
+  const r = state.results;
+  if (!r) return;
+  const button = $('export');
+  button.disabled = true;
+  const t0 = performance.now();
+  try {
+    const { n, channels, names } = r;
+    const both = new Float64Array(2 * channels);
+    both.set(r.dataset, 0);
+    both.set(r.datasetR2, channels);
+    const { colormap, opacity } = state.display;
+    const summary = JSON.parse(r.summaryText);
+    summary.overlays = { colormap, image_weight: 1 - opacity / 100, folder: 'overlays/', without_heatmap: [] };
+    summary.made_by = 'alignmap in the browser (www/)';
+    if (state.saliency) summary.saliency = { source: state.saliency.source, summary: state.saliency.summary, images: state.saliency.images };
+    if (state.crossValidation) {
+      const cv = state.crossValidation;
+      const plain = (c) => ({ full: { mean: c.full.mean, sd: c.full.sd, per_fold: Array.from(c.full.perFold) }, retained: { mean: c.retained.mean, sd: c.retained.sd, per_fold: Array.from(c.retained.perFold) }, loftus_masson_se: c.se, paired_t_test_retained_vs_full: c.test });
+      summary.cross_validation = {
+        folds: cv.folds.length / cv.seeds.length, seeds: cv.seeds, r: plain(cv.r), r2: plain(cv.r2),
+        set_size: { mean: cv.setSize.mean, sd: cv.setSize.sd, per_fold: cv.folds.map((f) => f.setSize) },
+      };
+    }
+    const entries = [
+      { name: 'images.txt', data: names.join('\n') + '\n' },
+      { name: 'ais_image.npy', data: npyFloat32([n, channels], r.image) },
+      { name: 'ais_image.csv', data: scoreCsv(names, r.image, channels) },
+      { name: 'ais_dataset.npy', data: npyFloat32([channels], r.dataset) },
+      { name: 'ais_dataset_r2.npy', data: npyFloat32([channels], r.datasetR2) },
+      { name: 'ais_dataset.csv', data: scoreCsv(['ais_r', 'ais_r2'], both, channels) },
+    ];
+    for (let i = 0; i < n; i++) {
+      show($('export-status'), `Drawing overlay ${i + 1} of ${n}…`);
+      const picture = await call('overlay', { index: i, colormap, imageWeight: 1 - opacity / 100, original: false, maxSide: 0 });
+      if (!picture.defined) {
+        summary.overlays.without_heatmap.push(names[i]);
+        continue;
+      }
+      const png = await canvasPng(picture);
+      entries.push({ name: `overlays/${stem(names[i])}.png`, data: new Uint8Array(await png.arrayBuffer()) });
+    }
+    entries.push({ name: 'summary.json', data: JSON.stringify(summary, null, 2) + '\n' });
+    const blob = new Blob(zipParts(entries), { type: 'application/zip' });
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = 'alignmap-results.zip';
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    timings.exportMs = performance.now() - t0;
+    show($('export-status'), `alignmap-results.zip: ${entries.length} files, ${formatBytes(blob.size)}.`);
+  } catch (err) {
+    show($('export-status'), `The export failed: ${err.message}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------- wiring
+
+function wire() {
+  for (const radio of document.querySelectorAll('input[name="model"]')) radio.addEventListener('change', updateModelFields);
+  $('load-model').addEventListener('click', () => loadModel());
+  $('device-choice').addEventListener('change', async () => {
+    if (state.running) await cancel();
+    state.deviceChoice = $('device-choice').value;
+    state.results = null;
+    $('results').hidden = true;
+    try {
+      await restoreWorker();
+    } catch (err) {
+      showError($('model-error'), err.message);
+    }
+  });
+  $('cancel-download').addEventListener('click', () => downloadAbort && downloadAbort.abort());
+  $('clear-storage').addEventListener('click', async () => {
+    await clearCache();
+    refreshStorage();
+  });
+  $('storage').addEventListener('toggle', refreshStorage);
+
+  $('image-files').addEventListener('change', (e) => { addImages(e.target.files); e.target.value = ''; });
+  $('image-folder').addEventListener('change', (e) => { addImages(e.target.files); e.target.value = ''; });
+  $('clear-images').addEventListener('click', clearImages);
+  const zone = $('drop-zone');
+  const over = (e) => { e.preventDefault(); zone.dataset.over = 'true'; };
+  zone.addEventListener('dragenter', over);
+  zone.addEventListener('dragover', over);
+  zone.addEventListener('dragleave', () => { delete zone.dataset.over; });
+  zone.addEventListener('drop', async (e) => {
+    e.preventDefault();
+    delete zone.dataset.over;
+    if (state.running) return;
+    addImages(await entriesOf(e.dataTransfer));
+  });
+  // Files dropped anywhere else must not make the browser navigate away from the page.
+  window.addEventListener('dragover', (e) => e.preventDefault());
+  window.addEventListener('drop', (e) => e.preventDefault());
+  zone.addEventListener('keydown', (e) => {
+    if (e.target === zone && (e.key === 'Enter' || e.key === ' ')) {
+      e.preventDefault();
+      $('image-files').click();
+    }
+  });
+
+  $('matrix-file').addEventListener('change', matrixChanged);
+  $('matrix-key').addEventListener('change', () => {
+    if (state.matrix) state.matrix.key = $('matrix-key').value;
+    state.results = null;
+    readMatrix();
+  });
+  $('names-file').addEventListener('change', () => { state.results = null; readMatrix(); });
+  for (const radio of document.querySelectorAll('input[name="direction"]')) radio.addEventListener('change', () => readMatrix());
+
+  $('analyze').addEventListener('click', analyze);
+  $('cancel').addEventListener('click', cancel);
+
+  $('colormap').addEventListener('change', displayChanged);
+  $('opacity').addEventListener('input', displayChanged);
+  for (const radio of document.querySelectorAll('input[name="show"]')) radio.addEventListener('change', displayChanged);
+
+  $('viewer-close').addEventListener('click', () => $('viewer').close());
+  $('viewer-prev').addEventListener('click', () => stepViewer(-1));
+  $('viewer-next').addEventListener('click', () => stepViewer(1));
+  $('viewer-saliency').addEventListener('click', () => {
+    state.viewer.mode = state.viewer.mode === 'saliency' ? 'heatmap' : 'saliency';
+    drawViewer();
+  });
+  $('viewer').addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowLeft') stepViewer(-1);
+    if (e.key === 'ArrowRight') stepViewer(1);
+  });
+  $('viewer').addEventListener('close', () => {
+    const button = document.querySelector(`#gallery .thumb[data-index="${state.viewer.index}"]`);
+    if (button) button.focus();
+  });
+  // A click on the backdrop closes the dialog.
+  $('viewer').addEventListener('click', (e) => { if (e.target === $('viewer')) $('viewer').close(); });
+
+  $('saliency-files').addEventListener('change', (e) => importSaliency(e.target.files));
+  $('saliency-run').addEventListener('click', runSaliency);
+  $('export').addEventListener('click', exportZip);
+  $('cv-run').addEventListener('click', crossValidate);
+  $('cv-cancel').addEventListener('click', cancelCrossValidation);
+  updateModelFields();
+}
+
+async function main() {
+  wire();
+  try {
+    await startDevice();
+  } catch {
+    return;
+  }
+  document.body.dataset.ready = 'engine';
+  await refreshCheck();
+  await loadModel({ auto: true });
+  document.body.dataset.ready = 'true';
+}
+
+main();

@@ -1,7 +1,7 @@
 // The wasm package in headless Chromium against the native command-line tool: the same
 // VGG-16-shaped network with generated weights, on the same generated image, must give the same
 // embedding and logits on WebGPU (SwiftShader where there is no GPU), on the wasm CPU backend,
-// and natively on the CPU. Then the page itself, driven from the keyboard.
+// and natively on the CPU. The page itself is tested by app.test.mjs.
 //
 // Needs www/pkg (scripts/build-wasm.sh) and the native binary: ALIGNMAP_BIN, else
 // $CARGO_TARGET_DIR/debug/alignmap (default target dir ~/.cache/alignmap-target).
@@ -135,48 +135,6 @@ for (const device of ['webgpu', 'cpu']) {
     }
   });
 }
-
-test('the page runs the tiny network from the keyboard and shows the result', { timeout: 300_000 }, async () => {
-  const page = await browser.newPage();
-  try {
-    await page.goto(server.url + '/');
-    assert.equal(await page.title(), 'alignmap');
-    const bodyText = await page.textContent('body');
-    assert.match(bodyText, /your images never leave this machine/i);
-    await page.waitForSelector('#status[data-state="ready"]', { timeout: 120_000 }).catch(async (err) => {
-      await screenshot(page, 'page-not-ready');
-      throw new Error(`the page did not get ready: "${await page.textContent('#status')}" ` +
-        `${await page.textContent('#error')}\n${page.problems.join('\n')}\n${err.message}`);
-    });
-    const status = await page.textContent('#status');
-    console.log(`page status: ${status}`);
-    assert.ok(status.replace(/^Device:\s*/, '').trim().length > 0, 'the status line names no adapter');
-
-    // Keyboard only: focus the select, pick the tiny network, tab to the button, press Enter.
-    await page.focus('#spec');
-    await page.keyboard.press('Home');
-    assert.equal(await page.$eval('#spec', (s) => s.value), 'tiny');
-    await page.keyboard.press('Tab');
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'run');
-    await page.keyboard.press('Enter');
-    await page.waitForSelector('#result[data-state="done"], #result[data-state="error"]', { timeout: 240_000 });
-    await screenshot(page, 'page-tiny');
-    assertNoProblems(page);
-    const state = await page.$eval('#result', (r) => ({ ...r.dataset, hidden: r.hidden }));
-    assert.equal(state.state, 'done', `the run failed: ${await page.textContent('#error')}`);
-    assert.equal(state.hidden, false);
-    assert.equal(state.embeddingLength, String(TINY_LENGTHS.embedding));
-    assert.equal(state.logitsLength, String(TINY_LENGTHS.logits));
-    const time = await page.textContent('#result-time');
-    assert.match(time, /\d+(\.\d+)? ms/);
-    const first = await page.textContent('#result-embedding');
-    console.log(`page: ${time}; embedding ${first}`);
-    assert.match(first, /^64 values: /);
-    assert.ok((await page.textContent('#result-adapter')).trim().length > 0);
-  } finally {
-    await page.close();
-  }
-});
 
 test('full VGG-16 (generated weights) at 224×224 on WebGPU', {
   skip: process.env.ALIGNMAP_FULL_BROWSER === '1' ? false : 'set ALIGNMAP_FULL_BROWSER=1 to run (slow)',

@@ -103,12 +103,20 @@ export async function startServer(root = wwwDir) {
   };
 }
 
+/** The flags without WebGPU: Chromium as a browser without WebGPU (Firefox, Safari) behaves. */
+export const CHROMIUM_ARGS_NO_WEBGPU = [
+  ...CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'),
+  '--disable-features=WebGPU,Vulkan',
+  '--disable-webgpu',
+];
+
 /**
  * Launches Chromium with a fresh temporary user-data-dir. Resolves to
- * { context, newPage(), close() }; newPage() records page errors and console errors on
- * page.problems, which assertNoProblems() checks.
+ * { context, userDataDir, newPage(), close() }; newPage() records page errors and console errors
+ * on page.problems, which assertNoProblems() checks. Options: args (default CHROMIUM_ARGS),
+ * viewport (default 1100×800), acceptDownloads.
  */
-export async function launchBrowser() {
+export async function launchBrowser({ args = CHROMIUM_ARGS, viewport = { width: 1100, height: 800 } } = {}) {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found: run scripts/setup.sh (it installs Debian's chromium)`);
   }
@@ -116,13 +124,15 @@ export async function launchBrowser() {
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1100, height: 800 },
+    args,
+    viewport,
+    acceptDownloads: true,
   });
   // The persistent context opens with one about:blank page; close it so only ours are left.
   for (const p of context.pages()) await p.close();
   return {
     context,
+    userDataDir,
     async newPage() {
       const page = await context.newPage();
       page.problems = [];
@@ -155,4 +165,63 @@ export async function screenshot(page, name) {
   const file = path.join(artifactsDir, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/** The pids of the Chromium started with `userDataDir` and all its descendants (Linux /proc). */
+function browserPids(userDataDir) {
+  const parent = new Map();
+  const roots = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(userDataDir)) roots.push(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const rootSet = new Set(roots);
+  const out = [];
+  for (const pid of parent.keys()) {
+    for (let p = pid, depth = 0; p > 1 && depth < 64; p = parent.get(p), depth++) {
+      if (rootSet.has(p)) { out.push(pid); break; }
+    }
+  }
+  return out;
+}
+
+/** Proportional set size of a process in bytes (shared pages split among their users), or 0. */
+function pss(pid) {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Samples the memory of the browser launched with `userDataDir` every `everyMs` (the sum of
+ * the PSS of its processes). `stop()` returns { peakBytes, samples }. Linux only; elsewhere the
+ * peak stays 0.
+ */
+export function sampleMemory(userDataDir, everyMs = 250) {
+  let peakBytes = 0;
+  let samples = 0;
+  const tick = () => {
+    if (!fs.existsSync('/proc/self/smaps_rollup')) return;
+    const total = browserPids(userDataDir).reduce((s, pid) => s + pss(pid), 0);
+    peakBytes = Math.max(peakBytes, total);
+    samples++;
+  };
+  tick();
+  const timer = setInterval(tick, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      tick();
+      return { peakBytes, samples };
+    },
+  };
 }

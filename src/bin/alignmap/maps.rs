@@ -64,7 +64,11 @@ pub fn maps(args: &MapsArgs) -> Result<()> {
         drawn.push(overlay);
     }
     if !without.is_empty() {
-        eprintln!("alignmap: {} image(s) have no positive AIS, so no heatmap: {}", without.len(), without.join(", "));
+        eprintln!(
+            "alignmap: {} image(s) have nothing to draw (no positive AIS, or a heatmap with no positive value, which signed feature maps can give): {}",
+            without.len(),
+            without.join(", ")
+        );
     }
     write_heatmaps(&args.out.join("heatmaps.npy"), &results, &heatmaps)?;
     let chosen = grid_choice(args, &results, &drawn)?;
@@ -80,6 +84,7 @@ pub fn maps(args: &MapsArgs) -> Result<()> {
             "image_weight": args.image_weight,
             "display": "heatmap resized to the image (OpenCV bilinear), clipped at 0, divided by its max, squared, colour-mapped, blended",
             "images_without_map": without,
+            "images_without_map_means": "no positive AIS (no heatmap), or a heatmap with no positive value (nothing to show after clipping at 0)",
             "grid": chosen.iter().map(|&i| &results.names[i]).collect::<Vec<_>>(),
         }),
     )?;
@@ -104,7 +109,7 @@ fn grid_choice(args: &MapsArgs, results: &AnalysisResults, drawn: &[Option<Rgb>]
             .map(|name| {
                 let i = results.index_of(name).ok_or_else(|| Error::Invalid(format!("--grid: '{name}' is not an image of {}", results.dir.join("images.txt").display())))?;
                 if drawn[i].is_none() {
-                    return Err(Error::Invalid(format!("--grid: '{name}' has no heatmap (no positive AIS)")));
+                    return Err(Error::Invalid(format!("--grid: '{name}' has nothing to draw (no positive AIS or no positive heatmap value)")));
                 }
                 Ok(i)
             })

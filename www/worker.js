@@ -1,0 +1,186 @@
+// The module worker that owns the WebAssembly module: the page never freezes, whatever the
+// backend does. Messages in: { id, op, args }; out: { id, ok, result | error } and, while an
+// analysis runs, { type: 'progress', stage, done, total }. Calls run one at a time, in order.
+import init, * as wasm from './pkg/alignmap.js';
+
+let queue = Promise.resolve();
+let wasmExports = null;
+
+const ops = {
+  async start({ device = 'auto' } = {}) {
+    wasmExports = await init();
+    let reason = null;
+    let description;
+    const hasGpu = typeof navigator !== 'undefined' && 'gpu' in navigator && navigator.gpu;
+    if (device === 'cpu') {
+      description = await wasm.init_device('cpu');
+      reason = 'the CPU backend was chosen';
+    } else if (!hasGpu) {
+      if (device === 'webgpu') throw new Error('this browser offers no WebGPU (navigator.gpu is missing)');
+      description = await wasm.init_device('cpu');
+      reason = 'this browser offers no WebGPU';
+    } else if (!(await navigator.gpu.requestAdapter().catch(() => null))) {
+      if (device === 'webgpu') throw new Error('this browser offers WebGPU but no adapter: no supported GPU, or WebGPU is turned off');
+      description = await wasm.init_device('cpu');
+      reason = 'this browser offers WebGPU but no adapter (no supported GPU, or WebGPU is turned off)';
+    } else {
+      try {
+        description = await wasm.init_device('webgpu');
+      } catch (err) {
+        if (device === 'webgpu') throw err;
+        description = await wasm.init_device('cpu');
+        reason = `WebGPU did not start: ${err.message || err}`;
+      }
+    }
+    const info = wasm.device_info();
+    if (!info.cpu) {
+      // The browser's own words for the adapter, where wgpu's are hidden (e.g. SwiftShader).
+      try {
+        const adapter = await navigator.gpu.requestAdapter();
+        const a = adapter && (adapter.info || {});
+        const words = [a.vendor, a.architecture, a.description].filter(Boolean).join(' ');
+        if (words && /adapter name hidden/.test(description)) description = description.replace('adapter name hidden', words);
+        if (adapter && (a.isFallbackAdapter || adapter.isFallbackAdapter)) info.software = true;
+      } catch {
+        // keep the library's description
+      }
+    }
+    if (device === 'auto' && !info.cpu && info.software) {
+      // A software WebGPU adapter (SwiftShader, lavapipe) is far slower than the CPU backend in
+      // wasm (measured: 30× on EfficientNet-Lite0), as the command line's --device auto decides.
+      const software = description.replace(/ — a software fallback.*$/, '');
+      const cpu = await wasm.init_device('cpu');
+      return { ...wasm.device_info(), description: cpu, reason: `the only WebGPU adapter, ${software}, is a software fallback, slower than the CPU backend`, webgpuSoftware: software };
+    }
+    return { ...info, description, reason };
+  },
+
+  async loadModel({ blob, name, requested }) {
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    return wasm.load_model(bytes, name, requested || undefined);
+  },
+
+  async npzArrays({ file }) {
+    return wasm.npz_arrays(new Uint8Array(await file.arrayBuffer()), file.name);
+  },
+
+  async readMatrix({ file, key, namesFile, dissimilarity }) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const names = namesFile ? new Uint8Array(await namesFile.arrayBuffer()) : undefined;
+    return wasm.read_matrix(bytes, file.name, key || undefined, names, namesFile ? namesFile.name : undefined, !!dissimilarity);
+  },
+
+  // Bytes of WebAssembly memory (it only grows: this is the peak so far).
+  memory() {
+    return wasmExports && wasmExports.memory ? wasmExports.memory.buffer.byteLength : 0;
+  },
+
+  clearMatrix() {
+    wasm.clear_matrix();
+    return null;
+  },
+
+  async addImages({ files }, post) {
+    const added = [];
+    const errors = [];
+    for (let i = 0; i < files.length; i++) {
+      const file = files[i];
+      try {
+        added.push(wasm.add_image(file.name, new Uint8Array(await file.arrayBuffer())));
+      } catch (err) {
+        errors.push({ name: file.name, message: err.message || String(err) });
+      }
+      post({ type: 'progress', stage: 'load', done: i + 1, total: files.length });
+    }
+    return { added, errors };
+  },
+
+  removeImage({ name }) {
+    return wasm.remove_image(name);
+  },
+
+  clearImages() {
+    wasm.clear_images();
+    return null;
+  },
+
+  check() {
+    return wasm.check_matching();
+  },
+
+  async analyze({ batch = 4 } = {}, post) {
+    const summary = await wasm.analyze((stage, done, total) => post({ type: 'progress', stage, done, total }), batch);
+    const info = wasm.result_info();
+    const image = wasm.ais_image();
+    const dataset = wasm.ais_dataset();
+    const datasetR2 = wasm.ais_dataset_r2();
+    return {
+      result: { summary, info, image, dataset, datasetR2, summaryText: wasm.summary_json() },
+      transfer: [image.buffer, dataset.buffer, datasetR2.buffer, info.baseline.perImage.buffer],
+    };
+  },
+
+  async crossValidate({ folds = 5, seeds = [] }, post) {
+    return wasm.cross_validate(folds, new Uint32Array(seeds), (stage, done, total) => post({ type: 'progress', stage, done, total }));
+  },
+
+  overlay({ index, colormap, imageWeight, original, maxSide = 0 }) {
+    const r = wasm.overlay(index, colormap, imageWeight, !!original, maxSide);
+    return { result: r, transfer: [r.rgba.buffer] };
+  },
+
+  colormapStrip({ colormap }) {
+    const rgba = wasm.colormap_strip(colormap);
+    return { result: rgba, transfer: [rgba.buffer] };
+  },
+
+  saliencyModels() {
+    return wasm.saliency_models();
+  },
+
+  async importSaliency({ files }) {
+    const added = [];
+    const errors = [];
+    for (const file of files) {
+      try {
+        added.push(wasm.import_saliency(file.name, new Uint8Array(await file.arrayBuffer())));
+      } catch (err) {
+        errors.push({ name: file.name, message: err.message || String(err) });
+      }
+    }
+    return { added, errors };
+  },
+
+  clearSaliency() {
+    wasm.clear_saliency();
+    return null;
+  },
+
+  saliencyOverlay({ index, source }) {
+    const r = wasm.saliency_overlay(index, source);
+    return { result: r, transfer: [r.rgba.buffer] };
+  },
+
+  saliencySummary({ source }) {
+    return wasm.saliency_summary(source);
+  },
+};
+
+function post(message, transfer) {
+  self.postMessage(message, transfer || []);
+}
+
+async function handle({ id, op, args }) {
+  try {
+    if (!ops[op]) throw new Error(`unknown operation ${op}`);
+    const out = await ops[op](args || {}, post);
+    const packed = out && typeof out === 'object' && 'result' in out && 'transfer' in out ? out : { result: out, transfer: [] };
+    post({ id, ok: true, result: packed.result }, packed.transfer);
+  } catch (err) {
+    post({ id, ok: false, error: (err && err.message) || String(err) });
+  }
+}
+
+self.onmessage = (event) => {
+  queue = queue.then(() => handle(event.data));
+};
