@@ -69,15 +69,7 @@ pub fn pearson_test(a: &[f64], b: &[f64]) -> Result<(f64, f64)> {
             return Err(Error::Invalid(format!("Pearson correlation: the {name} input is constant, so r is undefined")));
         }
     }
-    let (ma, mb) = (mean(a), mean(b));
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
-        let (dx, dy) = (x - ma, y - mb);
-        sab += dx * dy;
-        saa += dx * dx;
-        sbb += dy * dy;
-    }
-    let r = (sab / (saa.sqrt() * sbb.sqrt())).clamp(-1.0, 1.0);
+    let r = crate::scores::pearson(a, b).clamp(-1.0, 1.0);
     let n = a.len() as f64;
     if a.len() == 2 {
         return Ok((r.round(), 1.0));

@@ -41,8 +41,9 @@ pub struct CohortArgs {
     pub device: DeviceArg,
 }
 
+/// Which network scores the cohort.
 #[derive(clap::Args)]
-pub struct AnalyzeArgs {
+pub struct NetworkArgs {
     /// Weights: safetensors (VGG-16 with torchvision or timm keys, EfficientNet-Lite0; f32/f16/bf16)
     /// or a PyTorch .pth. Default: the bundled EfficientNet-Lite0 (models/build.sh).
     #[arg(long)]
@@ -50,6 +51,12 @@ pub struct AnalyzeArgs {
     /// vgg16 or efficientnet-lite0; checked against the weights file's keys.
     #[arg(long)]
     pub model: Option<ModelName>,
+}
+
+#[derive(clap::Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub network: NetworkArgs,
     #[command(flatten)]
     pub cohort: CohortArgs,
     /// Output folder (created when missing).
@@ -118,7 +125,7 @@ pub fn engine_options(args: &CohortArgs, keep_grams: bool) -> EngineOptions {
 }
 
 pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
-    let run = run_cohort(&args.cohort, args.weights.as_deref(), args.model, false)?;
+    let run = run_cohort(&args.cohort, args.network.weights.as_deref(), args.network.model, false)?;
     write_analysis(&args.out, &args.cohort, &run)
 }
 

@@ -7,21 +7,17 @@ use std::time::Instant;
 use alignmap::error::{Error, Result};
 use alignmap::figures::{self, BarGroup, SelectionCurve, Series};
 use alignmap::folds::PAPER_SEEDS;
-use alignmap::model::ModelName;
 use alignmap::report;
 use alignmap::selection::{self, FoldResult};
 use alignmap::stats;
 
-use crate::analyze::{self, CohortArgs, CohortRun};
+use crate::analyze::{self, CohortArgs, CohortRun, NetworkArgs};
 use crate::{create_dir, progress_bar};
 
 #[derive(clap::Args)]
 pub struct ValidateArgs {
-    /// Weights (as for analyze). Default: the bundled EfficientNet-Lite0.
-    #[arg(long)]
-    pub weights: Option<PathBuf>,
-    #[arg(long)]
-    pub model: Option<ModelName>,
+    #[command(flatten)]
+    pub network: NetworkArgs,
     #[command(flatten)]
     pub cohort: CohortArgs,
     /// Folds over images.
@@ -40,7 +36,7 @@ pub struct ValidateArgs {
 
 pub fn validate(args: &ValidateArgs) -> Result<()> {
     let seeds = args.seeds.clone().unwrap_or_else(|| PAPER_SEEDS.to_vec());
-    let run = analyze::run_cohort(&args.cohort, args.weights.as_deref(), args.model, true)?;
+    let run = analyze::run_cohort(&args.cohort, args.network.weights.as_deref(), args.network.model, true)?;
     let n = run.names.len();
     let folds = selection::make_folds(n, args.folds, &seeds)?;
     let inputs = run.extracted.inputs_tensor(run.model.channels(), &run.device.device);
