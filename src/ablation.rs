@@ -76,7 +76,12 @@ pub struct AisScores {
 impl AisScores {
     /// Scores and baselines that are NaN: an embedding or a human row is constant.
     pub fn undefined(&self) -> usize {
-        self.image.iter().chain(&self.dataset_r).chain(&self.baseline.per_image).filter(|v| !v.is_finite()).count()
+        self.image
+            .iter()
+            .chain(&self.dataset_r)
+            .chain(&self.baseline.per_image)
+            .filter(|v| !v.is_finite())
+            .count()
     }
 }
 
@@ -100,16 +105,30 @@ struct Scorer<'a> {
 impl<'a> Scorer<'a> {
     /// `full`: the cohort's embeddings `[n, embedding]`; `inputs_host`: the ablation inputs
     /// `[n, channels, positions]`.
-    async fn new(full: Tensor<2>, inputs_host: &[f32], channels: usize, human: &'a [f64], keep_grams: bool) -> Result<Self> {
+    async fn new(
+        full: Tensor<2>,
+        inputs_host: &[f32],
+        channels: usize,
+        human: &'a [f64],
+        keep_grams: bool,
+    ) -> Result<Self> {
         let n = full.dims()[0];
         if human.len() != n * n {
-            return Err(Error::Invalid(format!("the human matrix is {} values, expected {n}×{n}", human.len())));
+            return Err(Error::Invalid(format!(
+                "the human matrix is {} values, expected {n}×{n}",
+                human.len()
+            )));
         }
         let full = standardize(full);
-        let z: Vec<f64> = read_f32(full.clone().matmul(full.clone().transpose())).await?.into_iter().map(f64::from).collect();
+        let z: Vec<f64> = read_f32(full.clone().matmul(full.clone().transpose()))
+            .await?
+            .into_iter()
+            .map(f64::from)
+            .collect();
         let baseline = scores::baseline(&z, human, n);
         let positions = inputs_host.len() / (n * channels);
-        let nonzero: Vec<bool> = inputs_host.chunks_exact(positions).map(|p| p.iter().any(|&v| v != 0.0)).collect();
+        let nonzero: Vec<bool> =
+            inputs_host.chunks_exact(positions).map(|p| p.iter().any(|&v| v != 0.0)).collect();
         let zero_pairs = nonzero.iter().filter(|&&nz| !nz).count();
         let grams = keep_grams.then(|| {
             let single: Vec<f32> = z.iter().map(|&v| v as f32).collect();
@@ -144,14 +163,20 @@ impl<'a> Scorer<'a> {
         let (n, c) = (self.n, self.scores.channels);
         let [kc, _, hidden] = ablated.dims();
         let ablated = standardize(ablated);
-        let versus_full = read_f32(ablated.clone().reshape([kc * n, hidden]).matmul(self.full.clone().transpose())).await?;
+        let versus_full = read_f32(
+            ablated.clone().reshape([kc * n, hidden]).matmul(self.full.clone().transpose()),
+        )
+        .await?;
         let grams = read_f32(ablated.clone().matmul(ablated.swap_dims(1, 2))).await?;
         for (j, &k) in chunk.iter().enumerate() {
             for t in 0..n {
                 if !self.nonzero[t * c + k] {
                     continue;
                 }
-                let row: Vec<f64> = (0..n).filter(|&u| u != t).map(|u| versus_full[(j * n + t) * n + u] as f64).collect();
+                let row: Vec<f64> = (0..n)
+                    .filter(|&u| u != t)
+                    .map(|u| versus_full[(j * n + t) * n + u] as f64)
+                    .collect();
                 let r_tk = scores::pearson(&row, &scores::row_without_diagonal(self.human, n, t));
                 self.scores.image[t * c + k] = self.scores.baseline.per_image[t] - r_tk;
             }
@@ -171,7 +196,12 @@ impl<'a> Scorer<'a> {
 /// Channels per chunk so that a chunk's tensors fit `chunk_bytes`: per channel, the removal
 /// terms and the ablated pre-activations (`n·out·positions'` each), the ablated and standardised
 /// embeddings (`n·embedding` each) and the read-backs (`2·n·n`).
-pub(crate) fn chunk_channels(options: &EngineOptions, n: usize, pre_size: usize, embedding: usize) -> usize {
+pub(crate) fn chunk_channels(
+    options: &EngineOptions,
+    n: usize,
+    pre_size: usize,
+    embedding: usize,
+) -> usize {
     let per_channel = 4 * n * (2 * pre_size + 2 * embedding + 2 * n);
     (options.chunk_bytes / per_channel).max(1)
 }
@@ -180,12 +210,25 @@ pub(crate) fn chunk_channels(options: &EngineOptions, n: usize, pre_size: usize,
 ///
 /// `inputs`: the network's ablation inputs `[n, channels, positions]` (see
 /// [`Network::ablation_inputs`]); `human`: the human similarity, `n × n` row-major, image order.
-pub async fn alignment_importance(net: &Network, inputs: Tensor<3>, human: &[f64], options: &EngineOptions, progress: &mut dyn FnMut(usize, usize)) -> Result<AisScores> {
+pub async fn alignment_importance(
+    net: &Network,
+    inputs: Tensor<3>,
+    human: &[f64],
+    options: &EngineOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<AisScores> {
     let [n, channels, _] = inputs.dims();
     let inputs_host = read_f32(inputs.clone()).await?;
     let pre = net.head_pre(inputs.clone());
     let [_, out, positions] = pre.dims();
-    let mut scorer = Scorer::new(net.embed_from_pre(pre.clone()), &inputs_host, channels, human, options.keep_grams).await?;
+    let mut scorer = Scorer::new(
+        net.embed_from_pre(pre.clone()),
+        &inputs_host,
+        channels,
+        human,
+        options.keep_grams,
+    )
+    .await?;
     let active: Vec<usize> = (0..channels).filter(|&k| scorer.is_active(k)).collect();
     scorer.scores.skipped_channels = channels - active.len();
     let kc = chunk_channels(options, n, out * positions, net.embedding_size());
@@ -205,16 +248,24 @@ pub async fn alignment_importance(net: &Network, inputs: Tensor<3>, human: &[f64
 /// the feature maps of every image and run the whole head again. Scores come from the same
 /// arithmetic as the engine, so any difference is the ablation's. Only the channels in `only`
 /// are ablated (benchmarks time a sample); the others keep score 0.
-pub async fn alignment_importance_naive(net: &Network, maps: Tensor<4>, human: &[f64], only: std::ops::Range<usize>, progress: &mut dyn FnMut(usize, usize)) -> Result<AisScores> {
+pub async fn alignment_importance_naive(
+    net: &Network,
+    maps: Tensor<4>,
+    human: &[f64],
+    only: std::ops::Range<usize>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<AisScores> {
     let [n, channels, _, _] = maps.dims();
     let device = maps.device();
     let inputs_host = read_f32(net.ablation_inputs(maps.clone())).await?;
-    let mut scorer = Scorer::new(net.head(maps.clone()), &inputs_host, channels, human, false).await?;
+    let mut scorer =
+        Scorer::new(net.head(maps.clone()), &inputs_host, channels, human, false).await?;
     let total = only.len();
     for k in only {
         let mut keep = vec![1.0f32; channels];
         keep[k] = 0.0;
-        let mask = Tensor::<1>::from_data(TensorData::new(keep, [channels]), &device).reshape([1, channels, 1, 1]);
+        let mask = Tensor::<1>::from_data(TensorData::new(keep, [channels]), &device)
+            .reshape([1, channels, 1, 1]);
         let ablated = net.head(maps.clone() * mask);
         let embedding = ablated.dims()[1];
         scorer.score(&[k], ablated.reshape([1, n, embedding])).await?;

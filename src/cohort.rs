@@ -48,18 +48,24 @@ pub fn decode(name: &str, bytes: &[u8]) -> Result<RgbImage> {
     if reader.format().is_none() {
         return Err(bad("not an image format alignmap can read (expected PNG or JPEG)".into()));
     }
-    let mut decoder = reader.into_decoder().map_err(|e| bad(format!("not a decodable image: {e}")))?;
+    let mut decoder =
+        reader.into_decoder().map_err(|e| bad(format!("not a decodable image: {e}")))?;
     let (w, h) = decoder.dimensions();
     if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) * 8 > MAX_DECODE_BYTES {
-        return Err(bad(format!("{w}×{h} pixels is too large to decode safely (at most {MAX_SIDE} per side and {} MiB decoded)", MAX_DECODE_BYTES >> 20)));
+        return Err(bad(format!(
+            "{w}×{h} pixels is too large to decode safely (at most {MAX_SIDE} per side and {} MiB decoded)",
+            MAX_DECODE_BYTES >> 20
+        )));
     }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     decoder.set_limits(limits).map_err(|e| bad(format!("too large to decode safely: {e}")))?;
-    let orientation = decoder.orientation().map_err(|e| bad(format!("unreadable EXIF data: {e}")))?;
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| bad(format!("not a decodable image: {e}")))?;
+    let orientation =
+        decoder.orientation().map_err(|e| bad(format!("unreadable EXIF data: {e}")))?;
+    let mut image = DynamicImage::from_decoder(decoder)
+        .map_err(|e| bad(format!("not a decodable image: {e}")))?;
     image.apply_orientation(orientation);
     if image.width() == 0 || image.height() == 0 {
         return Err(bad("image has no pixels".into()));
@@ -96,7 +102,10 @@ pub fn list_images(dir: &std::path::Path) -> Result<(Vec<std::path::PathBuf>, Ve
             continue;
         }
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let is_image = path.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+        let is_image = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
         if is_image && !name.starts_with('.') {
             images.push(path);
         } else {
@@ -127,12 +136,19 @@ mod tests {
         let rgb = decode("a.png", &png(DynamicImage::ImageRgba8(rgba))).unwrap();
         assert_eq!(rgb.get_pixel(2, 1).0, [10, 20, 30]);
         let gray = image::GrayImage::from_pixel(2, 2, image::Luma([99]));
-        assert_eq!(decode("g.png", &png(DynamicImage::ImageLuma8(gray))).unwrap().get_pixel(0, 0).0, [99, 99, 99]);
+        assert_eq!(
+            decode("g.png", &png(DynamicImage::ImageLuma8(gray))).unwrap().get_pixel(0, 0).0,
+            [99, 99, 99]
+        );
     }
 
     #[test]
     fn sixteen_bit_channels_round_to_eight_bits() {
-        let img = image::ImageBuffer::<image::Rgb<u16>, _>::from_pixel(2, 2, image::Rgb([65535, 257 * 100 + 128, 0]));
+        let img = image::ImageBuffer::<image::Rgb<u16>, _>::from_pixel(
+            2,
+            2,
+            image::Rgb([65535, 257 * 100 + 128, 0]),
+        );
         let rgb = decode("d.png", &png(DynamicImage::ImageRgb16(img))).unwrap();
         assert_eq!(rgb.get_pixel(0, 0).0, [255, 100, 0]);
     }
@@ -141,7 +157,8 @@ mod tests {
     fn garbage_and_truncated_files_are_errors_naming_the_file() {
         let e = decode("notes.png", b"hello, I am text").unwrap_err().to_string();
         assert!(e.starts_with("notes.png:"), "{e}");
-        let bytes = png(DynamicImage::ImageRgb8(RgbImage::from_pixel(40, 40, image::Rgb([1, 2, 3]))));
+        let bytes =
+            png(DynamicImage::ImageRgb8(RgbImage::from_pixel(40, 40, image::Rgb([1, 2, 3]))));
         let e = decode("cut.png", &bytes[..bytes.len() / 2]).unwrap_err().to_string();
         assert!(e.starts_with("cut.png:"), "{e}");
     }
@@ -156,7 +173,8 @@ mod tests {
             c.extend_from_slice(&crc32(&[kind, data].concat()).to_be_bytes());
             c
         };
-        let ihdr = [&60000u32.to_be_bytes()[..], &60000u32.to_be_bytes()[..], &[8, 2, 0, 0, 0]].concat();
+        let ihdr =
+            [&60000u32.to_be_bytes()[..], &60000u32.to_be_bytes()[..], &[8, 2, 0, 0, 0]].concat();
         let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
         bytes.extend(chunk(b"IHDR", &ihdr));
         bytes.extend(chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]));

@@ -23,7 +23,9 @@ impl std::str::FromStr for DeviceChoice {
             "auto" => Ok(Self::Auto),
             "cpu" => Ok(Self::Cpu),
             "wgpu" | "gpu" | "webgpu" => Ok(Self::Wgpu),
-            other => Err(Error::Invalid(format!("unknown device '{other}': expected cpu, wgpu or auto"))),
+            other => {
+                Err(Error::Invalid(format!("unknown device '{other}': expected cpu, wgpu or auto")))
+            }
         }
     }
 }
@@ -81,7 +83,10 @@ pub fn select(choice: DeviceChoice) -> Result<ComputeDevice> {
         (_, Ok(d)) if !d.is_software => Ok(d.clone()),
         (_, Ok(d)) => {
             let mut cpu = ComputeDevice::cpu();
-            cpu.description = format!("{} (the only wgpu adapter, {}, is a software renderer; --device wgpu uses it)", cpu.description, d.description);
+            cpu.description = format!(
+                "{} (the only wgpu adapter, {}, is a software renderer; --device wgpu uses it)",
+                cpu.description, d.description
+            );
             Ok(cpu)
         }
         (_, Err(e)) => {

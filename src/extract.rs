@@ -35,7 +35,10 @@ impl Extracted {
     /// The ablation inputs back on a device, `[n, channels, positions]`.
     pub fn inputs_tensor(&self, channels: usize, device: &Device) -> Tensor<3> {
         let n = self.len();
-        Tensor::from_data(TensorData::new(self.inputs.clone(), [n, channels, self.inputs.len() / (n * channels)]), device)
+        Tensor::from_data(
+            TensorData::new(self.inputs.clone(), [n, channels, self.inputs.len() / (n * channels)]),
+            device,
+        )
     }
 
     /// The shared `[channels, h, w]` of every image's maps, when all inputs had one size.
@@ -47,7 +50,10 @@ impl Extracted {
 
 /// Reads a tensor back to the host (asynchronously: the browser cannot block).
 pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
-    let data = tensor.into_data_async().await.map_err(|e| Error::Device(format!("reading results back failed: {e:?}")))?;
+    let data = tensor
+        .into_data_async()
+        .await
+        .map_err(|e| Error::Device(format!("reading results back failed: {e:?}")))?;
     data.try_to_vec::<f32>().map_err(|e| Error::Device(format!("unexpected result type: {e:?}")))
 }
 
@@ -63,14 +69,24 @@ pub fn input_batch(images: &[&Prepared], device: &Device) -> Tensor<4> {
 
 /// Runs the network on every image, `batch` same-sized images at a time; `progress` hears the
 /// number of images done.
-pub async fn extract(net: &Network, images: &[Prepared], device: &Device, batch: usize, progress: &mut dyn FnMut(usize)) -> Result<Extracted> {
-    let mut out = Extracted { hidden: net.embedding_size(), classes: net.classes(), ..Default::default() };
+pub async fn extract(
+    net: &Network,
+    images: &[Prepared],
+    device: &Device,
+    batch: usize,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Extracted> {
+    let mut out =
+        Extracted { hidden: net.embedding_size(), classes: net.classes(), ..Default::default() };
     let mut start = 0;
     while start < images.len() {
         let size = (images[start].height, images[start].width);
         net.check_input(size.0, size.1)?;
         let mut end = start + 1;
-        while end < images.len() && end - start < batch.max(1) && (images[end].height, images[end].width) == size {
+        while end < images.len()
+            && end - start < batch.max(1)
+            && (images[end].height, images[end].width) == size
+        {
             end += 1;
         }
         let group: Vec<&Prepared> = images[start..end].iter().collect();

@@ -74,7 +74,10 @@ pub fn full_vs_retained(stem: &Path, groups: &[BarGroup], y_label: &str) -> Resu
     for g in groups {
         let values = [g.full_mean, g.full_se, g.retained_mean, g.retained_se, g.set_size_mean];
         if values.iter().any(|v| !v.is_finite()) || g.full_se < 0.0 || g.retained_se < 0.0 {
-            return Err(invalid(stem, &format!("group {:?} has a non-finite value or a negative error bar", g.label)));
+            return Err(invalid(
+                stem,
+                &format!("group {:?} has a non-finite value or a negative error bar", g.label),
+            ));
         }
     }
     write_figure(stem, &BarsFigure { groups, y_label })
@@ -89,10 +92,16 @@ pub fn selection_curves(stem: &Path, curves: &[SelectionCurve], y_label: &str) -
     let m = first.train.len();
     for c in curves {
         if c.train.len() != m || c.test.len() != m || m == 0 {
-            return Err(invalid(stem, &format!("curve {:?}: train and test must both have {m} > 0 values", c.label)));
+            return Err(invalid(
+                stem,
+                &format!("curve {:?}: train and test must both have {m} > 0 values", c.label),
+            ));
         }
         if !(1..=m).contains(&c.best_m) {
-            return Err(invalid(stem, &format!("curve {:?}: S* = {} is outside 1..={m}", c.label, c.best_m)));
+            return Err(invalid(
+                stem,
+                &format!("curve {:?}: S* = {} is outside 1..={m}", c.label, c.best_m),
+            ));
         }
     }
     if curves.iter().flat_map(|c| c.train.iter().chain(&c.test)).all(|v| !v.is_finite()) {
@@ -111,12 +120,17 @@ pub fn histograms(stem: &Path, series: &[Series], bins: usize, x_label: &str) ->
         return Err(invalid(stem, "a value is infinite"));
     }
     let finite = || series.iter().flat_map(|s| &s.values).filter(|v| !v.is_nan());
-    let (lo, hi) = finite().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let (lo, hi) =
+        finite().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
     if lo > hi {
         return Err(invalid(stem, "every value is NaN"));
     }
     // One value everywhere: give the single bin some width.
-    let (lo, hi) = if lo == hi { (lo - 0.5 * lo.abs().max(1e-12), hi + 0.5 * hi.abs().max(1e-12)) } else { (lo, hi) };
+    let (lo, hi) = if lo == hi {
+        (lo - 0.5 * lo.abs().max(1e-12), hi + 0.5 * hi.abs().max(1e-12))
+    } else {
+        (lo, hi)
+    };
     let width = (hi - lo) / bins as f64;
     let counts = series.iter().map(|s| histogram_counts(&s.values, lo, width, bins)).collect();
     write_figure(stem, &HistogramFigure { series, counts, lo, width, x_label })
@@ -147,7 +161,10 @@ fn write_figure(stem: &Path, figure: &impl Figure) -> Result<()> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        figure.draw(&root).and_then(|()| Ok(root.present()?)).map_err(|e| invalid(&svg_path, &e.to_string()))?;
+        figure
+            .draw(&root)
+            .and_then(|()| Ok(root.present()?))
+            .map_err(|e| invalid(&svg_path, &e.to_string()))?;
     }
     std::fs::write(&svg_path, svg).map_err(|e| Error::io(&svg_path, e))?;
 
@@ -156,9 +173,13 @@ fn write_figure(stem: &Path, figure: &impl Figure) -> Result<()> {
     let mut pixels = vec![0u8; w as usize * h as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
-        figure.draw(&root).and_then(|()| Ok(root.present()?)).map_err(|e| invalid(&png_path, &e.to_string()))?;
+        figure
+            .draw(&root)
+            .and_then(|()| Ok(root.present()?))
+            .map_err(|e| invalid(&png_path, &e.to_string()))?;
     }
-    let image = image::RgbImage::from_raw(w, h, pixels).ok_or_else(|| invalid(&png_path, "pixel buffer of the wrong size"))?;
+    let image = image::RgbImage::from_raw(w, h, pixels)
+        .ok_or_else(|| invalid(&png_path, "pixel buffer of the wrong size"))?;
     image.save_with_format(&png_path, image::ImageFormat::Png).map_err(|e| match e {
         image::ImageError::IoError(io) => Error::io(&png_path, io),
         other => invalid(&png_path, &other.to_string()),
@@ -193,7 +214,9 @@ fn text(size: u32) -> TextStyle<'static> {
 
 /// Axis range [min, max] of the values, padded by `pad` of its span (and including 0 if `zero`).
 fn padded_range(values: impl Iterator<Item = f64>, zero: bool, pad: f64) -> (f64, f64) {
-    let (mut lo, mut hi) = values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+    let (mut lo, mut hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
     if zero {
         lo = lo.min(0.0);
         hi = hi.max(0.0);
@@ -202,7 +225,10 @@ fn padded_range(values: impl Iterator<Item = f64>, zero: bool, pad: f64) -> (f64
         return (lo - 1.0, hi + 1.0);
     }
     let span = hi - lo;
-    (if zero && lo == 0.0 { 0.0 } else { lo - pad * span }, if zero && hi == 0.0 { 0.0 } else { hi + pad * span })
+    (
+        if zero && lo == 0.0 { 0.0 } else { lo - pad * span },
+        if zero && hi == 0.0 { 0.0 } else { hi + pad * span },
+    )
 }
 
 /// `color` blended with white (share `amount` of the colour), opaque.
@@ -248,13 +274,21 @@ impl Figure for BarsFigure<'_> {
     {
         root.fill(&WHITE)?;
         let tops = self.groups.iter().flat_map(|g| {
-            [g.full_mean + g.full_se, g.retained_mean + g.retained_se, g.full_mean - g.full_se, g.retained_mean - g.retained_se]
+            [
+                g.full_mean + g.full_se,
+                g.retained_mean + g.retained_se,
+                g.full_mean - g.full_se,
+                g.retained_mean - g.retained_se,
+            ]
         });
         // Head room above the bars for the |S*| numbers and the legend.
         let (y_lo, y_hi) = padded_range(tops, true, 0.28);
         let n = self.groups.len() as f64;
-        let mut chart =
-            ChartBuilder::on(root).margin(20).x_label_area_size(44).y_label_area_size(80).build_cartesian_2d(0.0..n, y_lo..y_hi)?;
+        let mut chart = ChartBuilder::on(root)
+            .margin(20)
+            .x_label_area_size(44)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0.0..n, y_lo..y_hi)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -269,20 +303,39 @@ impl Figure for BarsFigure<'_> {
         let (half_gap, bar) = (0.04, 0.34);
         let full_x = |i: usize| i as f64 + 0.5 - half_gap - bar / 2.0;
         let retained_x = |i: usize| i as f64 + 0.5 + half_gap + bar / 2.0;
-        let rect = |x: f64, y: f64, color: RGBColor| Rectangle::new([(x - bar / 2.0, 0.0), (x + bar / 2.0, y)], color.filled());
-        let outline = |x: f64, y: f64| Rectangle::new([(x - bar / 2.0, 0.0), (x + bar / 2.0, y)], BLACK.mix(0.6).stroke_width(1));
-        let legend_box = |color: RGBColor| move |(x, y): (i32, i32)| Rectangle::new([(x, y - 7), (x + 18, y + 7)], color.filled());
+        let rect = |x: f64, y: f64, color: RGBColor| {
+            Rectangle::new([(x - bar / 2.0, 0.0), (x + bar / 2.0, y)], color.filled())
+        };
+        let outline = |x: f64, y: f64| {
+            Rectangle::new(
+                [(x - bar / 2.0, 0.0), (x + bar / 2.0, y)],
+                BLACK.mix(0.6).stroke_width(1),
+            )
+        };
+        let legend_box = |color: RGBColor| {
+            move |(x, y): (i32, i32)| Rectangle::new([(x, y - 7), (x + 18, y + 7)], color.filled())
+        };
         chart
-            .draw_series(self.groups.iter().enumerate().map(|(i, g)| rect(full_x(i), g.full_mean, FULL_COLOR)))?
+            .draw_series(
+                self.groups
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| rect(full_x(i), g.full_mean, FULL_COLOR)),
+            )?
             .label("Full (all feature maps)")
             .legend(legend_box(FULL_COLOR));
         chart
-            .draw_series(self.groups.iter().enumerate().map(|(i, g)| rect(retained_x(i), g.retained_mean, RETAINED_COLOR)))?
+            .draw_series(
+                self.groups
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| rect(retained_x(i), g.retained_mean, RETAINED_COLOR)),
+            )?
             .label("Retained (S*; mean |S*| above the bar)")
             .legend(legend_box(RETAINED_COLOR));
-        chart.draw_series(
-            self.groups.iter().enumerate().flat_map(|(i, g)| [outline(full_x(i), g.full_mean), outline(retained_x(i), g.retained_mean)]),
-        )?;
+        chart.draw_series(self.groups.iter().enumerate().flat_map(|(i, g)| {
+            [outline(full_x(i), g.full_mean), outline(retained_x(i), g.retained_mean)]
+        }))?;
 
         let cap = bar / 5.0;
         let error_bar = |x: f64, mean: f64, se: f64| {
@@ -294,13 +347,18 @@ impl Figure for BarsFigure<'_> {
             ]
         };
         chart.draw_series(self.groups.iter().enumerate().flat_map(|(i, g)| {
-            error_bar(full_x(i), g.full_mean, g.full_se).into_iter().chain(error_bar(retained_x(i), g.retained_mean, g.retained_se))
+            error_bar(full_x(i), g.full_mean, g.full_se).into_iter().chain(error_bar(
+                retained_x(i),
+                g.retained_mean,
+                g.retained_se,
+            ))
         }))?;
 
         let above = text(16).color(&RETAINED_COLOR).pos(Pos::new(HPos::Center, VPos::Bottom));
         chart.draw_series(self.groups.iter().enumerate().map(|(i, g)| {
             let top = (g.retained_mean + g.retained_se).max(g.retained_mean).max(0.0);
-            EmptyElement::at((retained_x(i), top)) + Text::new(format_count(g.set_size_mean), (0, -4), above.clone())
+            EmptyElement::at((retained_x(i), top))
+                + Text::new(format_count(g.set_size_mean), (0, -4), above.clone())
         }))?;
 
         let below = text(18).pos(Pos::new(HPos::Center, VPos::Top));
@@ -330,8 +388,12 @@ impl CurvesFigure<'_> {
         let m = self.curves[0].train.len();
         (0..m)
             .map(|i| {
-                let (sum, count) =
-                    self.curves.iter().map(|c| pick(c)[i]).filter(|v| v.is_finite()).fold((0.0, 0), |(s, n), v| (s + v, n + 1));
+                let (sum, count) = self
+                    .curves
+                    .iter()
+                    .map(|c| pick(c)[i])
+                    .filter(|v| v.is_finite())
+                    .fold((0.0, 0), |(s, n), v| (s + v, n + 1));
                 if count == 0 { f64::NAN } else { sum / count as f64 }
             })
             .collect()
@@ -362,7 +424,11 @@ impl Figure for CurvesFigure<'_> {
     {
         root.fill(&WHITE)?;
         let m = self.curves[0].train.len();
-        let (y_lo, y_hi) = padded_range(self.curves.iter().flat_map(|c| c.train.iter().chain(&c.test).copied()), false, 0.06);
+        let (y_lo, y_hi) = padded_range(
+            self.curves.iter().flat_map(|c| c.train.iter().chain(&c.test).copied()),
+            false,
+            0.06,
+        );
         let mut chart = ChartBuilder::on(root)
             .margin(20)
             .x_label_area_size(56)
@@ -382,17 +448,32 @@ impl Figure for CurvesFigure<'_> {
         for (pick, color) in [(0, TRAIN_COLOR), (1, TEST_COLOR)] {
             for c in self.curves {
                 let values = if pick == 0 { &c.train } else { &c.test };
-                chart.draw_series(finite_runs(values).into_iter().map(|run| PathElement::new(run, tint(color, 0.35).stroke_width(1))))?;
+                chart.draw_series(
+                    finite_runs(values)
+                        .into_iter()
+                        .map(|run| PathElement::new(run, tint(color, 0.35).stroke_width(1))),
+                )?;
             }
         }
         let folds = self.curves.len();
-        for (name, mean, color) in [("train", self.mean(|c| &c.train), TRAIN_COLOR), ("test", self.mean(|c| &c.test), TEST_COLOR)] {
+        for (name, mean, color) in [
+            ("train", self.mean(|c| &c.train), TRAIN_COLOR),
+            ("test", self.mean(|c| &c.test), TEST_COLOR),
+        ] {
             chart
-                .draw_series(finite_runs(&mean).into_iter().map(|run| PathElement::new(run, color.stroke_width(3))))?
+                .draw_series(
+                    finite_runs(&mean)
+                        .into_iter()
+                        .map(|run| PathElement::new(run, color.stroke_width(3))),
+                )?
                 .label(format!("{name}, mean of {folds} folds (faint: each fold)"))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+                });
         }
-        let marker = |x: f64, y: f64, color: RGBColor| Circle::new((x, y), 5, ShapeStyle::from(&color).filled());
+        let marker = |x: f64, y: f64, color: RGBColor| {
+            Circle::new((x, y), 5, ShapeStyle::from(&color).filled())
+        };
         let at = |values: &[f64], best: usize| values[best - 1];
         chart
             .draw_series(
@@ -457,9 +538,9 @@ impl Figure for HistogramFigure<'_> {
         for (k, (s, counts)) in self.series.iter().zip(&self.counts).enumerate() {
             let color = PALETTE[k % PALETTE.len()];
             let edge = |b: usize| self.lo + self.width * b as f64;
-            chart.draw_series(
-                counts.iter().enumerate().map(|(b, &c)| Rectangle::new([(edge(b), 0.0), (edge(b + 1), c as f64)], color.mix(0.3).filled())),
-            )?;
+            chart.draw_series(counts.iter().enumerate().map(|(b, &c)| {
+                Rectangle::new([(edge(b), 0.0), (edge(b + 1), c as f64)], color.mix(0.3).filled())
+            }))?;
             // The outline as one step line, so overlapping series stay readable.
             let mut step = vec![(edge(0), 0.0)];
             for (b, &c) in counts.iter().enumerate() {
@@ -468,12 +549,17 @@ impl Figure for HistogramFigure<'_> {
             step.push((edge(bins), 0.0));
             let skipped = s.values.iter().filter(|v| v.is_nan()).count();
             let kept = s.values.len() - skipped;
-            let label =
-                if skipped > 0 { format!("{} (n = {kept}; {skipped} NaN skipped)", s.label) } else { format!("{} (n = {kept})", s.label) };
+            let label = if skipped > 0 {
+                format!("{} (n = {kept}; {skipped} NaN skipped)", s.label)
+            } else {
+                format!("{} (n = {kept})", s.label)
+            };
             chart
                 .draw_series(std::iter::once(PathElement::new(step, color.stroke_width(2))))?
                 .label(label)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 18, y + 7)], color.mix(0.5).filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 7), (x + 18, y + 7)], color.mix(0.5).filled())
+                });
         }
         chart
             .configure_series_labels()
@@ -495,7 +581,11 @@ mod tests {
         let image = image::open(path).unwrap().to_rgb8();
         assert_eq!(image.dimensions(), SIZE);
         let inked = image.pixels().filter(|p| p.0 != [255, 255, 255]).count();
-        assert!(inked as f64 > min_share * image.pixels().len() as f64, "{}: only {inked} non-white pixels", path.display());
+        assert!(
+            inked as f64 > min_share * image.pixels().len() as f64,
+            "{}: only {inked} non-white pixels",
+            path.display()
+        );
     }
 
     fn check_svg(path: &Path, labels: &[&str]) {
@@ -518,10 +608,17 @@ mod tests {
             retained_se: 0.014,
             set_size_mean: s,
         };
-        let groups = [group("Animals", 0.55, 0.62, 385.0), group("Fruits", 0.28, 0.35, 322.4), group("Vegetables", 0.32, 0.32, 252.0)];
+        let groups = [
+            group("Animals", 0.55, 0.62, 385.0),
+            group("Fruits", 0.28, 0.35, 322.4),
+            group("Vegetables", 0.32, 0.32, 252.0),
+        ];
         full_vs_retained(&stem, &groups, "Test alignment (Pearson r²)").unwrap();
         check_png(&dir.path().join("fig1.png"), 0.05);
-        check_svg(&dir.path().join("fig1.svg"), &["Animals", "Vegetables", "385", "322.4", "Test alignment", "Retained"]);
+        check_svg(
+            &dir.path().join("fig1.svg"),
+            &["Animals", "Vegetables", "385", "322.4", "Test alignment", "Retained"],
+        );
         assert!(full_vs_retained(&stem, &[], "y").is_err());
         let mut bad = groups[0].clone();
         bad.full_mean = f64::NAN;
@@ -534,7 +631,9 @@ mod tests {
         let stem = dir.path().join("curves");
         let curve = |k: usize| {
             let peak = 300.0 + 40.0 * k as f64;
-            let train: Vec<f64> = (1..=512).map(|m| 0.6 - ((m as f64 - peak) / 400.0).powi(2) + 0.01 * k as f64).collect();
+            let train: Vec<f64> = (1..=512)
+                .map(|m| 0.6 - ((m as f64 - peak) / 400.0).powi(2) + 0.01 * k as f64)
+                .collect();
             let mut test: Vec<f64> = train.iter().map(|v| v - 0.08).collect();
             test[0] = f64::NAN;
             SelectionCurve { label: format!("fold {k}"), train, test, best_m: peak as usize }
@@ -542,7 +641,10 @@ mod tests {
         let curves: Vec<_> = (0..5).map(curve).collect();
         selection_curves(&stem, &curves, "2OI (r²)").unwrap();
         check_png(&dir.path().join("curves.png"), 0.02);
-        check_svg(&dir.path().join("curves.svg"), &["2OI (r²)", "mean of 5 folds", "S* of each fold"]);
+        check_svg(
+            &dir.path().join("curves.svg"),
+            &["2OI (r²)", "mean of 5 folds", "S* of each fold"],
+        );
         let mut bad = curves[0].clone();
         bad.best_m = 0;
         assert!(selection_curves(&stem, &[bad], "y").is_err());
@@ -555,25 +657,41 @@ mod tests {
         // Bell-shaped: the mean of four low-discrepancy sequences.
         let values = |shift: f64| {
             let golden = [0.618_034, 0.414_214, 0.732_051, 0.236_068];
-            (1..=120).map(|i| 1e-4 * (1.0 + shift + golden.iter().map(|g| (i as f64 * g) % 1.0).sum::<f64>() / 2.0)).collect::<Vec<f64>>()
+            (1..=120)
+                .map(|i| {
+                    1e-4 * (1.0
+                        + shift
+                        + golden.iter().map(|g| (i as f64 * g) % 1.0).sum::<f64>() / 2.0)
+                })
+                .collect::<Vec<f64>>()
         };
         let mut imagenet = values(0.0);
         imagenet[3] = f64::NAN;
-        let series = [Series { label: "Ecoset".into(), values: values(0.4) }, Series { label: "ImageNet".into(), values: imagenet }];
+        let series = [
+            Series { label: "Ecoset".into(), values: values(0.4) },
+            Series { label: "ImageNet".into(), values: imagenet },
+        ];
         histograms(&stem, &series, 12, "Mean absolute deviation of an image's AIS").unwrap();
         check_png(&dir.path().join("hist.png"), 0.05);
-        check_svg(&dir.path().join("hist.svg"), &["Ecoset (n = 120)", "ImageNet (n = 119; 1 NaN skipped)", "Mean absolute deviation"]);
+        check_svg(
+            &dir.path().join("hist.svg"),
+            &["Ecoset (n = 120)", "ImageNet (n = 119; 1 NaN skipped)", "Mean absolute deviation"],
+        );
         let all_nan = [Series { label: "x".into(), values: vec![f64::NAN] }];
         assert!(histograms(&stem, &all_nan, 10, "x").is_err());
         // A single repeated value still draws.
-        histograms(&stem, &[Series { label: "flat".into(), values: vec![0.25; 4] }], 5, "x").unwrap();
+        histograms(&stem, &[Series { label: "flat".into(), values: vec![0.25; 4] }], 5, "x")
+            .unwrap();
     }
 
     #[test]
     fn histogram_bins_match_numpy() {
         // np.histogram([0, 1, 2, 3, 4], bins=2) → [2, 3]: the last bin is closed; NaN is skipped.
         assert_eq!(histogram_counts(&[0.0, 1.0, 2.0, 3.0, 4.0, f64::NAN], 0.0, 2.0, 2), [2, 3]);
-        assert_eq!(finite_runs(&[1.0, f64::NAN, 2.0, 3.0]), [vec![(1.0, 1.0)], vec![(3.0, 2.0), (4.0, 3.0)]]);
+        assert_eq!(
+            finite_runs(&[1.0, f64::NAN, 2.0, 3.0]),
+            [vec![(1.0, 1.0)], vec![(3.0, 2.0), (4.0, 3.0)]]
+        );
     }
 
     #[test]

@@ -21,10 +21,14 @@ pub const PAPER_SEEDS: [u32; 8] = [111, 222, 333, 444, 555, 666, 777, 888];
 /// one image more. Errors for k < 2, k > n, or n above 2^32.
 pub fn folds(n: usize, k: usize, seed: u32) -> Result<Vec<Vec<usize>>> {
     if k < 2 || k > n {
-        return Err(Error::Invalid(format!("cross-validation: cannot split {n} images into {k} folds (need 2 ≤ folds ≤ images)")));
+        return Err(Error::Invalid(format!(
+            "cross-validation: cannot split {n} images into {k} folds (need 2 ≤ folds ≤ images)"
+        )));
     }
     if u32::try_from(n - 1).is_err() {
-        return Err(Error::Invalid(format!("cross-validation: {n} images are more than NumPy's 32-bit shuffle handles")));
+        return Err(Error::Invalid(format!(
+            "cross-validation: {n} images are more than NumPy's 32-bit shuffle handles"
+        )));
     }
     let mut idx: Vec<usize> = (0..n).collect();
     let mut mt = Mt::new(seed);
@@ -81,7 +85,10 @@ mod tests {
             let sizes: Vec<usize> = f.iter().map(Vec::len).collect();
             assert!(sizes.windows(2).all(|w| w[0] >= w[1] && w[0] - w[1] <= 1), "{sizes:?}");
         }
-        assert_eq!(folds(92, 5, 1).unwrap().iter().map(Vec::len).collect::<Vec<_>>(), [19, 19, 18, 18, 18]);
+        assert_eq!(
+            folds(92, 5, 1).unwrap().iter().map(Vec::len).collect::<Vec<_>>(),
+            [19, 19, 18, 18, 18]
+        );
     }
 
     #[test]

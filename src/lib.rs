@@ -23,9 +23,9 @@ pub mod selection;
 pub mod similarity;
 pub mod stats;
 pub mod synthetic;
-pub mod weights;
 #[cfg(target_family = "wasm")]
 pub mod web;
+pub mod weights;
 
 pub use burn;
 pub use error::{Error, Result};

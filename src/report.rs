@@ -39,7 +39,10 @@ pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
 
 /// The part of `summary.json` that describes the scores (the CLI's and the page's export share
 /// it): counts, the 2OI baseline with its per-image values, and what each score file holds.
-pub fn scores_summary(names: &[String], scores: &AisScores) -> serde_json::Map<String, serde_json::Value> {
+pub fn scores_summary(
+    names: &[String],
+    scores: &AisScores,
+) -> serde_json::Map<String, serde_json::Value> {
     let value = serde_json::json!({
         "alignmap_version": env!("CARGO_PKG_VERSION"),
         "n_images": scores.n,

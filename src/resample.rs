@@ -51,7 +51,13 @@ fn clip8(acc: i64) -> u8 {
 }
 
 /// Resizes an interleaved RGB image (`[height][width][3]` bytes).
-pub fn resize_rgb8(pixels: &[u8], width: usize, height: usize, out_width: usize, out_height: usize) -> Vec<u8> {
+pub fn resize_rgb8(
+    pixels: &[u8],
+    width: usize,
+    height: usize,
+    out_width: usize,
+    out_height: usize,
+) -> Vec<u8> {
     assert_eq!(pixels.len(), width * height * 3, "pixel buffer matches its size");
     let half = 1i64 << (PRECISION_BITS - 1);
     // Horizontal pass (skipped when the width is unchanged, as Pillow does).
@@ -62,7 +68,9 @@ pub fn resize_rgb8(pixels: &[u8], width: usize, height: usize, out_width: usize,
             let row = &pixels[y * width * 3..(y + 1) * width * 3];
             for xx in 0..out_width {
                 for ch in 0..3 {
-                    let acc = c.weights[xx].iter().enumerate().fold(half, |acc, (k, &w)| acc + row[(c.start[xx] + k) * 3 + ch] as i64 * w as i64);
+                    let acc = c.weights[xx].iter().enumerate().fold(half, |acc, (k, &w)| {
+                        acc + row[(c.start[xx] + k) * 3 + ch] as i64 * w as i64
+                    });
                     out[(y * out_width + xx) * 3 + ch] = clip8(acc);
                 }
             }
@@ -78,7 +86,9 @@ pub fn resize_rgb8(pixels: &[u8], width: usize, height: usize, out_width: usize,
     let mut out = vec![0u8; out_height * out_width * 3];
     for yy in 0..out_height {
         for x in 0..out_width * 3 {
-            let acc = c.weights[yy].iter().enumerate().fold(half, |acc, (k, &w)| acc + horizontal[(c.start[yy] + k) * out_width * 3 + x] as i64 * w as i64);
+            let acc = c.weights[yy].iter().enumerate().fold(half, |acc, (k, &w)| {
+                acc + horizontal[(c.start[yy] + k) * out_width * 3 + x] as i64 * w as i64
+            });
             out[yy * out_width * 3 + x] = clip8(acc);
         }
     }
@@ -119,7 +129,13 @@ fn linear_taps(in_size: usize, out_size: usize) -> Vec<(usize, usize, f32)> {
 /// Resizes a single-channel float map (`[height][width]`) the way `cv2.resize(map, (width',
 /// height'))` does for float32 (`INTER_LINEAR`): the published code draws heatmaps and
 /// post-processes saliency maps with it.
-pub fn resize_linear_f32(map: &[f32], width: usize, height: usize, out_width: usize, out_height: usize) -> Vec<f32> {
+pub fn resize_linear_f32(
+    map: &[f32],
+    width: usize,
+    height: usize,
+    out_width: usize,
+    out_height: usize,
+) -> Vec<f32> {
     assert_eq!(map.len(), width * height, "map buffer matches its size");
     let (xs, ys) = (linear_taps(width, out_width), linear_taps(height, out_height));
     let rows: Vec<Vec<f32>> = (0..height)
@@ -172,7 +188,10 @@ mod tests {
         // cv2.resize(np.array([[0, 10], [20, 30]], np.float32), (4, 4)):
         // rows [0, 2.5, 7.5, 10], [5, 7.5, 12.5, 15], [15, 17.5, 22.5, 25], [20, 22.5, 27.5, 30]
         let out = resize_linear_f32(&[0.0, 10.0, 20.0, 30.0], 2, 2, 4, 4);
-        let expected = [0.0, 2.5, 7.5, 10.0, 5.0, 7.5, 12.5, 15.0, 15.0, 17.5, 22.5, 25.0, 20.0, 22.5, 27.5, 30.0];
+        let expected = [
+            0.0, 2.5, 7.5, 10.0, 5.0, 7.5, 12.5, 15.0, 15.0, 17.5, 22.5, 25.0, 20.0, 22.5, 27.5,
+            30.0,
+        ];
         assert_eq!(out, expected);
         // Downscaling samples between pixels without antialiasing: cv2.resize(np.arange(4,
         // dtype=np.float32)[None], (2, 1)) → [0.5, 2.5].

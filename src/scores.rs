@@ -39,7 +39,9 @@ pub struct Baseline {
 
 pub fn baseline(z: &[f64], human: &[f64], n: usize) -> Baseline {
     let r = pearson(&upper(z, n), &upper(human, n));
-    let per_image = (0..n).map(|t| pearson(&row_without_diagonal(z, n, t), &row_without_diagonal(human, n, t))).collect();
+    let per_image = (0..n)
+        .map(|t| pearson(&row_without_diagonal(z, n, t), &row_without_diagonal(human, n, t)))
+        .collect();
     Baseline { r, r2: r * r, per_image }
 }
 

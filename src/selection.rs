@@ -14,7 +14,7 @@
 
 use burn::prelude::*;
 
-use crate::ablation::{standardize, AisScores, ChannelGrams, EngineOptions};
+use crate::ablation::{AisScores, ChannelGrams, EngineOptions, standardize};
 use crate::error::{Error, Result};
 use crate::extract::read_f32;
 use crate::model::Network;
@@ -61,7 +61,13 @@ pub fn two_oi<T: Copy + Into<f64>>(model: &[T], human: &[f64], n: usize, subset:
 }
 
 /// Dataset AIS of every channel over the training images: `r² − r_k²`.
-pub fn training_ais(grams: &ChannelGrams, human: &[f64], n: usize, channels: usize, train: &[usize]) -> Vec<f64> {
+pub fn training_ais(
+    grams: &ChannelGrams,
+    human: &[f64],
+    n: usize,
+    channels: usize,
+    train: &[usize],
+) -> Vec<f64> {
     let r2 = two_oi(&grams.full, human, n, train).powi(2);
     (0..channels).map(|k| r2 - two_oi(grams.channel(k, n), human, n, train).powi(2)).collect()
 }
@@ -85,14 +91,21 @@ pub struct Curves {
 
 /// Per m of `order`'s prefixes, every image's embedding with only those channels kept, as
 /// Gram matrices of standardised embeddings; `visit(m, gram)` sees each `n × n` matrix.
-async fn prefix_grams(net: &Network, inputs: &Tensor<3>, order: &[usize], options: &EngineOptions, visit: &mut dyn FnMut(usize, &[f32])) -> Result<()> {
+async fn prefix_grams(
+    net: &Network,
+    inputs: &Tensor<3>,
+    order: &[usize],
+    options: &EngineOptions,
+    visit: &mut dyn FnMut(usize, &[f32]),
+) -> Result<()> {
     let [n, _, _] = inputs.dims();
     let mut prefix = net.head_pre(inputs.zeros_like());
     let [_, out, positions] = prefix.dims();
     let kc = crate::ablation::chunk_channels(options, n, out * positions, net.embedding_size());
     let mut m = 0;
     for chunk in order.chunks(kc) {
-        let cumulative = net.removal(inputs, chunk).cumsum(0) + prefix.clone().unsqueeze_dim::<4>(0);
+        let cumulative =
+            net.removal(inputs, chunk).cumsum(0) + prefix.clone().unsqueeze_dim::<4>(0);
         prefix = cumulative.clone().slice([chunk.len() - 1..chunk.len()]).squeeze_dim::<3>(0);
         let embeddings = net.embed_from_pre(cumulative.reshape([chunk.len() * n, out, positions]));
         let hidden = embeddings.dims()[1];
@@ -107,7 +120,14 @@ async fn prefix_grams(net: &Network, inputs: &Tensor<3>, order: &[usize], option
 }
 
 /// The training and test curves of one fold for a channel order.
-pub async fn selection_curves(net: &Network, inputs: &Tensor<3>, order: &[usize], human: &[f64], fold: &Fold, options: &EngineOptions) -> Result<Curves> {
+pub async fn selection_curves(
+    net: &Network,
+    inputs: &Tensor<3>,
+    order: &[usize],
+    human: &[f64],
+    fold: &Fold,
+    options: &EngineOptions,
+) -> Result<Curves> {
     let n = inputs.dims()[0];
     let mut curves = Curves::default();
     prefix_grams(net, inputs, order, options, &mut |_, gram| {
@@ -174,7 +194,11 @@ pub async fn cross_validate(
     options: &EngineOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<FoldResult>> {
-    let grams = scores.grams.as_ref().ok_or_else(|| Error::Invalid("cross-validation needs the engine's Gram matrices (EngineOptions::keep_grams)".into()))?;
+    let grams = scores.grams.as_ref().ok_or_else(|| {
+        Error::Invalid(
+            "cross-validation needs the engine's Gram matrices (EngineOptions::keep_grams)".into(),
+        )
+    })?;
     let (n, channels) = (scores.n, scores.channels);
     let mut results = Vec::with_capacity(folds.len());
     for fold in folds {
@@ -190,7 +214,13 @@ pub async fn cross_validate(
         let training_ais = training_ais(grams, human, n, channels, &fold.train);
         let order = ranking(&training_ais);
         let curves = selection_curves(net, inputs, &order, human, fold, options).await?;
-        let best_m = best_m(&curves.train_r).ok_or_else(|| Error::Invalid(format!("fold {} of seed {}: every training 2OI is undefined (constant similarities)", fold.index + 1, fold.seed)))?;
+        let best_m = best_m(&curves.train_r).ok_or_else(|| {
+            Error::Invalid(format!(
+                "fold {} of seed {}: every training 2OI is undefined (constant similarities)",
+                fold.index + 1,
+                fold.seed
+            ))
+        })?;
         results.push(FoldResult { fold: fold.clone(), training_ais, order, curves, best_m });
         progress(results.len(), folds.len());
     }
@@ -219,7 +249,9 @@ mod tests {
         let n = 4;
         let mut model = vec![0.0f32; 16];
         let mut human = vec![0.0f64; 16];
-        for (i, j, m, h) in [(0, 2, 1.0, 2.0), (0, 3, 2.0, 4.0), (2, 3, 3.0, 6.5), (0, 1, 9.0, -9.0)] {
+        for (i, j, m, h) in
+            [(0, 2, 1.0, 2.0), (0, 3, 2.0, 4.0), (2, 3, 3.0, 6.5), (0, 1, 9.0, -9.0)]
+        {
             model[i * n + j] = m;
             human[i * n + j] = h;
         }

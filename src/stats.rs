@@ -42,7 +42,10 @@ pub fn paired_t_test(a: &[f64], b: &[f64]) -> Result<PairedTTest> {
     check_pairs("paired t-test", a, b)?;
     let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
     if d.iter().all(|&v| v == d[0]) {
-        return Err(Error::Invalid(format!("paired t-test: every difference a − b equals {}, so the t statistic is undefined", d[0])));
+        return Err(Error::Invalid(format!(
+            "paired t-test: every difference a − b equals {}, so the t statistic is undefined",
+            d[0]
+        )));
     }
     let n = d.len() as f64;
     let mean = mean(&d);
@@ -66,7 +69,9 @@ pub fn pearson_test(a: &[f64], b: &[f64]) -> Result<(f64, f64)> {
     check_pairs("Pearson correlation", a, b)?;
     for (name, x) in [("first", a), ("second", b)] {
         if x.iter().all(|&v| v == x[0]) {
-            return Err(Error::Invalid(format!("Pearson correlation: the {name} input is constant, so r is undefined")));
+            return Err(Error::Invalid(format!(
+                "Pearson correlation: the {name} input is constant, so r is undefined"
+            )));
         }
     }
     let r = crate::scores::pearson(a, b).clamp(-1.0, 1.0);
@@ -88,23 +93,33 @@ pub fn pearson_test(a: &[f64], b: &[f64]) -> Result<(f64, f64)> {
 pub fn loftus_masson_se(conditions: &[&[f64]]) -> Result<f64> {
     let j = conditions.len();
     if j < 2 {
-        return Err(Error::Invalid(format!("Loftus–Masson standard error: needs at least 2 conditions, got {j}")));
+        return Err(Error::Invalid(format!(
+            "Loftus–Masson standard error: needs at least 2 conditions, got {j}"
+        )));
     }
     let n = conditions[0].len();
     if n < 2 {
-        return Err(Error::Invalid(format!("Loftus–Masson standard error: needs at least 2 subjects, got {n}")));
+        return Err(Error::Invalid(format!(
+            "Loftus–Masson standard error: needs at least 2 subjects, got {n}"
+        )));
     }
     if let Some((c, x)) = conditions.iter().enumerate().find(|(_, x)| x.len() != n) {
-        return Err(Error::Invalid(format!("Loftus–Masson standard error: condition {c} has {} values, condition 0 has {n}", x.len())));
+        return Err(Error::Invalid(format!(
+            "Loftus–Masson standard error: condition {c} has {} values, condition 0 has {n}",
+            x.len()
+        )));
     }
     check_finite("Loftus–Masson standard error", conditions.iter().flat_map(|x| x.iter()))?;
     let condition_means: Vec<f64> = conditions.iter().map(|x| mean(x)).collect();
-    let subject_means: Vec<f64> = (0..n).map(|s| conditions.iter().map(|x| x[s]).sum::<f64>() / j as f64).collect();
+    let subject_means: Vec<f64> =
+        (0..n).map(|s| conditions.iter().map(|x| x[s]).sum::<f64>() / j as f64).collect();
     let grand = mean(&condition_means);
     let ss: f64 = conditions
         .iter()
         .zip(&condition_means)
-        .flat_map(|(x, mc)| x.iter().zip(&subject_means).map(move |(v, ms)| (v - mc - ms + grand).powi(2)))
+        .flat_map(|(x, mc)| {
+            x.iter().zip(&subject_means).map(move |(v, ms)| (v - mc - ms + grand).powi(2))
+        })
         .sum();
     let ms = ss / ((n - 1) * (j - 1)) as f64;
     Ok((ms / n as f64).sqrt())
@@ -166,7 +181,8 @@ fn mean(x: &[f64]) -> f64 {
 }
 
 fn student_t(df: f64) -> Result<StudentsT> {
-    StudentsT::new(0.0, 1.0, df).map_err(|e| Error::Invalid(format!("Student t with {df} degrees of freedom: {e}")))
+    StudentsT::new(0.0, 1.0, df)
+        .map_err(|e| Error::Invalid(format!("Student t with {df} degrees of freedom: {e}")))
 }
 
 fn check_finite<'a>(what: &str, values: impl IntoIterator<Item = &'a f64>) -> Result<()> {
@@ -185,7 +201,11 @@ fn check_sample(what: &str, values: &[f64]) -> Result<()> {
 
 fn check_pairs(what: &str, a: &[f64], b: &[f64]) -> Result<()> {
     if a.len() != b.len() {
-        return Err(Error::Invalid(format!("{what}: the samples differ in length ({} and {})", a.len(), b.len())));
+        return Err(Error::Invalid(format!(
+            "{what}: the samples differ in length ({} and {})",
+            a.len(),
+            b.len()
+        )));
     }
     if a.len() < 2 {
         return Err(Error::Invalid(format!("{what}: needs at least 2 pairs, got {}", a.len())));

@@ -22,7 +22,9 @@ impl std::str::FromStr for StoredDtype {
             "f32" | "float32" => Ok(Self::F32),
             "f16" | "float16" | "half" => Ok(Self::F16),
             "bf16" | "bfloat16" => Ok(Self::BF16),
-            other => Err(Error::Invalid(format!("unknown dtype '{other}': expected f32, f16 or bf16"))),
+            other => {
+                Err(Error::Invalid(format!("unknown dtype '{other}': expected f32, f16 or bf16")))
+            }
         }
     }
 }
@@ -55,17 +57,32 @@ fn strip_wrappers(mut key: &str) -> &str {
 fn widen(source: &str, key: &str, bytes: &[u8], dtype: &str) -> Result<Vec<f32>> {
     let chunked = |size: usize| {
         if bytes.len() % size != 0 {
-            return Err(Error::weights(source, format!("tensor '{key}': {} bytes is not a whole number of {dtype} values", bytes.len())));
+            return Err(Error::weights(
+                source,
+                format!(
+                    "tensor '{key}': {} bytes is not a whole number of {dtype} values",
+                    bytes.len()
+                ),
+            ));
         }
         Ok(bytes.chunks_exact(size))
     };
     Ok(match dtype {
         "f32" => chunked(4)?.map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect(),
         "f64" => chunked(8)?.map(|b| f64::from_le_bytes(b.try_into().unwrap()) as f32).collect(),
-        "f16" => chunked(2)?.map(|b| half::f16::from_le_bytes(b.try_into().unwrap()).to_f32()).collect(),
-        "bf16" => chunked(2)?.map(|b| half::bf16::from_le_bytes(b.try_into().unwrap()).to_f32()).collect(),
+        "f16" => {
+            chunked(2)?.map(|b| half::f16::from_le_bytes(b.try_into().unwrap()).to_f32()).collect()
+        }
+        "bf16" => {
+            chunked(2)?.map(|b| half::bf16::from_le_bytes(b.try_into().unwrap()).to_f32()).collect()
+        }
         other => {
-            return Err(Error::weights(source, format!("tensor '{key}' is stored as {other}; expected a floating-point type (f32, f16, bf16 or f64)")));
+            return Err(Error::weights(
+                source,
+                format!(
+                    "tensor '{key}' is stored as {other}; expected a floating-point type (f32, f16, bf16 or f64)"
+                ),
+            ));
         }
     })
 }
@@ -84,10 +101,22 @@ impl TensorMap {
                 Dtype::F64 => "f64",
                 Dtype::F16 => "f16",
                 Dtype::BF16 => "bf16",
-                other => return Err(Error::weights(source, format!("tensor '{key}' is stored as {other:?}; expected a floating-point type"))),
+                other => {
+                    return Err(Error::weights(
+                        source,
+                        format!(
+                            "tensor '{key}' is stored as {other:?}; expected a floating-point type"
+                        ),
+                    ));
+                }
             };
             let values = widen(source, &key, view.data(), dtype)?;
-            insert(&mut tensors, source, &key, NamedTensor { shape: view.shape().to_vec(), values })?;
+            insert(
+                &mut tensors,
+                source,
+                &key,
+                NamedTensor { shape: view.shape().to_vec(), values },
+            )?;
         }
         Ok(Self { source: source.to_string(), tensors })
     }
@@ -97,8 +126,9 @@ impl TensorMap {
     pub fn from_pytorch(path: &std::path::Path) -> Result<Self> {
         use pytorch_reader::DType;
         let source = path.display().to_string();
-        let reader = pytorch_reader::PytorchReader::new(path)
-            .map_err(|e| Error::weights(&source, format!("not a readable PyTorch checkpoint: {e}")))?;
+        let reader = pytorch_reader::PytorchReader::new(path).map_err(|e| {
+            Error::weights(&source, format!("not a readable PyTorch checkpoint: {e}"))
+        })?;
         let mut tensors = BTreeMap::new();
         for (key, tensor) in reader.into_tensors() {
             let dtype = match tensor.dtype() {
@@ -111,7 +141,12 @@ impl TensorMap {
             };
             let bytes = tensor.read().map_err(|e| Error::weights(&source, e.to_string()))?;
             let values = widen(&source, &key, &bytes, dtype)?;
-            insert(&mut tensors, &source, &key, NamedTensor { shape: tensor.shape().to_vec(), values })?;
+            insert(
+                &mut tensors,
+                &source,
+                &key,
+                NamedTensor { shape: tensor.shape().to_vec(), values },
+            )?;
         }
         Ok(Self { source, tensors })
     }
@@ -129,11 +164,21 @@ impl TensorMap {
     }
 
     /// Builds a map from tensors already in memory (generated networks, tests).
-    pub fn from_tensors(source: &str, tensors: impl IntoIterator<Item = (String, NamedTensor)>) -> Result<Self> {
+    pub fn from_tensors(
+        source: &str,
+        tensors: impl IntoIterator<Item = (String, NamedTensor)>,
+    ) -> Result<Self> {
         let mut map = BTreeMap::new();
         for (key, tensor) in tensors {
             if tensor.shape.iter().product::<usize>() != tensor.values.len() {
-                return Err(Error::weights(source, format!("tensor '{key}': shape {:?} does not hold {} values", tensor.shape, tensor.values.len())));
+                return Err(Error::weights(
+                    source,
+                    format!(
+                        "tensor '{key}': shape {:?} does not hold {} values",
+                        tensor.shape,
+                        tensor.values.len()
+                    ),
+                ));
             }
             insert(&mut map, source, &key, tensor)?;
         }
@@ -166,10 +211,14 @@ impl TensorMap {
     /// same values in the same order under another layout (timm's `fc1` as 4096×512×7×7).
     pub fn take(&mut self, key: &str, expected: &[usize], stored: &[&[usize]]) -> Result<Vec<f32>> {
         let Some(tensor) = self.tensors.remove(key) else {
-            return Err(Error::weights(&self.source, format!("missing tensor '{key}' (expected shape {expected:?})")));
+            return Err(Error::weights(
+                &self.source,
+                format!("missing tensor '{key}' (expected shape {expected:?})"),
+            ));
         };
         if tensor.shape != expected && !stored.iter().any(|s| *s == tensor.shape.as_slice()) {
-            let message = format!("tensor '{key}' has shape {:?}, expected {expected:?}", tensor.shape);
+            let message =
+                format!("tensor '{key}' has shape {:?}, expected {expected:?}", tensor.shape);
             self.tensors.insert(key.to_string(), tensor);
             return Err(Error::weights(&self.source, message));
         }
@@ -181,10 +230,16 @@ impl TensorMap {
         if self.tensors.is_empty() {
             return Ok(());
         }
-        let extra: Vec<String> = self.tensors.iter().take(8).map(|(k, t)| format!("'{k}' {:?}", t.shape)).collect();
+        let extra: Vec<String> =
+            self.tensors.iter().take(8).map(|(k, t)| format!("'{k}' {:?}", t.shape)).collect();
         Err(Error::weights(
             &self.source,
-            format!("{} tensor(s) that are not part of {model}: {}{}", self.tensors.len(), extra.join(", "), if self.tensors.len() > 8 { ", …" } else { "" }),
+            format!(
+                "{} tensor(s) that are not part of {model}: {}{}",
+                self.tensors.len(),
+                extra.join(", "),
+                if self.tensors.len() > 8 { ", …" } else { "" }
+            ),
         ))
     }
 
@@ -192,7 +247,8 @@ impl TensorMap {
     /// value distributions and key names kept; all learned structure destroyed).
     pub fn shuffled(mut self, seed: u64) -> Self {
         for (index, tensor) in self.tensors.values_mut().enumerate() {
-            let draws = crate::synthetic::tensor_values(seed, index as u64, tensor.values.len(), 1.0);
+            let draws =
+                crate::synthetic::tensor_values(seed, index as u64, tensor.values.len(), 1.0);
             // Fisher–Yates with the generator's uniform draws in [-1, 1).
             for i in (1..tensor.values.len()).rev() {
                 let u = (draws[i] as f64 + 1.0) / 2.0;
@@ -206,11 +262,20 @@ impl TensorMap {
 
     /// Writes the tensors as a safetensors file in the given precision.
     pub fn to_safetensors(&self, dtype: StoredDtype) -> Result<Vec<u8>> {
-        let (st_dtype, encoded): (safetensors::Dtype, Vec<(String, Vec<usize>, Vec<u8>)>) = match dtype {
-            StoredDtype::F32 => (safetensors::Dtype::F32, self.encode(|v| v.to_le_bytes().to_vec())),
-            StoredDtype::F16 => (safetensors::Dtype::F16, self.encode(|v| half::f16::from_f32(v).to_le_bytes().to_vec())),
-            StoredDtype::BF16 => (safetensors::Dtype::BF16, self.encode(|v| half::bf16::from_f32(v).to_le_bytes().to_vec())),
-        };
+        let (st_dtype, encoded): (safetensors::Dtype, Vec<(String, Vec<usize>, Vec<u8>)>) =
+            match dtype {
+                StoredDtype::F32 => {
+                    (safetensors::Dtype::F32, self.encode(|v| v.to_le_bytes().to_vec()))
+                }
+                StoredDtype::F16 => (
+                    safetensors::Dtype::F16,
+                    self.encode(|v| half::f16::from_f32(v).to_le_bytes().to_vec()),
+                ),
+                StoredDtype::BF16 => (
+                    safetensors::Dtype::BF16,
+                    self.encode(|v| half::bf16::from_f32(v).to_le_bytes().to_vec()),
+                ),
+            };
         let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = encoded
             .iter()
             .map(|(k, shape, bytes)| {
@@ -225,15 +290,25 @@ impl TensorMap {
     fn encode(&self, one: impl Fn(f32) -> Vec<u8>) -> Vec<(String, Vec<usize>, Vec<u8>)> {
         self.tensors
             .iter()
-            .map(|(k, t)| (k.clone(), t.shape.clone(), t.values.iter().flat_map(|&v| one(v)).collect()))
+            .map(|(k, t)| {
+                (k.clone(), t.shape.clone(), t.values.iter().flat_map(|&v| one(v)).collect())
+            })
             .collect()
     }
 }
 
-fn insert(map: &mut BTreeMap<String, NamedTensor>, source: &str, key: &str, tensor: NamedTensor) -> Result<()> {
+fn insert(
+    map: &mut BTreeMap<String, NamedTensor>,
+    source: &str,
+    key: &str,
+    tensor: NamedTensor,
+) -> Result<()> {
     let key = strip_wrappers(key);
     if map.insert(key.to_string(), tensor).is_some() {
-        return Err(Error::weights(source, format!("tensor '{key}' appears twice (after removing wrapper prefixes)")));
+        return Err(Error::weights(
+            source,
+            format!("tensor '{key}' appears twice (after removing wrapper prefixes)"),
+        ));
     }
     Ok(())
 }
@@ -251,7 +326,13 @@ mod tests {
         TensorMap::from_tensors(
             "sample",
             [
-                ("module.a".to_string(), NamedTensor { shape: vec![2, 3], values: vec![0.5, -1.0, 2.0, 3.25, 0.0, 1e-3] }),
+                (
+                    "module.a".to_string(),
+                    NamedTensor {
+                        shape: vec![2, 3],
+                        values: vec![0.5, -1.0, 2.0, 3.25, 0.0, 1e-3],
+                    },
+                ),
                 ("b".to_string(), NamedTensor { shape: vec![1], values: vec![7.0] }),
             ],
         )
@@ -264,7 +345,11 @@ mod tests {
             let bytes = sample().to_safetensors(dtype).unwrap();
             let mut back = TensorMap::from_safetensors("x", &bytes).unwrap();
             let a = back.take("a", &[2, 3], &[]).unwrap();
-            let tol = match dtype { StoredDtype::F32 => 0.0, StoredDtype::F16 => 1e-3, StoredDtype::BF16 => 1e-2 };
+            let tol = match dtype {
+                StoredDtype::F32 => 0.0,
+                StoredDtype::F16 => 1e-3,
+                StoredDtype::BF16 => 1e-2,
+            };
             for (x, y) in a.iter().zip([0.5, -1.0, 2.0, 3.25, 0.0, 1e-3]) {
                 assert!((x - y).abs() <= tol * y.abs().max(1.0), "{dtype:?}: {x} vs {y}");
             }
@@ -305,7 +390,8 @@ mod tests {
         let e = TensorMap::from_safetensors("hostile", &hostile).unwrap_err().to_string();
         assert!(e.starts_with("hostile:"), "{e}");
         // A header whose tensor claims more data than the file holds.
-        let header = br#"{"w":{"dtype":"F32","shape":[100000000000],"data_offsets":[0,400000000000]}}"#;
+        let header =
+            br#"{"w":{"dtype":"F32","shape":[100000000000],"data_offsets":[0,400000000000]}}"#;
         let mut lying = (header.len() as u64).to_le_bytes().to_vec();
         lying.extend_from_slice(header);
         assert!(TensorMap::from_safetensors("lying", &lying).is_err());

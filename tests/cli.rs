@@ -11,14 +11,19 @@ use alignmap::weights::StoredDtype;
 use common::*;
 
 fn alignmap(args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_alignmap")).args(args).output().expect("the binary runs");
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_alignmap")).args(args).output().expect("the binary runs");
     eprintln!("alignmap {}:\n{}", args.join(" "), String::from_utf8_lossy(&out.stderr));
     out
 }
 
 fn tiny_weights(dir: &Path) -> String {
     let path = dir.join("tiny.safetensors");
-    std::fs::write(&path, Vgg16::synthetic_weights(&Vgg16Spec::tiny(), 7).to_safetensors(StoredDtype::F32).unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        Vgg16::synthetic_weights(&Vgg16Spec::tiny(), 7).to_safetensors(StoredDtype::F32).unwrap(),
+    )
+    .unwrap();
     path.display().to_string()
 }
 
@@ -33,7 +38,17 @@ fn embed_writes_every_output_in_sorted_order() {
     let weights = tiny_weights(dir.path());
     let out = dir.path().join("out");
     let images = golden("images");
-    let run = alignmap(&["embed", "--weights", &weights, "--images", images.to_str().unwrap(), "--out", out.to_str().unwrap(), "--device", "cpu"]);
+    let run = alignmap(&[
+        "embed",
+        "--weights",
+        &weights,
+        "--images",
+        images.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]);
     assert!(run.status.success());
     let names = std::fs::read_to_string(out.join("images.txt")).unwrap();
     let names: Vec<&str> = names.lines().collect();
@@ -54,13 +69,33 @@ fn bad_inputs_are_errors_that_name_them() {
     let images = dir.path().join("images");
     std::fs::create_dir(&images).unwrap();
     std::fs::write(images.join("broken.png"), b"not a png").unwrap();
-    let run = alignmap(&["embed", "--weights", &weights, "--images", images.to_str().unwrap(), "--out", dir.path().join("o").to_str().unwrap(), "--device", "cpu"]);
+    let run = alignmap(&[
+        "embed",
+        "--weights",
+        &weights,
+        "--images",
+        images.to_str().unwrap(),
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]);
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("broken.png"));
 
     let truncated = dir.path().join("cut.safetensors");
     std::fs::write(&truncated, &std::fs::read(&weights).unwrap()[..1000]).unwrap();
-    let run = alignmap(&["embed", "--weights", truncated.to_str().unwrap(), "--images", golden("images").to_str().unwrap(), "--out", dir.path().join("o").to_str().unwrap(), "--device", "cpu"]);
+    let run = alignmap(&[
+        "embed",
+        "--weights",
+        truncated.to_str().unwrap(),
+        "--images",
+        golden("images").to_str().unwrap(),
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]);
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("cut.safetensors"));
 }
@@ -70,8 +105,11 @@ fn convert_to_f16_halves_the_file_and_keeps_the_network() {
     let dir = tempfile::tempdir().unwrap();
     let weights = tiny_weights(dir.path());
     let half = dir.path().join("half.safetensors");
-    assert!(alignmap(&["convert", &weights, half.to_str().unwrap(), "--dtype", "f16"]).status.success());
-    let (full, small) = (std::fs::metadata(&weights).unwrap().len(), std::fs::metadata(&half).unwrap().len());
+    assert!(
+        alignmap(&["convert", &weights, half.to_str().unwrap(), "--dtype", "f16"]).status.success()
+    );
+    let (full, small) =
+        (std::fs::metadata(&weights).unwrap().len(), std::fs::metadata(&half).unwrap().len());
     assert!(small * 2 < full + 4096, "{small} vs {full}");
     let map = alignmap::weights::TensorMap::from_file(&half).unwrap();
     assert_eq!(Vgg16Spec::from_weights(&map).unwrap(), Vgg16Spec::tiny());
@@ -104,7 +142,8 @@ fn analyze_runs_on_peterson_animals_with_rows_matched_by_name() {
     assert_eq!(npy_shape(&out.join("ais_image.npy")), vec![120, 32]);
     assert_eq!(npy_shape(&out.join("ais_dataset.npy")), vec![32]);
     assert_eq!(npy_shape(&out.join("last_conv.npy")), vec![120, 32, 14, 14]);
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let r = summary["baseline"]["r"].as_f64().unwrap();
     assert!(r.is_finite() && r.abs() <= 1.0);
     assert_eq!(summary["baseline"]["per_image"].as_array().unwrap().len(), 120);
@@ -142,7 +181,9 @@ fn validate_and_maps_run_on_peterson_animals() {
         "cpu",
     ]);
     assert!(run.status.success());
-    let json = |name: &str| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(out.join(name)).unwrap()).unwrap() };
+    let json = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(out.join(name)).unwrap()).unwrap()
+    };
     let validation = json("validation.json");
     let sizes = validation["set_size"]["per_fold"].as_array().unwrap();
     assert_eq!(sizes.len(), 10);
@@ -151,22 +192,63 @@ fn validate_and_maps_run_on_peterson_animals() {
     assert!(full.iter().all(|v| (0.0..=1.0).contains(&v.as_f64().unwrap())));
     assert!(validation["r2"]["loftus_masson_se"].as_f64().unwrap() >= 0.0);
     // The folds are NumPy's: names of the images at the indices of the committed golden folds.
-    let names: Vec<String> = std::fs::read_to_string(out.join("images.txt")).unwrap().lines().map(str::to_string).collect();
-    let golden: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(golden("stats/stats_golden.json")).unwrap()).unwrap();
-    let numpy_111 = golden["folds"].as_array().unwrap().iter().find(|f| f["n"] == 120 && f["k"] == 5 && f["seed"] == 111).unwrap();
-    let expected: Vec<Vec<&str>> = numpy_111["folds"].as_array().unwrap().iter().map(|f| f.as_array().unwrap().iter().map(|i| names[i.as_u64().unwrap() as usize].as_str()).collect()).collect();
+    let names: Vec<String> = std::fs::read_to_string(out.join("images.txt"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden("stats/stats_golden.json")).unwrap())
+            .unwrap();
+    let numpy_111 = golden["folds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["n"] == 120 && f["k"] == 5 && f["seed"] == 111)
+        .unwrap();
+    let expected: Vec<Vec<&str>> = numpy_111["folds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            f.as_array()
+                .unwrap()
+                .iter()
+                .map(|i| names[i.as_u64().unwrap() as usize].as_str())
+                .collect()
+        })
+        .collect();
     assert_eq!(json("folds.json")["111"], serde_json::json!(expected));
     let curves = std::fs::read_to_string(out.join("selection_curves.csv")).unwrap();
     assert_eq!(curves.lines().count(), 1 + 10 * 32);
-    for figure in ["full_vs_retained", "selection_curves", "ais_mean_per_feature_map", "ais_mad_per_image"] {
+    for figure in
+        ["full_vs_retained", "selection_curves", "ais_mean_per_feature_map", "ais_mad_per_image"]
+    {
         for ext in ["svg", "png"] {
             let path = out.join("figures").join(format!("{figure}.{ext}"));
-            assert!(std::fs::metadata(&path).map(|m| m.len() > 1000).unwrap_or(false), "{} is missing or empty", path.display());
+            assert!(
+                std::fs::metadata(&path).map(|m| m.len() > 1000).unwrap_or(false),
+                "{} is missing or empty",
+                path.display()
+            );
         }
     }
 
     let maps = dir.path().join("maps");
-    let run = alignmap(&["maps", "--results", out.to_str().unwrap(), "--images", images.to_str().unwrap(), "--out", maps.to_str().unwrap(), "--grid", &names[0], &names[5], "--colormap", "viridis"]);
+    let run = alignmap(&[
+        "maps",
+        "--results",
+        out.to_str().unwrap(),
+        "--images",
+        images.to_str().unwrap(),
+        "--out",
+        maps.to_str().unwrap(),
+        "--grid",
+        &names[0],
+        &names[5],
+        "--colormap",
+        "viridis",
+    ]);
     assert!(run.status.success());
     let report = {
         let text = std::fs::read_to_string(maps.join("maps.json")).unwrap();
@@ -176,11 +258,27 @@ fn validate_and_maps_run_on_peterson_animals() {
     let overlays = std::fs::read_dir(maps.join("overlays")).unwrap().count();
     assert_eq!(overlays + without, 120);
     assert_eq!(npy_shape(&maps.join("heatmaps.npy")), vec![120, 14, 14]);
-    let overlay = image::open(maps.join("overlays").join(format!("{}.png", names[0].trim_end_matches(".png")))).unwrap();
+    let overlay = image::open(
+        maps.join("overlays").join(format!("{}.png", names[0].trim_end_matches(".png"))),
+    )
+    .unwrap();
     assert_eq!((overlay.width(), overlay.height()), (300, 300));
     assert!(image::open(maps.join("grid.png")).is_ok());
-    let bad = alignmap(&["maps", "--results", out.to_str().unwrap(), "--images", images.to_str().unwrap(), "--out", maps.to_str().unwrap(), "--grid", "nope.png"]);
-    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("'nope.png' is not an image"));
+    let bad = alignmap(&[
+        "maps",
+        "--results",
+        out.to_str().unwrap(),
+        "--images",
+        images.to_str().unwrap(),
+        "--out",
+        maps.to_str().unwrap(),
+        "--grid",
+        "nope.png",
+    ]);
+    assert!(
+        !bad.status.success()
+            && String::from_utf8_lossy(&bad.stderr).contains("'nope.png' is not an image")
+    );
 }
 
 #[test]
@@ -189,9 +287,17 @@ fn compare_and_cross_category_run_on_peterson_animals() {
     let dir = tempfile::tempdir().unwrap();
     let a = tiny_weights(dir.path());
     let b = dir.path().join("other.safetensors");
-    std::fs::write(&b, Vgg16::synthetic_weights(&Vgg16Spec::tiny(), 8).to_safetensors(StoredDtype::F32).unwrap()).unwrap();
+    std::fs::write(
+        &b,
+        Vgg16::synthetic_weights(&Vgg16Spec::tiny(), 8).to_safetensors(StoredDtype::F32).unwrap(),
+    )
+    .unwrap();
     let out = dir.path().join("compare");
-    let (images, matrix, names) = (peterson.join("images/animals"), peterson.join("hsim_peterson.npz"), peterson.join("fnames.json"));
+    let (images, matrix, names) = (
+        peterson.join("images/animals"),
+        peterson.join("hsim_peterson.npz"),
+        peterson.join("fnames.json"),
+    );
     let cohort = [
         "--images",
         images.to_str().unwrap(),
@@ -204,31 +310,65 @@ fn compare_and_cross_category_run_on_peterson_animals() {
         "--device",
         "cpu",
     ];
-    let mut args = vec!["compare", "--a", &a, "--b", b.to_str().unwrap(), "--label-a", "seven", "--label-b", "eight", "--out", out.to_str().unwrap()];
+    let mut args = vec![
+        "compare",
+        "--a",
+        &a,
+        "--b",
+        b.to_str().unwrap(),
+        "--label-a",
+        "seven",
+        "--label-b",
+        "eight",
+        "--out",
+        out.to_str().unwrap(),
+    ];
     args.extend(cohort);
     assert!(alignmap(&args).status.success());
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
     assert_eq!(json["a"]["label"], "seven");
     assert_eq!(json["a"]["mean_ais_per_feature_map"].as_array().unwrap().len(), 32);
     assert_eq!(json["b"]["mad_per_image"].as_array().unwrap().len(), 120);
     let ks = &json["ks_mad_per_image"];
-    assert!((0.0..=1.0).contains(&ks["statistic"].as_f64().unwrap()) && (0.0..=1.0).contains(&ks["p_value"].as_f64().unwrap()));
+    assert!(
+        (0.0..=1.0).contains(&ks["statistic"].as_f64().unwrap())
+            && (0.0..=1.0).contains(&ks["p_value"].as_f64().unwrap())
+    );
     let matches = json["match"]["per_image"].as_array().unwrap();
     assert_eq!(matches.len(), 120);
     assert!(matches.iter().filter_map(|m| m.as_f64()).all(|m| (-1.0..=1.0).contains(&m)));
     let r = json["max_entropy"]["pearson_with_match"]["r"].as_f64().unwrap();
     assert!((-1.0..=1.0).contains(&r));
-    assert_eq!(std::fs::read_to_string(out.join("compare_images.csv")).unwrap().lines().count(), 121);
+    assert_eq!(
+        std::fs::read_to_string(out.join("compare_images.csv")).unwrap().lines().count(),
+        121
+    );
     // The same network twice: identical heatmaps, so every defined Match is 1.
     let same = dir.path().join("same");
     let mut args = vec!["compare", "--a", &a, "--b", &a, "--out", same.to_str().unwrap()];
     args.extend(cohort);
     assert!(alignmap(&args).status.success());
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(same.join("compare.json")).unwrap()).unwrap();
-    assert!(json["match"]["per_image"].as_array().unwrap().iter().filter_map(|m| m.as_f64()).all(|m| (m - 1.0).abs() < 1e-6));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(same.join("compare.json")).unwrap()).unwrap();
+    assert!(
+        json["match"]["per_image"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m.as_f64())
+            .all(|m| (m - 1.0).abs() < 1e-6)
+    );
 
     let table = dir.path().join("cross.csv");
-    let run = alignmap(&["cross-category", out.join("a").to_str().unwrap(), out.join("b").to_str().unwrap(), same.join("a").to_str().unwrap(), "--out", table.to_str().unwrap()]);
+    let run = alignmap(&[
+        "cross-category",
+        out.join("a").to_str().unwrap(),
+        out.join("b").to_str().unwrap(),
+        same.join("a").to_str().unwrap(),
+        "--out",
+        table.to_str().unwrap(),
+    ]);
     assert!(run.status.success());
     let text = std::fs::read_to_string(&table).unwrap();
     let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
@@ -242,22 +382,56 @@ fn compare_and_cross_category_run_on_peterson_animals() {
 /// animals with EfficientNet-Lite0 (the bundled network, here from its f32 checkpoint).
 #[test]
 fn validate_with_efficientnet_improves_out_of_sample_alignment_on_peterson_animals() {
-    let (Some(peterson), Some(weights)) = (shared_data("peterson"), efficientnet_checkpoint()) else { return };
+    let (Some(peterson), Some(weights)) = (shared_data("peterson"), efficientnet_checkpoint())
+    else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("validation");
-    let (images, matrix, names) = (peterson.join("images/animals"), peterson.join("hsim_peterson.npz"), peterson.join("fnames.json"));
+    let (images, matrix, names) = (
+        peterson.join("images/animals"),
+        peterson.join("hsim_peterson.npz"),
+        peterson.join("fnames.json"),
+    );
     let run = alignmap(&[
-        "validate", "--weights", weights.to_str().unwrap(), "--images", images.to_str().unwrap(), "--similarity", matrix.to_str().unwrap(),
-        "--key", "animals", "--names", names.to_str().unwrap(), "--seeds", "111", "--out", out.to_str().unwrap(), "--device", "cpu",
+        "validate",
+        "--weights",
+        weights.to_str().unwrap(),
+        "--images",
+        images.to_str().unwrap(),
+        "--similarity",
+        matrix.to_str().unwrap(),
+        "--key",
+        "animals",
+        "--names",
+        names.to_str().unwrap(),
+        "--seeds",
+        "111",
+        "--out",
+        out.to_str().unwrap(),
+        "--device",
+        "cpu",
     ]);
     assert!(run.status.success());
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("validation.json")).unwrap()).unwrap();
-    let (full, kept) = (v["r2"]["full"]["mean"].as_f64().unwrap(), v["r2"]["retained"]["mean"].as_f64().unwrap());
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("validation.json")).unwrap())
+            .unwrap();
+    let (full, kept) =
+        (v["r2"]["full"]["mean"].as_f64().unwrap(), v["r2"]["retained"]["mean"].as_f64().unwrap());
     let t = &v["r2"]["paired_t_test_retained_vs_full"];
-    eprintln!("Full {full:.4} → Retained {kept:.4}, t = {}, p = {}, |S*| = {}", t["t"], t["p_two_sided"], v["set_size"]["mean"]);
+    eprintln!(
+        "Full {full:.4} → Retained {kept:.4}, t = {}, p = {}, |S*| = {}",
+        t["t"], t["p_two_sided"], v["set_size"]["mean"]
+    );
     // The baseline 2OI of the whole cohort is the reference's (docs/real-data.md).
     assert!((v["baseline"]["r"].as_f64().unwrap() - 0.673).abs() < 1e-3);
-    assert!(kept > full && t["p_two_sided"].as_f64().unwrap() < 0.05, "selection does not improve the test 2OI");
+    assert!(
+        kept > full && t["p_two_sided"].as_f64().unwrap() < 0.05,
+        "selection does not improve the test 2OI"
+    );
     let sizes = v["set_size"]["per_fold"].as_array().unwrap();
-    assert!(sizes.iter().all(|m| (1..320).contains(&m.as_u64().unwrap())), "S* keeps fewer maps than all 320");
+    assert!(
+        sizes.iter().all(|m| (1..320).contains(&m.as_u64().unwrap())),
+        "S* keeps fewer maps than all 320"
+    );
 }

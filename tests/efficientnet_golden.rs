@@ -5,7 +5,6 @@
 
 mod common;
 
-
 use alignmap::ablation::{self, EngineOptions};
 use alignmap::burn::prelude::*;
 use alignmap::model::{Network, efficientnet};
@@ -17,7 +16,8 @@ const STEMS: [&str; 3] = ["square_224", "rgba_300", "gray_200x260"];
 const TOLERANCE: f32 = 1e-4;
 
 fn input(stem: &str) -> (Vec<usize>, Vec<f32>) {
-    let mut archive = npyz::npz::NpzArchive::open(golden("efficientnet/effnet_inputs.npz")).unwrap();
+    let mut archive =
+        npyz::npz::NpzArchive::open(golden("efficientnet/effnet_inputs.npz")).unwrap();
     let npy = archive.by_name(&format!("effnet_input_{stem}")).unwrap().unwrap();
     (npy.shape().iter().map(|&d| d as usize).collect(), npy.into_vec::<f32>().unwrap())
 }
@@ -27,19 +27,35 @@ fn forward(net: &Network, stem: &str, device: &Device) -> (Vec<f32>, Vec<f32>, V
     let maps = net.trunk(tensor4(values, [1, 3, shape[1], shape[2]], device));
     let e = net.head(maps.clone());
     let logits = net.classify(e.clone());
-    (maps.into_data().try_to_vec().unwrap(), e.into_data().try_to_vec().unwrap(), logits.into_data().try_to_vec().unwrap())
+    (
+        maps.into_data().try_to_vec().unwrap(),
+        e.into_data().try_to_vec().unwrap(),
+        logits.into_data().try_to_vec().unwrap(),
+    )
 }
 
 #[test]
 fn strided_tensors_of_the_legacy_checkpoint_read_in_logical_order() {
     let Some(pth) = efficientnet_checkpoint() else { return };
     let map = TensorMap::from_file(&pth).unwrap();
-    let checks: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(golden("efficientnet/effnet_weight_checks.json")).unwrap()).unwrap();
+    let checks: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(golden("efficientnet/effnet_weight_checks.json")).unwrap(),
+    )
+    .unwrap();
     let mut strided = 0;
     for (key, check) in checks.as_object().unwrap() {
         let Some(bits) = check.get("first3_bits").and_then(|b| b.as_array()) else { continue };
-        let shape: Vec<usize> = check["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
-        assert_eq!(map.shape(key).unwrap_or_else(|| panic!("{key} missing")), shape.as_slice(), "{key}");
+        let shape: Vec<usize> = check["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(
+            map.shape(key).unwrap_or_else(|| panic!("{key} missing")),
+            shape.as_slice(),
+            "{key}"
+        );
         let mut one = TensorMap::from_file(&pth).unwrap();
         let values = one.take(key, &shape, &[]).unwrap();
         let got: Vec<u64> = values[..bits.len()].iter().map(|v| v.to_bits() as u64).collect();
@@ -73,9 +89,14 @@ fn real_efficientnet_lite0_matches_the_reference() {
 #[test]
 fn symmetric_preprocessing_matches_the_reference() {
     for stem in STEMS {
-        let file = std::fs::read_dir(golden("images")).unwrap().map(|e| e.unwrap().path()).find(|p| p.file_stem().unwrap() == stem).unwrap();
+        let file = std::fs::read_dir(golden("images"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_stem().unwrap() == stem)
+            .unwrap();
         let image = alignmap::cohort::decode(stem, &std::fs::read(&file).unwrap()).unwrap();
-        let got = alignmap::cohort::preprocess(&image, 224, alignmap::cohort::Normalization::SYMMETRIC);
+        let got =
+            alignmap::cohort::preprocess(&image, 224, alignmap::cohort::Normalization::SYMMETRIC);
         assert_eq!(max_rel_diff(&got.chw, &input(stem).1), 0.0, "{stem}");
     }
 }
@@ -87,13 +108,26 @@ fn folded_f16_weights_stay_close_and_the_model_name_is_checked() {
     let folded = efficientnet::fold_batchnorm(TensorMap::from_file(&pth).unwrap()).unwrap();
     let bytes = folded.to_safetensors(StoredDtype::F16).unwrap();
     assert!(bytes.len() < 10_000_000, "{} bytes", bytes.len());
-    let net = Network::from_weights(TensorMap::from_safetensors("f16", &bytes).unwrap(), Some(alignmap::model::ModelName::EfficientNetLite0), &device).unwrap();
+    let net = Network::from_weights(
+        TensorMap::from_safetensors("f16", &bytes).unwrap(),
+        Some(alignmap::model::ModelName::EfficientNetLite0),
+        &device,
+    )
+    .unwrap();
     let (_, _, logits) = forward(&net, "square_224", &device);
     let (_, want) = read_npy_f32("efficientnet/effnet_logits_square_224.npy");
-    let argmax = |v: &[f32]| v.iter().enumerate().fold((0, f32::MIN), |b, (i, &x)| if x > b.1 { (i, x) } else { b }).0;
+    let argmax = |v: &[f32]| {
+        v.iter().enumerate().fold((0, f32::MIN), |b, (i, &x)| if x > b.1 { (i, x) } else { b }).0
+    };
     assert_eq!(argmax(&logits), argmax(&want));
     assert!(max_rel_diff(&logits, &want) < 2e-2);
-    let e = Network::from_weights(TensorMap::from_safetensors("f16", &bytes).unwrap(), Some(alignmap::model::ModelName::Vgg16), &device).unwrap_err().to_string();
+    let e = Network::from_weights(
+        TensorMap::from_safetensors("f16", &bytes).unwrap(),
+        Some(alignmap::model::ModelName::Vgg16),
+        &device,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("efficientnet-lite0") && e.contains("vgg16"), "{e}");
 }
 
@@ -110,20 +144,65 @@ fn engine_equals_naive_for_efficientnet() {
     let (images, tolerance): (Vec<_>, f64) = match shared_data("peterson/images/animals") {
         Some(dir) => {
             let (paths, _) = alignmap::cohort::list_images(&dir).unwrap();
-            let images = paths[..n].iter().map(|p| alignmap::cohort::preprocess(&alignmap::cohort::decode("animal", &std::fs::read(p).unwrap()).unwrap(), 224, alignmap::cohort::Normalization::SYMMETRIC)).collect();
+            let images = paths[..n]
+                .iter()
+                .map(|p| {
+                    alignmap::cohort::preprocess(
+                        &alignmap::cohort::decode("animal", &std::fs::read(p).unwrap()).unwrap(),
+                        224,
+                        alignmap::cohort::Normalization::SYMMETRIC,
+                    )
+                })
+                .collect();
             (images, 1e-5)
         }
         None => {
-            let images = (0..n as u64).map(|k| alignmap::cohort::preprocess(&alignmap::synthetic::blocky_image(224, 224, 300 + k, 32), 224, alignmap::cohort::Normalization::SYMMETRIC)).collect();
+            let images = (0..n as u64)
+                .map(|k| {
+                    alignmap::cohort::preprocess(
+                        &alignmap::synthetic::blocky_image(224, 224, 300 + k, 32),
+                        224,
+                        alignmap::cohort::Normalization::SYMMETRIC,
+                    )
+                })
+                .collect();
             (images, 2e-4)
         }
     };
     let refs: Vec<_> = images.iter().collect();
     let maps = net.trunk(alignmap::extract::input_batch(&refs, &device));
-    let human: Vec<f64> = (0..n * n).map(|i| if i / n == i % n { 1.0 } else { ((i / n * 5 + i % n * 5 + (i / n) * (i % n)) % 13) as f64 / 13.0 }).collect();
-    let fast = pollster::block_on(ablation::alignment_importance(&net, net.ablation_inputs(maps.clone()), &human, &EngineOptions { chunk_bytes: 8 << 20, ..Default::default() }, &mut |_, _| {})).unwrap();
-    let naive = pollster::block_on(ablation::alignment_importance_naive(&net, maps, &human, 0..320, &mut |_, _| {})).unwrap();
-    let d = fast.image.iter().zip(&naive.image).chain(fast.dataset_r.iter().zip(&naive.dataset_r)).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    let human: Vec<f64> = (0..n * n)
+        .map(|i| {
+            if i / n == i % n {
+                1.0
+            } else {
+                ((i / n * 5 + i % n * 5 + (i / n) * (i % n)) % 13) as f64 / 13.0
+            }
+        })
+        .collect();
+    let fast = pollster::block_on(ablation::alignment_importance(
+        &net,
+        net.ablation_inputs(maps.clone()),
+        &human,
+        &EngineOptions { chunk_bytes: 8 << 20, ..Default::default() },
+        &mut |_, _| {},
+    ))
+    .unwrap();
+    let naive = pollster::block_on(ablation::alignment_importance_naive(
+        &net,
+        maps,
+        &human,
+        0..320,
+        &mut |_, _| {},
+    ))
+    .unwrap();
+    let d = fast
+        .image
+        .iter()
+        .zip(&naive.image)
+        .chain(fast.dataset_r.iter().zip(&naive.dataset_r))
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
     eprintln!("EfficientNet engine vs naive: {d:.1e}");
     assert!(d <= tolerance, "{d} > {tolerance}");
     assert!(fast.image.iter().any(|v| v.abs() > 1e-4));
@@ -134,16 +213,39 @@ fn engine_equals_naive_for_efficientnet() {
 /// the reference gets 120 of 120.
 #[test]
 fn peterson_animals_are_classified_as_animals() {
-    let (Some(pth), Some(dir)) = (efficientnet_checkpoint(), shared_data("peterson/images/animals")) else { return };
+    let (Some(pth), Some(dir)) =
+        (efficientnet_checkpoint(), shared_data("peterson/images/animals"))
+    else {
+        return;
+    };
     let device = Device::flex();
     let net = Network::from_weights(TensorMap::from_file(&pth).unwrap(), None, &device).unwrap();
     let (paths, _) = alignmap::cohort::list_images(&dir).unwrap();
-    let images: Vec<_> = paths.iter().map(|p| alignmap::cohort::preprocess(&alignmap::cohort::decode("animal", &std::fs::read(p).unwrap()).unwrap(), 224, net.normalization())).collect();
-    let out = pollster::block_on(alignmap::extract::extract(&net, &images, &device, 8, &mut |_| {})).unwrap();
-    let animals = out.logits.chunks_exact(1000).filter(|l| {
-        let top = l.iter().enumerate().fold((0, f32::MIN), |b, (i, &x)| if x > b.1 { (i, x) } else { b }).0;
-        top < 398
-    }).count();
+    let images: Vec<_> = paths
+        .iter()
+        .map(|p| {
+            alignmap::cohort::preprocess(
+                &alignmap::cohort::decode("animal", &std::fs::read(p).unwrap()).unwrap(),
+                224,
+                net.normalization(),
+            )
+        })
+        .collect();
+    let out =
+        pollster::block_on(alignmap::extract::extract(&net, &images, &device, 8, &mut |_| {}))
+            .unwrap();
+    let animals = out
+        .logits
+        .chunks_exact(1000)
+        .filter(|l| {
+            let top = l
+                .iter()
+                .enumerate()
+                .fold((0, f32::MIN), |b, (i, &x)| if x > b.1 { (i, x) } else { b })
+                .0;
+            top < 398
+        })
+        .count();
     eprintln!("{animals} of {} animal images have an animal top-1 class", paths.len());
     assert!(animals * 100 >= 95 * paths.len(), "{animals} of {}", paths.len());
 }

@@ -23,7 +23,15 @@ struct Cohort {
 /// A generated network and cohort: `n` blocky images with seeds `first_image..`.
 fn cohort(weight_seed: u64, n: u64, first_image: u64, human: Vec<f64>, device: &Device) -> Cohort {
     let model = Network::Vgg16(Vgg16::synthetic(&Vgg16Spec::tiny(), weight_seed, device));
-    let inputs: Vec<_> = (0..n).map(|k| cohort::preprocess(&alignmap::synthetic::blocky_image(224, 224, first_image + k, 16), 224, Normalization::IMAGENET)).collect();
+    let inputs: Vec<_> = (0..n)
+        .map(|k| {
+            cohort::preprocess(
+                &alignmap::synthetic::blocky_image(224, 224, first_image + k, 16),
+                224,
+                Normalization::IMAGENET,
+            )
+        })
+        .collect();
     let refs: Vec<_> = inputs.iter().collect();
     let maps = model.trunk(alignmap::extract::input_batch(&refs, device));
     Cohort { model, maps, human }
@@ -36,16 +44,30 @@ fn golden_cohort(device: &Device) -> Cohort {
 
 /// A symmetric similarity with unit diagonal from a fixed formula.
 fn generated_human(n: usize) -> Vec<f64> {
-    (0..n * n).map(|i| {
-        let (a, b) = (i / n, i % n);
-        if a == b { 1.0 } else { (((a * b * 7 + a + b) % 23) as f64 / 23.0 + ((a + b) as f64).sin() * 0.1).clamp(0.0, 1.0) }
-    }).collect()
+    (0..n * n)
+        .map(|i| {
+            let (a, b) = (i / n, i % n);
+            if a == b {
+                1.0
+            } else {
+                (((a * b * 7 + a + b) % 23) as f64 / 23.0 + ((a + b) as f64).sin() * 0.1)
+                    .clamp(0.0, 1.0)
+            }
+        })
+        .collect()
 }
 
 /// (image, channel) pairs whose pooled values are all zero, from the reference.
 fn zero_pairs() -> Vec<(usize, usize)> {
-    let baseline: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(golden("ais_baseline.json")).unwrap()).unwrap();
-    baseline["zero_pooled_channels"].as_array().unwrap().iter().map(|p| (p[0].as_u64().unwrap() as usize, p[1].as_u64().unwrap() as usize)).collect()
+    let baseline: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden("ais_baseline.json")).unwrap())
+            .unwrap();
+    baseline["zero_pooled_channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_u64().unwrap() as usize, p[1].as_u64().unwrap() as usize))
+        .collect()
 }
 
 fn max_abs(a: &[f64], b: &[f64]) -> f64 {
@@ -58,8 +80,22 @@ fn engine_equals_naive_on(device: &Device) {
     let pooled = c.model.ablation_inputs(c.maps.clone());
     // A small chunk budget forces several chunks.
     let options = EngineOptions { chunk_bytes: 64 << 10, ..Default::default() };
-    let fast = pollster::block_on(ablation::alignment_importance(&c.model, pooled, &c.human, &options, &mut |_, _| {})).unwrap();
-    let naive = pollster::block_on(ablation::alignment_importance_naive(&c.model, c.maps, &c.human, 0..32, &mut |_, _| {})).unwrap();
+    let fast = pollster::block_on(ablation::alignment_importance(
+        &c.model,
+        pooled,
+        &c.human,
+        &options,
+        &mut |_, _| {},
+    ))
+    .unwrap();
+    let naive = pollster::block_on(ablation::alignment_importance_naive(
+        &c.model,
+        c.maps,
+        &c.human,
+        0..32,
+        &mut |_, _| {},
+    ))
+    .unwrap();
     assert_eq!((fast.n, fast.channels), (24, 32));
     let d_image = max_abs(&fast.image, &naive.image);
     let d_r = max_abs(&fast.dataset_r, &naive.dataset_r);
@@ -88,16 +124,30 @@ fn engine_matches_the_numpy_reference() {
     let device = Device::flex();
     let c = golden_cohort(&device);
     let pooled = c.model.ablation_inputs(c.maps);
-    let s = pollster::block_on(ablation::alignment_importance(&c.model, pooled, &c.human, &EngineOptions::default(), &mut |_, _| {})).unwrap();
-    let baseline: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(golden("ais_baseline.json")).unwrap()).unwrap();
+    let s = pollster::block_on(ablation::alignment_importance(
+        &c.model,
+        pooled,
+        &c.human,
+        &EngineOptions::default(),
+        &mut |_, _| {},
+    ))
+    .unwrap();
+    let baseline: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden("ais_baseline.json")).unwrap())
+            .unwrap();
     assert!((s.baseline.r - baseline["r"].as_f64().unwrap()).abs() < ENGINE_VS_REFERENCE);
     assert!((s.baseline.r2 - baseline["r2"].as_f64().unwrap()).abs() < ENGINE_VS_REFERENCE);
-    let per_image: Vec<f64> = baseline["per_image"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let per_image: Vec<f64> =
+        baseline["per_image"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     assert!(max_abs(&s.baseline.per_image, &per_image) < ENGINE_VS_REFERENCE);
     let (_, image) = read_npy_f64("ais_image.npy");
     let (_, dataset_r2) = read_npy_f64("ais_dataset.npy");
     let (_, dataset_r) = read_npy_f64("ais_dataset_r.npy");
-    let d = [max_abs(&s.image, &image), max_abs(&s.dataset_r, &dataset_r), max_abs(&s.dataset_r2, &dataset_r2)];
+    let d = [
+        max_abs(&s.image, &image),
+        max_abs(&s.dataset_r, &dataset_r),
+        max_abs(&s.dataset_r2, &dataset_r2),
+    ];
     eprintln!("engine vs numpy: per-image {:.1e}, dataset r {:.1e}, r² {:.1e}", d[0], d[1], d[2]);
     assert!(d.iter().all(|&x| x < ENGINE_VS_REFERENCE), "{d:?}");
     // Exact zeros where the reference has them: pooled values all zero.
@@ -105,4 +155,3 @@ fn engine_matches_the_numpy_reference() {
         assert_eq!(s.image[t * 32 + k], 0.0, "image {t}, channel {k}");
     }
 }
-

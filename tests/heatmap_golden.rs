@@ -3,13 +3,15 @@
 
 mod common;
 
-use alignmap::heatmap::{overlay, Colormap, Heatmap, OverlayStyle, Rgb};
+use alignmap::heatmap::{Colormap, Heatmap, OverlayStyle, Rgb, overlay};
 use common::*;
 
 fn golden_heatmap() -> Heatmap {
     let (shape, maps) = read_npy_f32("heatmap/maps.npy");
     let (_, ais) = read_npy_f64("heatmap/ais.npy");
-    Heatmap::from_scores(&ais, &maps, [shape[0], shape[1], shape[2]]).unwrap().expect("some AIS are positive")
+    Heatmap::from_scores(&ais, &maps, [shape[0], shape[1], shape[2]])
+        .unwrap()
+        .expect("some AIS are positive")
 }
 
 #[test]
@@ -31,11 +33,26 @@ fn overlays_equal_the_authors_overlay_mask() {
     let image = Rgb { width: shape[1], height: shape[0], pixels };
     for colormap in Colormap::ALL {
         let (_, expected) = read_npy_u8(&format!("heatmap/overlay_{}.npy", colormap.name()));
-        let ours = overlay(&image, &heat, OverlayStyle { colormap, image_weight: 0.6 }).unwrap().unwrap();
+        let ours =
+            overlay(&image, &heat, OverlayStyle { colormap, image_weight: 0.6 }).unwrap().unwrap();
         let differing = ours.pixels.iter().zip(&expected).filter(|(a, b)| a != b).count();
-        let worst = ours.pixels.iter().zip(&expected).map(|(&a, &b)| (a as i32 - b as i32).abs()).max().unwrap();
-        eprintln!("{}: {differing} of {} channel values differ, by at most {worst}", colormap.name(), expected.len());
+        let worst = ours
+            .pixels
+            .iter()
+            .zip(&expected)
+            .map(|(&a, &b)| (a as i32 - b as i32).abs())
+            .max()
+            .unwrap();
+        eprintln!(
+            "{}: {differing} of {} channel values differ, by at most {worst}",
+            colormap.name(),
+            expected.len()
+        );
         // f32 vs the reference's float arithmetic can move a value across a colour-table step.
-        assert!(differing * 200 <= expected.len() && worst <= 12, "{}: {differing} values differ, worst {worst}", colormap.name());
+        assert!(
+            differing * 200 <= expected.len() && worst <= 12,
+            "{}: {differing} values differ, worst {worst}",
+            colormap.name()
+        );
     }
 }

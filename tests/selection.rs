@@ -20,7 +20,15 @@ struct Cohort {
 
 fn cohort(n: u64, device: &Device) -> Cohort {
     let model = Network::Vgg16(Vgg16::synthetic(&Vgg16Spec::tiny(), 5, device));
-    let images: Vec<_> = (0..n).map(|k| cohort::preprocess(&alignmap::synthetic::blocky_image(224, 224, 300 + k, 16), 224, Normalization::IMAGENET)).collect();
+    let images: Vec<_> = (0..n)
+        .map(|k| {
+            cohort::preprocess(
+                &alignmap::synthetic::blocky_image(224, 224, 300 + k, 16),
+                224,
+                Normalization::IMAGENET,
+            )
+        })
+        .collect();
     let refs: Vec<_> = images.iter().collect();
     let maps = model.trunk(alignmap::extract::input_batch(&refs, device));
     Cohort { model, maps }
@@ -31,10 +39,12 @@ fn naive_z(c: &Cohort, kept: &[usize]) -> Vec<f64> {
     let [n, channels, _, _] = c.maps.dims();
     let mut mask = vec![0.0f32; channels];
     kept.iter().for_each(|&k| mask[k] = 1.0);
-    let mask = Tensor::<1>::from_data(TensorData::new(mask, [channels]), &c.maps.device()).reshape([1, channels, 1, 1]);
+    let mask = Tensor::<1>::from_data(TensorData::new(mask, [channels]), &c.maps.device())
+        .reshape([1, channels, 1, 1]);
     let e = pollster::block_on(read_f32(c.model.head(c.maps.clone() * mask))).unwrap();
     let hidden = e.len() / n;
-    let rows: Vec<Vec<f64>> = e.chunks_exact(hidden).map(|r| r.iter().map(|&v| v as f64).collect()).collect();
+    let rows: Vec<Vec<f64>> =
+        e.chunks_exact(hidden).map(|r| r.iter().map(|&v| v as f64).collect()).collect();
     (0..n * n).map(|ij| scores::pearson(&rows[ij / n], &rows[ij % n])).collect()
 }
 
@@ -42,7 +52,11 @@ fn generated_human(n: usize) -> Vec<f64> {
     (0..n * n)
         .map(|i| {
             let (a, b) = (i / n, i % n);
-            if a == b { 1.0 } else { ((a * b * 5 + a + b) % 19) as f64 / 19.0 + ((a + b) as f64).cos() * 0.2 }
+            if a == b {
+                1.0
+            } else {
+                ((a * b * 5 + a + b) % 19) as f64 / 19.0 + ((a + b) as f64).cos() * 0.2
+            }
         })
         .collect()
 }
@@ -55,9 +69,25 @@ fn curves_equal_a_naive_recomputation_and_training_ais_the_engine_on_the_trainin
     let human = generated_human(n);
     let inputs = c.model.ablation_inputs(c.maps.clone());
     let options = EngineOptions { chunk_bytes: 256 << 10, keep_grams: true };
-    let scores = pollster::block_on(ablation::alignment_importance(&c.model, inputs.clone(), &human, &options, &mut |_, _| {})).unwrap();
+    let scores = pollster::block_on(ablation::alignment_importance(
+        &c.model,
+        inputs.clone(),
+        &human,
+        &options,
+        &mut |_, _| {},
+    ))
+    .unwrap();
     let folds = selection::make_folds(n, 5, &[111]).unwrap();
-    let results = pollster::block_on(selection::cross_validate(&c.model, &inputs, &scores, &human, &folds[..2], &options, &mut |_, _| {})).unwrap();
+    let results = pollster::block_on(selection::cross_validate(
+        &c.model,
+        &inputs,
+        &scores,
+        &human,
+        &folds[..2],
+        &options,
+        &mut |_, _| {},
+    ))
+    .unwrap();
     let channels = c.model.channels();
     let mut worst: f64 = 0.0;
     for result in &results {
@@ -65,16 +95,37 @@ fn curves_equal_a_naive_recomputation_and_training_ais_the_engine_on_the_trainin
         assert_eq!(result.curves.train_r.len(), channels);
         for m in [1, 2, 5, 11, 20, channels] {
             let z = naive_z(&c, &result.order[..m]);
-            let (train, test) = (selection::two_oi(&z, &human, n, &fold.train), selection::two_oi(&z, &human, n, &fold.test));
-            worst = worst.max((train - result.curves.train_r[m - 1]).abs()).max((test - result.curves.test_r[m - 1]).abs());
+            let (train, test) = (
+                selection::two_oi(&z, &human, n, &fold.train),
+                selection::two_oi(&z, &human, n, &fold.test),
+            );
+            worst = worst
+                .max((train - result.curves.train_r[m - 1]).abs())
+                .max((test - result.curves.test_r[m - 1]).abs());
         }
         // Training AIS from sub-matrices equal the engine run on the training cohort alone.
         let t = fold.train.len();
-        let sub_human: Vec<f64> = (0..t * t).map(|ij| human[fold.train[ij / t] * n + fold.train[ij % t]]).collect();
-        let index = Tensor::<1, Int>::from_data(TensorData::new(fold.train.iter().map(|&i| i as i64).collect::<Vec<_>>(), [t]), &device);
+        let sub_human: Vec<f64> =
+            (0..t * t).map(|ij| human[fold.train[ij / t] * n + fold.train[ij % t]]).collect();
+        let index = Tensor::<1, Int>::from_data(
+            TensorData::new(fold.train.iter().map(|&i| i as i64).collect::<Vec<_>>(), [t]),
+            &device,
+        );
         let train_inputs = inputs.clone().select(0, index);
-        let alone = pollster::block_on(ablation::alignment_importance(&c.model, train_inputs, &sub_human, &EngineOptions::default(), &mut |_, _| {})).unwrap();
-        let d = alone.dataset_r2.iter().zip(&result.training_ais).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let alone = pollster::block_on(ablation::alignment_importance(
+            &c.model,
+            train_inputs,
+            &sub_human,
+            &EngineOptions::default(),
+            &mut |_, _| {},
+        ))
+        .unwrap();
+        let d = alone
+            .dataset_r2
+            .iter()
+            .zip(&result.training_ais)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
         assert!(d < 1e-5, "training AIS differ from the engine on the training images by {d:e}");
         let max = result.training_ais.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         assert_eq!(result.training_ais[result.order[0]], max);
@@ -95,23 +146,51 @@ fn a_known_best_subset_is_found() {
     let model = Network::Vgg16(Vgg16::synthetic(&Vgg16Spec::tiny(), 5, &device));
     let channels = model.channels();
     let subset = [3usize, 9, 17, 26];
-    let mut values: Vec<f32> = alignmap::synthetic::tensor_values(11, 0, n * channels * 14 * 14, 1.0).into_iter().map(f32::abs).collect();
+    let mut values: Vec<f32> =
+        alignmap::synthetic::tensor_values(11, 0, n * channels * 14 * 14, 1.0)
+            .into_iter()
+            .map(f32::abs)
+            .collect();
     for (i, map) in values.chunks_exact_mut(14 * 14).enumerate() {
         if subset.contains(&(i % channels)) {
             map.iter_mut().for_each(|v| *v *= 5.0);
         }
     }
-    let c = Cohort { maps: Tensor::from_data(TensorData::new(values, [n, channels, 14, 14]), &device), model };
+    let c = Cohort {
+        maps: Tensor::from_data(TensorData::new(values, [n, channels, 14, 14]), &device),
+        model,
+    };
     let human = naive_z(&c, &subset);
     let inputs = c.model.ablation_inputs(c.maps.clone());
     let options = EngineOptions { keep_grams: true, ..Default::default() };
-    let scores = pollster::block_on(ablation::alignment_importance(&c.model, inputs.clone(), &human, &options, &mut |_, _| {})).unwrap();
+    let scores = pollster::block_on(ablation::alignment_importance(
+        &c.model,
+        inputs.clone(),
+        &human,
+        &options,
+        &mut |_, _| {},
+    ))
+    .unwrap();
     let fold = Fold { seed: 0, index: 0, test: (0..10).collect(), train: (10..n).collect() };
-    let results = pollster::block_on(selection::cross_validate(&c.model, &inputs, &scores, &human, std::slice::from_ref(&fold), &options, &mut |_, _| {})).unwrap();
+    let results = pollster::block_on(selection::cross_validate(
+        &c.model,
+        &inputs,
+        &scores,
+        &human,
+        std::slice::from_ref(&fold),
+        &options,
+        &mut |_, _| {},
+    ))
+    .unwrap();
     let result = &results[0];
     let mut top: Vec<usize> = result.order[..subset.len()].to_vec();
     top.sort();
-    eprintln!("order {:?}, S* = {}, train r at |S| = {}", &result.order[..8], result.best_m, result.curves.train_r[subset.len() - 1]);
+    eprintln!(
+        "order {:?}, S* = {}, train r at |S| = {}",
+        &result.order[..8],
+        result.best_m,
+        result.curves.train_r[subset.len() - 1]
+    );
     assert_eq!(top, subset, "the channels of S lead the ranking");
     assert_eq!(result.best_m, subset.len());
     assert!((result.retained_test_r() - 1.0).abs() < 1e-5 && result.full_test_r() < 0.999);

@@ -36,7 +36,10 @@ fn name(case: &Value) -> &str {
 
 fn assert_rel(what: &str, got: f64, want: f64) {
     let err = (got - want).abs() / want.abs().max(1e-300);
-    assert!(got == want || err <= STAT_TOLERANCE, "{what}: got {got:e}, want {want:e} (relative error {err:e})");
+    assert!(
+        got == want || err <= STAT_TOLERANCE,
+        "{what}: got {got:e}, want {want:e} (relative error {err:e})"
+    );
 }
 
 fn assert_p(what: &str, got: f64, want: f64) {
@@ -49,7 +52,8 @@ fn assert_p(what: &str, got: f64, want: f64) {
 
 /// x_i = offset + scale · (((i + 1) · alpha) mod 1), i = 0..n−1, as the generator script.
 fn weyl(spec: &Value) -> Vec<f64> {
-    let (n, alpha, scale, offset) = (spec["n"].as_u64().unwrap(), f(&spec["alpha"]), f(&spec["scale"]), f(&spec["offset"]));
+    let (n, alpha, scale, offset) =
+        (spec["n"].as_u64().unwrap(), f(&spec["alpha"]), f(&spec["scale"]), f(&spec["offset"]));
     (0..n).map(|i| offset + scale * (((i + 1) as f64 * alpha) % 1.0)).collect()
 }
 
@@ -58,18 +62,26 @@ fn folds_equal_numpy_shuffles() {
     let g = golden();
     let all = cases(&g, "folds");
     for case in all {
-        let (n, k, seed) =
-            (case["n"].as_u64().unwrap() as usize, case["k"].as_u64().unwrap() as usize, case["seed"].as_u64().unwrap() as u32);
+        let (n, k, seed) = (
+            case["n"].as_u64().unwrap() as usize,
+            case["k"].as_u64().unwrap() as usize,
+            case["seed"].as_u64().unwrap() as u32,
+        );
         let want: Vec<Vec<usize>> = case["folds"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|fold| fold.as_array().unwrap().iter().map(|i| i.as_u64().unwrap() as usize).collect())
+            .map(|fold| {
+                fold.as_array().unwrap().iter().map(|i| i.as_u64().unwrap() as usize).collect()
+            })
             .collect();
         assert_eq!(folds(n, k, seed).unwrap(), want, "n={n} k={k} seed={seed}");
     }
     for seed in PAPER_SEEDS {
-        assert!(all.iter().any(|c| c["n"] == 120 && c["seed"] == seed), "paper seed {seed} covered");
+        assert!(
+            all.iter().any(|c| c["n"] == 120 && c["seed"] == seed),
+            "paper seed {seed} covered"
+        );
     }
 }
 
@@ -81,7 +93,11 @@ fn paired_t_tests_equal_scipy_ttest_rel() {
         let n = name(case);
         assert_rel(&format!("{n}: t"), r.t, f(&case["t"]));
         assert_eq!(r.df, f(&case["df"]), "{n}: df");
-        assert_rel(&format!("{n}: mean difference"), r.mean_difference, f(&case["mean_difference"]));
+        assert_rel(
+            &format!("{n}: mean difference"),
+            r.mean_difference,
+            f(&case["mean_difference"]),
+        );
         let se = stats::uncentered_paired_se(&fs(&case["a"]), &fs(&case["b"])).unwrap();
         assert_rel(&format!("{n}: uncentered standard error"), se, f(&case["uncentered_se"]));
         assert_p(&format!("{n}: two-sided p"), r.p_two_sided, f(&case["p_two_sided"]));
@@ -106,8 +122,11 @@ fn ks_2samp_equals_scipy_on_both_paths() {
     let g = golden();
     let (mut exact, mut asymptotic) = (0, 0);
     for case in cases(&g, "ks_2samp") {
-        let (a, b) =
-            if case.get("weyl_a").is_some() { (weyl(&case["weyl_a"]), weyl(&case["weyl_b"])) } else { (fs(&case["a"]), fs(&case["b"])) };
+        let (a, b) = if case.get("weyl_a").is_some() {
+            (weyl(&case["weyl_a"]), weyl(&case["weyl_b"]))
+        } else {
+            (fs(&case["a"]), fs(&case["b"]))
+        };
         let r = stats::ks_2samp(&a, &b).unwrap();
         let n = name(case);
         let method = if case["method"] == "exact" { KsMethod::Exact } else { KsMethod::Asymptotic };
@@ -135,7 +154,8 @@ fn kstwo_sf_equals_scipy_in_every_regime() {
 fn loftus_masson_equals_the_anova_formula() {
     let g = golden();
     for case in cases(&g, "loftus_masson") {
-        let conditions: Vec<Vec<f64>> = case["conditions"].as_array().unwrap().iter().map(fs).collect();
+        let conditions: Vec<Vec<f64>> =
+            case["conditions"].as_array().unwrap().iter().map(fs).collect();
         let refs: Vec<&[f64]> = conditions.iter().map(Vec::as_slice).collect();
         assert_rel(name(case), stats::loftus_masson_se(&refs).unwrap(), f(&case["se"]));
     }
@@ -148,7 +168,11 @@ fn entropy_and_descriptive_statistics_equal_numpy() {
         let logits: Vec<f32> = fs(&case["logits"]).into_iter().map(|v| v as f32).collect();
         let (got, want) = (stats::softmax_entropy(&logits), f(&case["entropy"]));
         // Entropies near 0 (a peaked softmax) compare absolutely.
-        assert!((got - want).abs() <= STAT_TOLERANCE * want.abs().max(1e-3), "{}: {got:e} vs {want:e}", name(case));
+        assert!(
+            (got - want).abs() <= STAT_TOLERANCE * want.abs().max(1e-3),
+            "{}: {got:e} vs {want:e}",
+            name(case)
+        );
     }
     for case in cases(&g, "descriptive") {
         let x = fs(&case["values"]);
@@ -156,6 +180,10 @@ fn entropy_and_descriptive_statistics_equal_numpy() {
         let n = name(case);
         assert_rel(&format!("{n}: mean"), mean, f(&case["mean"]));
         assert_rel(&format!("{n}: sd"), sd, f(&case["sd"]));
-        assert_rel(&format!("{n}: MAD"), stats::mean_absolute_deviation(&x).unwrap(), f(&case["mad"]));
+        assert_rel(
+            &format!("{n}: MAD"),
+            stats::mean_absolute_deviation(&x).unwrap(),
+            f(&case["mad"]),
+        );
     }
 }

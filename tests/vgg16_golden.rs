@@ -22,7 +22,11 @@ fn reference_input(stem: &str) -> (Vec<usize>, Vec<f32>) {
 }
 
 fn decode_golden_image(stem: &str) -> image::RgbImage {
-    let file = std::fs::read_dir(golden("images")).unwrap().map(|e| e.unwrap().path()).find(|p| p.file_stem().unwrap() == stem).unwrap();
+    let file = std::fs::read_dir(golden("images"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_stem().unwrap() == stem)
+        .unwrap();
     cohort::decode(stem, &std::fs::read(&file).unwrap()).unwrap()
 }
 
@@ -34,8 +38,18 @@ fn decoding_and_resizing_match_pillow_exactly() {
         if stem == "photo_exif6" {
             // JPEG decoders may differ by a level or two; orientation must be right.
             let (dshape, decoded) = read_npy_u8("decoded_photo_exif6.npy");
-            assert_eq!((image.height() as usize, image.width() as usize), (dshape[0], dshape[1]), "EXIF orientation applied");
-            let mean_diff = image.as_raw().iter().zip(&decoded).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>() / decoded.len() as f64;
+            assert_eq!(
+                (image.height() as usize, image.width() as usize),
+                (dshape[0], dshape[1]),
+                "EXIF orientation applied"
+            );
+            let mean_diff = image
+                .as_raw()
+                .iter()
+                .zip(&decoded)
+                .map(|(a, b)| (*a as f64 - *b as f64).abs())
+                .sum::<f64>()
+                / decoded.len() as f64;
             assert!(mean_diff < 1.5, "JPEG decode differs by {mean_diff} levels on average");
             continue;
         }
@@ -65,9 +79,19 @@ fn preprocessing_matches_torchvision_bit_for_bit() {
     }
 }
 
-fn forward_host(model: &Vgg16, chw: Vec<f32>, h: usize, w: usize, device: &Device) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+fn forward_host(
+    model: &Vgg16,
+    chw: Vec<f32>,
+    h: usize,
+    w: usize,
+    device: &Device,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let (a, e, l) = model.forward(tensor4(chw, [1, 3, h, w], device));
-    (a.into_data().try_to_vec().unwrap(), e.into_data().try_to_vec().unwrap(), l.into_data().try_to_vec().unwrap())
+    (
+        a.into_data().try_to_vec().unwrap(),
+        e.into_data().try_to_vec().unwrap(),
+        l.into_data().try_to_vec().unwrap(),
+    )
 }
 
 #[test]
@@ -79,7 +103,11 @@ fn tiny_network_matches_the_reference_on_every_image() {
         let (a, e, l) = forward_host(&model, input, shape[1], shape[2], &device);
         let (ts, trunk) = read_npy_f32(&format!("tiny_trunk_{stem}.npy"));
         assert_eq!(a.len(), ts.iter().product::<usize>(), "{stem}: trunk shape {ts:?}");
-        assert!(max_rel_diff(&a, &trunk) < FORWARD_TOLERANCE, "{stem}: trunk {}", max_rel_diff(&a, &trunk));
+        assert!(
+            max_rel_diff(&a, &trunk) < FORWARD_TOLERANCE,
+            "{stem}: trunk {}",
+            max_rel_diff(&a, &trunk)
+        );
         let d = max_rel_diff(&e, &read_npy_f32(&format!("tiny_embedding_{stem}.npy")).1);
         assert!(d < FORWARD_TOLERANCE, "{stem}: embedding {d}");
         let d = max_rel_diff(&l, &read_npy_f32(&format!("tiny_logits_{stem}.npy")).1);
@@ -89,19 +117,26 @@ fn tiny_network_matches_the_reference_on_every_image() {
 
 #[test]
 fn generated_weights_equal_the_reference_generator() {
-    let checks: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(golden("full_weight_checks.json")).unwrap()).unwrap();
+    let checks: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden("full_weight_checks.json")).unwrap())
+            .unwrap();
     let spec = Vgg16Spec::full(1000);
     for (index, (key, shape, fan_in)) in spec.torchvision_tensors().into_iter().enumerate() {
         let check = &checks[&key];
         assert_eq!(check["shape"].as_array().unwrap().len(), shape.len(), "{key}");
         let scale = if key.ends_with(".bias") { 0.1 } else { (6.0 / fan_in as f64).sqrt() };
-        let values = alignmap::synthetic::tensor_values(7, index as u64, shape.iter().product(), scale);
+        let values =
+            alignmap::synthetic::tensor_values(7, index as u64, shape.iter().product(), scale);
         let bits: Vec<u64> = values[..3].iter().map(|v| v.to_bits() as u64).collect();
-        let want: Vec<u64> = check["first3_bits"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+        let want: Vec<u64> =
+            check["first3_bits"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
         assert_eq!(bits, want, "{key}: first values");
         let sum: f64 = values.iter().map(|&v| v as f64).sum();
         let want_sum = check["sum"].as_f64().unwrap();
-        assert!((sum - want_sum).abs() <= 1e-6 * want_sum.abs().max(1.0), "{key}: sum {sum} vs {want_sum}");
+        assert!(
+            (sum - want_sum).abs() <= 1e-6 * want_sum.abs().max(1.0),
+            "{key}: sum {sum} vs {want_sum}"
+        );
     }
 }
 
@@ -112,7 +147,8 @@ fn full_size_vgg16_matches_the_reference() {
     let image = alignmap::synthetic::image(224, 224, 3);
     let input = cohort::preprocess(&image, 224, Normalization::IMAGENET);
     let (a, e, l) = forward_host(&model, input.chw, 224, 224, &device);
-    for (name, got) in [("full_trunk.npy", &a), ("full_embedding.npy", &e), ("full_logits.npy", &l)] {
+    for (name, got) in [("full_trunk.npy", &a), ("full_embedding.npy", &e), ("full_logits.npy", &l)]
+    {
         let d = max_rel_diff(got, &read_npy_f32(name).1);
         assert!(d < FORWARD_TOLERANCE, "{name}: {d}");
         eprintln!("{name}: max relative difference {d:.2e}");
@@ -129,9 +165,13 @@ fn timm_layout(map: TensorMap) -> TensorMap {
         .map(|(key, shape, _)| {
             let values = map.take(&key, &shape, &[]).unwrap();
             let (key, shape) = match key.as_str() {
-                "classifier.0.weight" => ("pre_logits.fc1.weight".to_string(), vec![spec.hidden, spec.channels(), 7, 7]),
+                "classifier.0.weight" => {
+                    ("pre_logits.fc1.weight".to_string(), vec![spec.hidden, spec.channels(), 7, 7])
+                }
                 "classifier.0.bias" => ("pre_logits.fc1.bias".to_string(), shape),
-                "classifier.3.weight" => ("pre_logits.fc2.weight".to_string(), vec![spec.hidden, spec.hidden, 1, 1]),
+                "classifier.3.weight" => {
+                    ("pre_logits.fc2.weight".to_string(), vec![spec.hidden, spec.hidden, 1, 1])
+                }
                 "classifier.3.bias" => ("pre_logits.fc2.bias".to_string(), shape),
                 "classifier.6.weight" => ("head.fc.weight".to_string(), shape),
                 "classifier.6.bias" => ("head.fc.bias".to_string(), shape),
@@ -148,13 +188,27 @@ fn key_layouts_agree_and_f16_storage_stays_close() {
     let device = Device::flex();
     let spec = Vgg16Spec::tiny();
     let (shape, input) = reference_input("rgba_300");
-    let run = |map: TensorMap| forward_host(&Vgg16::from_weights(map, &device).unwrap(), input.clone(), shape[1], shape[2], &device);
-    let torchvision_bytes = Vgg16::synthetic_weights(&spec, 7).to_safetensors(StoredDtype::F32).unwrap();
-    let timm_bytes = timm_layout(Vgg16::synthetic_weights(&spec, 7)).to_safetensors(StoredDtype::F32).unwrap();
+    let run = |map: TensorMap| {
+        forward_host(
+            &Vgg16::from_weights(map, &device).unwrap(),
+            input.clone(),
+            shape[1],
+            shape[2],
+            &device,
+        )
+    };
+    let torchvision_bytes =
+        Vgg16::synthetic_weights(&spec, 7).to_safetensors(StoredDtype::F32).unwrap();
+    let timm_bytes =
+        timm_layout(Vgg16::synthetic_weights(&spec, 7)).to_safetensors(StoredDtype::F32).unwrap();
     let a = run(TensorMap::from_safetensors("tv", &torchvision_bytes).unwrap());
     let b = run(TensorMap::from_safetensors("timm", &timm_bytes).unwrap());
     assert_eq!(a, b, "torchvision and timm layouts give identical outputs");
-    let f16 = run(TensorMap::from_safetensors("f16", &Vgg16::synthetic_weights(&spec, 7).to_safetensors(StoredDtype::F16).unwrap()).unwrap());
+    let f16 = run(TensorMap::from_safetensors(
+        "f16",
+        &Vgg16::synthetic_weights(&spec, 7).to_safetensors(StoredDtype::F16).unwrap(),
+    )
+    .unwrap());
     let d = max_rel_diff(&f16.1, &a.1);
     assert!(d < 2e-2 && d > 0.0, "f16 weights change the embedding by {d}");
 }
@@ -183,7 +237,15 @@ fn cpu_and_wgpu_agree() {
     let Some(gpu) = wgpu_device() else { return };
     let cpu = Device::flex();
     let (shape, input) = reference_input("gray_200x260");
-    let on = |device: &Device| forward_host(&Vgg16::synthetic(&Vgg16Spec::tiny(), 7, device), input.clone(), shape[1], shape[2], device);
+    let on = |device: &Device| {
+        forward_host(
+            &Vgg16::synthetic(&Vgg16Spec::tiny(), 7, device),
+            input.clone(),
+            shape[1],
+            shape[2],
+            device,
+        )
+    };
     let (a, b) = (on(&cpu), on(&gpu));
     for (name, x, y) in [("trunk", &a.0, &b.0), ("embedding", &a.1, &b.1), ("logits", &a.2, &b.2)] {
         let d = max_rel_diff(y, x);
@@ -196,11 +258,16 @@ fn cpu_and_wgpu_agree() {
 /// tests/fixtures/pth/make_zip_pth.py from the same generated weights.
 #[test]
 fn zip_pytorch_checkpoint_loads_as_the_same_network() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pth/tiny_vgg16_zip.pth");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/pth/tiny_vgg16_zip.pth");
     let mut from_pth = TensorMap::from_file(&path).unwrap();
     let mut generated = Vgg16::synthetic_weights(&Vgg16Spec::tiny(), 7);
     for (key, shape, _) in Vgg16Spec::tiny().torchvision_tensors() {
-        assert_eq!(from_pth.take(&key, &shape, &[]).unwrap(), generated.take(&key, &shape, &[]).unwrap(), "{key}");
+        assert_eq!(
+            from_pth.take(&key, &shape, &[]).unwrap(),
+            generated.take(&key, &shape, &[]).unwrap(),
+            "{key}"
+        );
     }
     from_pth.finish("VGG-16").unwrap();
     let net = Vgg16::from_weights(TensorMap::from_file(&path).unwrap(), &Device::flex()).unwrap();

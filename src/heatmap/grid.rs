@@ -10,7 +10,9 @@ const BACKGROUND: u8 = 255;
 /// Lays `tiles` out in rows of `columns`, each resized (Pillow bilinear) to `side × side`.
 pub fn grid(tiles: &[Rgb], columns: usize, side: usize) -> Result<Rgb> {
     if tiles.is_empty() || columns == 0 || side == 0 {
-        return Err(Error::Invalid("a grid needs at least one image, one column and a tile size above 0".into()));
+        return Err(Error::Invalid(
+            "a grid needs at least one image, one column and a tile size above 0".into(),
+        ));
     }
     let columns = columns.min(tiles.len());
     let rows = tiles.len().div_ceil(columns);

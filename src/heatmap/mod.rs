@@ -59,14 +59,19 @@ impl Heatmap {
 
     /// Resized to `width × height` as `cv2.resize` does (bilinear, half-pixel centres).
     pub fn resized(&self, width: usize, height: usize) -> Heatmap {
-        Heatmap { width, height, values: resize_linear_f32(&self.values, self.width, self.height, width, height) }
+        Heatmap {
+            width,
+            height,
+            values: resize_linear_f32(&self.values, self.width, self.height, width, height),
+        }
     }
 
     /// Display intensities in [0, 1]: clipped at 0, divided by the maximum, squared. `None` when
     /// nothing is positive (a map of zeros has nothing to show).
     pub fn intensities(&self) -> Option<Vec<f64>> {
         let max = self.values.iter().fold(0.0f32, |m, &v| if v > m { v } else { m }) as f64;
-        (max > 0.0).then(|| self.values.iter().map(|&v| (v.max(0.0) as f64 / max).powi(2)).collect())
+        (max > 0.0)
+            .then(|| self.values.iter().map(|&v| (v.max(0.0) as f64 / max).powi(2)).collect())
     }
 }
 
@@ -110,10 +115,9 @@ impl std::str::FromStr for Colormap {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        Colormap::ALL
-            .into_iter()
-            .find(|c| c.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| Error::Invalid(format!("unknown colour map '{s}': expected jet, viridis or magma")))
+        Colormap::ALL.into_iter().find(|c| c.name().eq_ignore_ascii_case(s)).ok_or_else(|| {
+            Error::Invalid(format!("unknown colour map '{s}': expected jet, viridis or magma"))
+        })
     }
 }
 
@@ -150,21 +154,38 @@ pub fn colour_layer(heat: &Heatmap, colormap: Colormap) -> Option<Rgb> {
 /// positive to show.
 pub fn overlay(image: &Rgb, heat: &Heatmap, style: OverlayStyle) -> Result<Option<Rgb>> {
     if image.pixels.len() != image.width * image.height * 3 {
-        return Err(Error::Invalid(format!("overlay: {} bytes are not a {}×{} RGB image", image.pixels.len(), image.width, image.height)));
+        return Err(Error::Invalid(format!(
+            "overlay: {} bytes are not a {}×{} RGB image",
+            image.pixels.len(),
+            image.width,
+            image.height
+        )));
     }
     if !(0.0..=1.0).contains(&style.image_weight) {
-        return Err(Error::Invalid(format!("overlay: the image weight must be in [0, 1], got {}", style.image_weight)));
+        return Err(Error::Invalid(format!(
+            "overlay: the image weight must be in [0, 1], got {}",
+            style.image_weight
+        )));
     }
     let resized = heat.resized(image.width, image.height);
     let Some(colours) = colour_layer(&resized, style.colormap) else { return Ok(None) };
     let (a, b) = (style.image_weight, 1.0 - style.image_weight);
-    let pixels = image.pixels.iter().zip(&colours.pixels).map(|(&p, &c)| (a * p as f64 + b * c as f64) as u8).collect();
+    let pixels = image
+        .pixels
+        .iter()
+        .zip(&colours.pixels)
+        .map(|(&p, &c)| (a * p as f64 + b * c as f64) as u8)
+        .collect();
     Ok(Some(Rgb { width: image.width, height: image.height, pixels }))
 }
 
 impl From<image::RgbImage> for Rgb {
     fn from(image: image::RgbImage) -> Self {
-        Rgb { width: image.width() as usize, height: image.height() as usize, pixels: image.into_raw() }
+        Rgb {
+            width: image.width() as usize,
+            height: image.height() as usize,
+            pixels: image.into_raw(),
+        }
     }
 }
 
@@ -182,7 +203,14 @@ mod tests {
             y0 + (x - x0) / (x1 - x0) * (y1 - y0)
         };
         let r = segment(&[(0.0, 0.0), (0.35, 0.0), (0.66, 1.0), (0.89, 1.0), (1.0, 0.5)]);
-        let g = segment(&[(0.0, 0.0), (0.125, 0.0), (0.375, 1.0), (0.64, 1.0), (0.91, 0.0), (1.0, 0.0)]);
+        let g = segment(&[
+            (0.0, 0.0),
+            (0.125, 0.0),
+            (0.375, 1.0),
+            (0.64, 1.0),
+            (0.91, 0.0),
+            (1.0, 0.0),
+        ]);
         let b = segment(&[(0.0, 0.5), (0.11, 1.0), (0.34, 1.0), (0.65, 0.0), (1.0, 0.0)]);
         [(255.0 * r) as u8, (255.0 * g) as u8, (255.0 * b) as u8]
     }
@@ -214,7 +242,13 @@ mod tests {
         assert_eq!(Colormap::Jet.colour(1.0 / 256.0), tables::JET[1]);
         assert_eq!(Colormap::Jet.colour(0.999), tables::JET[255]);
         assert_eq!("Viridis".parse::<Colormap>().unwrap(), Colormap::Viridis);
-        assert!("hot".parse::<Colormap>().unwrap_err().to_string().contains("expected jet, viridis or magma"));
+        assert!(
+            "hot"
+                .parse::<Colormap>()
+                .unwrap_err()
+                .to_string()
+                .contains("expected jet, viridis or magma")
+        );
     }
 
     #[test]
@@ -231,7 +265,12 @@ mod tests {
         let heat = Heatmap::from_scores(&[3.0, 1.0], &maps, [2, 2, 2]).unwrap().unwrap();
         assert_eq!(heat.values, vec![3.25, 1.5, 2.25, 5.5]);
         assert_eq!(Heatmap::from_scores(&[-3.0, 0.0], &maps, [2, 2, 2]).unwrap(), None);
-        assert!(Heatmap::from_scores(&[1.0], &maps, [2, 2, 2]).unwrap_err().to_string().contains("2×2×2"));
+        assert!(
+            Heatmap::from_scores(&[1.0], &maps, [2, 2, 2])
+                .unwrap_err()
+                .to_string()
+                .contains("2×2×2")
+        );
     }
 
     #[test]

@@ -24,7 +24,13 @@ pub struct BlockedLinear {
 
 impl BlockedLinear {
     /// `weight` is PyTorch's `[out, channels · positions]`, row-major.
-    pub fn new(weight: &[f32], bias: Vec<f32>, channels: usize, positions: usize, device: &Device) -> Self {
+    pub fn new(
+        weight: &[f32],
+        bias: Vec<f32>,
+        channels: usize,
+        positions: usize,
+        device: &Device,
+    ) -> Self {
         let inputs = channels * positions;
         let out = bias.len();
         assert_eq!(weight.len(), out * inputs, "weight shape checked by the loader");
@@ -42,7 +48,13 @@ impl BlockedLinear {
                 Tensor::<2>::from_data(TensorData::new(slice, [rows, out]), device)
             })
             .collect();
-        Self { blocks, bias: Tensor::from_data(TensorData::new(bias, [out]), device), channels, positions, channels_per_block }
+        Self {
+            blocks,
+            bias: Tensor::from_data(TensorData::new(bias, [out]), device),
+            channels,
+            positions,
+            channels_per_block,
+        }
     }
 
     /// The rows of the given channels, `[channels.len(), positions, out]`, gathered block by block.
@@ -56,9 +68,16 @@ impl BlockedLinear {
             .filter_map(|(b, block)| {
                 let first = b * self.channels_per_block;
                 let count = block.dims()[0] / self.positions;
-                let local: Vec<i64> = channels.iter().filter(|&&k| k >= first && k < first + count).map(|&k| (k - first) as i64).collect();
+                let local: Vec<i64> = channels
+                    .iter()
+                    .filter(|&&k| k >= first && k < first + count)
+                    .map(|&k| (k - first) as i64)
+                    .collect();
                 (!local.is_empty()).then(|| {
-                    let index = Tensor::<1, Int>::from_data(TensorData::new(local.clone(), [local.len()]), &device);
+                    let index = Tensor::<1, Int>::from_data(
+                        TensorData::new(local.clone(), [local.len()]),
+                        &device,
+                    );
                     block.clone().reshape([count, self.positions, out]).select(0, index)
                 })
             })
@@ -77,7 +96,10 @@ impl BlockedLinear {
         let mut total: Option<Tensor<2>> = None;
         for (b, block) in self.blocks.iter().enumerate() {
             let rows = block.dims()[0];
-            let part = x.clone().slice([0..n, b * rows_per_block..b * rows_per_block + rows]).matmul(block.clone());
+            let part = x
+                .clone()
+                .slice([0..n, b * rows_per_block..b * rows_per_block + rows])
+                .matmul(block.clone());
             total = Some(match total {
                 Some(t) => t + part,
                 None => part,
@@ -122,23 +144,39 @@ mod tests {
     fn blocked_forward_equals_a_plain_product() {
         let device = Device::flex();
         let (channels, positions, out) = (5, 3, 4);
-        let weight: Vec<f32> = (0..out * channels * positions).map(|v| ((v * 7 % 11) as f32 - 5.0) / 3.0).collect();
+        let weight: Vec<f32> =
+            (0..out * channels * positions).map(|v| ((v * 7 % 11) as f32 - 5.0) / 3.0).collect();
         let bias = vec![0.5, -0.25, 1.0, 0.0];
         let x: Vec<f32> = (0..2 * channels * positions).map(|v| (v as f32 * 0.37).sin()).collect();
         let mut layer = BlockedLinear::new(&weight, bias.clone(), channels, positions, &device);
         // Force several blocks, as VGG-16's fc6 gets on a real adapter.
         let full = layer.blocks.remove(0);
         layer.channels_per_block = 2;
-        layer.blocks = (0..channels).step_by(2).map(|c0| {
-            let c1 = (c0 + 2).min(channels);
-            full.clone().slice([c0 * positions..c1 * positions, 0..out])
-        }).collect();
-        let got = layer.forward(Tensor::from_data(TensorData::new(x.clone(), [2, channels * positions]), &device));
+        layer.blocks = (0..channels)
+            .step_by(2)
+            .map(|c0| {
+                let c1 = (c0 + 2).min(channels);
+                full.clone().slice([c0 * positions..c1 * positions, 0..out])
+            })
+            .collect();
+        let got = layer.forward(Tensor::from_data(
+            TensorData::new(x.clone(), [2, channels * positions]),
+            &device,
+        ));
         let got: Vec<f32> = got.into_data().try_to_vec().unwrap();
         for i in 0..2 {
             for o in 0..out {
-                let want: f32 = bias[o] + (0..channels * positions).map(|j| x[i * channels * positions + j] * weight[o * channels * positions + j]).sum::<f32>();
-                assert!((got[i * out + o] - want).abs() < 1e-5, "{i},{o}: {} vs {want}", got[i * out + o]);
+                let want: f32 = bias[o]
+                    + (0..channels * positions)
+                        .map(|j| {
+                            x[i * channels * positions + j] * weight[o * channels * positions + j]
+                        })
+                        .sum::<f32>();
+                assert!(
+                    (got[i * out + o] - want).abs() < 1e-5,
+                    "{i},{o}: {} vs {want}",
+                    got[i * out + o]
+                );
             }
         }
     }

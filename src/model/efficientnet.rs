@@ -22,8 +22,15 @@ const BN_EPS: f64 = 1e-3;
 pub const CHANNELS: usize = 320;
 pub const EMBEDDING: usize = 1280;
 /// (repeats, kernel, stride, expand ratio, in, out) per stage.
-const STAGES: [(usize, usize, usize, usize, usize, usize); 7] =
-    [(1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80), (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320)];
+const STAGES: [(usize, usize, usize, usize, usize, usize); 7] = [
+    (1, 3, 1, 1, 32, 16),
+    (2, 3, 2, 6, 16, 24),
+    (2, 5, 2, 6, 24, 40),
+    (3, 3, 2, 6, 40, 80),
+    (3, 5, 1, 6, 80, 112),
+    (4, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+];
 
 #[derive(Clone, Copy, Debug)]
 struct BlockShape {
@@ -38,7 +45,13 @@ fn blocks() -> Vec<BlockShape> {
     STAGES
         .iter()
         .flat_map(|&(repeats, kernel, stride, expand, inputs, outputs)| {
-            (0..repeats).map(move |j| BlockShape { kernel, stride: if j == 0 { stride } else { 1 }, expand, inputs: if j == 0 { inputs } else { outputs }, outputs })
+            (0..repeats).map(move |j| BlockShape {
+                kernel,
+                stride: if j == 0 { stride } else { 1 },
+                expand,
+                inputs: if j == 0 { inputs } else { outputs },
+                outputs,
+            })
         })
         .collect()
 }
@@ -64,7 +77,12 @@ impl FoldedConv {
         let [_, _, h, w] = x.dims();
         let k = self.weight.dims()[2];
         let padding = [same_padding(h, k, self.stride), same_padding(w, k, self.stride)];
-        conv2d(x, self.weight.clone(), Some(self.bias.clone()), ConvOptions::new_with_padding([self.stride; 2], padding, [1, 1], self.groups))
+        conv2d(
+            x,
+            self.weight.clone(),
+            Some(self.bias.clone()),
+            ConvOptions::new_with_padding([self.stride; 2], padding, [1, 1], self.groups),
+        )
     }
 }
 
@@ -109,30 +127,55 @@ fn folded(prefix: &str) -> (String, String) {
 pub fn fold_batchnorm(mut raw: TensorMap) -> Result<TensorMap> {
     let source = raw.source().to_string();
     let mut out: Vec<(String, NamedTensor)> = Vec::new();
-    let mut fold = |raw: &mut TensorMap, conv: &str, bn: &str, name: &str, shape: [usize; 4]| -> Result<()> {
-        let weight = raw.take(&format!("{conv}.weight"), &shape, &[])?;
-        let c = shape[0];
-        let gamma = raw.take(&format!("{bn}.weight"), &[c], &[])?;
-        let beta = raw.take(&format!("{bn}.bias"), &[c], &[])?;
-        let mean = raw.take(&format!("{bn}.running_mean"), &[c], &[])?;
-        let var = raw.take(&format!("{bn}.running_var"), &[c], &[])?;
-        let per_out = weight.len() / c;
-        let scale: Vec<f64> = (0..c).map(|o| gamma[o] as f64 / (var[o] as f64 + BN_EPS).sqrt()).collect();
-        let w: Vec<f32> = weight.iter().enumerate().map(|(i, &v)| (v as f64 * scale[i / per_out]) as f32).collect();
-        let b: Vec<f32> = (0..c).map(|o| (beta[o] as f64 - mean[o] as f64 * scale[o]) as f32).collect();
-        let (wk, bk) = folded(name);
-        out.push((wk, NamedTensor { shape: shape.to_vec(), values: w }));
-        out.push((bk, NamedTensor { shape: vec![c], values: b }));
-        Ok(())
-    };
+    let mut fold =
+        |raw: &mut TensorMap, conv: &str, bn: &str, name: &str, shape: [usize; 4]| -> Result<()> {
+            let weight = raw.take(&format!("{conv}.weight"), &shape, &[])?;
+            let c = shape[0];
+            let gamma = raw.take(&format!("{bn}.weight"), &[c], &[])?;
+            let beta = raw.take(&format!("{bn}.bias"), &[c], &[])?;
+            let mean = raw.take(&format!("{bn}.running_mean"), &[c], &[])?;
+            let var = raw.take(&format!("{bn}.running_var"), &[c], &[])?;
+            let per_out = weight.len() / c;
+            let scale: Vec<f64> =
+                (0..c).map(|o| gamma[o] as f64 / (var[o] as f64 + BN_EPS).sqrt()).collect();
+            let w: Vec<f32> = weight
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| (v as f64 * scale[i / per_out]) as f32)
+                .collect();
+            let b: Vec<f32> =
+                (0..c).map(|o| (beta[o] as f64 - mean[o] as f64 * scale[o]) as f32).collect();
+            let (wk, bk) = folded(name);
+            out.push((wk, NamedTensor { shape: shape.to_vec(), values: w }));
+            out.push((bk, NamedTensor { shape: vec![c], values: b }));
+            Ok(())
+        };
     fold(&mut raw, "_conv_stem", "_bn0", "stem", [32, 3, 3, 3])?;
     for (i, b) in blocks().iter().enumerate() {
         let hidden = b.inputs * b.expand;
         if b.expand != 1 {
-            fold(&mut raw, &format!("_blocks.{i}._expand_conv"), &format!("_blocks.{i}._bn0"), &format!("blocks.{i}.expand"), [hidden, b.inputs, 1, 1])?;
+            fold(
+                &mut raw,
+                &format!("_blocks.{i}._expand_conv"),
+                &format!("_blocks.{i}._bn0"),
+                &format!("blocks.{i}.expand"),
+                [hidden, b.inputs, 1, 1],
+            )?;
         }
-        fold(&mut raw, &format!("_blocks.{i}._depthwise_conv"), &format!("_blocks.{i}._bn1"), &format!("blocks.{i}.depthwise"), [hidden, 1, b.kernel, b.kernel])?;
-        fold(&mut raw, &format!("_blocks.{i}._project_conv"), &format!("_blocks.{i}._bn2"), &format!("blocks.{i}.project"), [b.outputs, hidden, 1, 1])?;
+        fold(
+            &mut raw,
+            &format!("_blocks.{i}._depthwise_conv"),
+            &format!("_blocks.{i}._bn1"),
+            &format!("blocks.{i}.depthwise"),
+            [hidden, 1, b.kernel, b.kernel],
+        )?;
+        fold(
+            &mut raw,
+            &format!("_blocks.{i}._project_conv"),
+            &format!("_blocks.{i}._bn2"),
+            &format!("blocks.{i}.project"),
+            [b.outputs, hidden, 1, 1],
+        )?;
     }
     fold(&mut raw, "_conv_head", "_bn1", "head", [EMBEDDING, CHANNELS, 1, 1])?;
     for (key, shape) in [("_fc.weight", vec![1000, EMBEDDING]), ("_fc.bias", vec![1000])] {
@@ -165,9 +208,17 @@ impl EfficientNetLite0 {
     pub fn from_weights(weights: TensorMap, device: &Device) -> Result<Self> {
         let mut w = fold_if_raw(weights)?;
         if !is_folded(&w) {
-            return Err(Error::weights(w.source(), "not EfficientNet-Lite0 weights: neither '_conv_stem.weight' nor 'stem.weight' is present"));
+            return Err(Error::weights(
+                w.source(),
+                "not EfficientNet-Lite0 weights: neither '_conv_stem.weight' nor 'stem.weight' is present",
+            ));
         }
-        let conv = |w: &mut TensorMap, name: &str, shape: [usize; 4], stride: usize, groups: usize| -> Result<FoldedConv> {
+        let conv = |w: &mut TensorMap,
+                    name: &str,
+                    shape: [usize; 4],
+                    stride: usize,
+                    groups: usize|
+         -> Result<FoldedConv> {
             let (wk, bk) = folded(name);
             let weight = w.take(&wk, &shape, &[])?;
             let bias = w.take(&bk, &[shape[0]], &[])?;
@@ -182,12 +233,29 @@ impl EfficientNetLite0 {
         let mut mbconvs = Vec::new();
         for (i, b) in blocks().iter().enumerate() {
             let hidden = b.inputs * b.expand;
-            let expand = if b.expand != 1 { Some(conv(&mut w, &format!("blocks.{i}.expand"), [hidden, b.inputs, 1, 1], 1, 1)?) } else { None };
-            let depthwise = conv(&mut w, &format!("blocks.{i}.depthwise"), [hidden, 1, b.kernel, b.kernel], b.stride, hidden)?;
-            let project = conv(&mut w, &format!("blocks.{i}.project"), [b.outputs, hidden, 1, 1], 1, 1)?;
-            mbconvs.push(MbConv { expand, depthwise, project, residual: b.stride == 1 && b.inputs == b.outputs });
+            let expand = if b.expand != 1 {
+                Some(conv(&mut w, &format!("blocks.{i}.expand"), [hidden, b.inputs, 1, 1], 1, 1)?)
+            } else {
+                None
+            };
+            let depthwise = conv(
+                &mut w,
+                &format!("blocks.{i}.depthwise"),
+                [hidden, 1, b.kernel, b.kernel],
+                b.stride,
+                hidden,
+            )?;
+            let project =
+                conv(&mut w, &format!("blocks.{i}.project"), [b.outputs, hidden, 1, 1], 1, 1)?;
+            mbconvs.push(MbConv {
+                expand,
+                depthwise,
+                project,
+                residual: b.stride == 1 && b.inputs == b.outputs,
+            });
         }
-        let head_w = w.take("head.weight", &[EMBEDDING, CHANNELS, 1, 1], &[&[EMBEDDING, CHANNELS]])?;
+        let head_w =
+            w.take("head.weight", &[EMBEDDING, CHANNELS, 1, 1], &[&[EMBEDDING, CHANNELS]])?;
         let head_b = w.take("head.bias", &[EMBEDDING], &[])?;
         let fc_w = w.take("fc.weight", &[1000, EMBEDDING], &[])?;
         let fc_b = w.take("fc.bias", &[1000], &[])?;

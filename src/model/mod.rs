@@ -32,8 +32,12 @@ impl std::str::FromStr for ModelName {
     fn from_str(s: &str) -> Result<Self> {
         match s.to_ascii_lowercase().as_str() {
             "vgg16" | "vgg-16" => Ok(Self::Vgg16),
-            "efficientnet-lite0" | "efficientnet_lite0" | "effnet-lite0" => Ok(Self::EfficientNetLite0),
-            other => Err(Error::Invalid(format!("unknown model '{other}': expected vgg16 or efficientnet-lite0"))),
+            "efficientnet-lite0" | "efficientnet_lite0" | "effnet-lite0" => {
+                Ok(Self::EfficientNetLite0)
+            }
+            other => Err(Error::Invalid(format!(
+                "unknown model '{other}': expected vgg16 or efficientnet-lite0"
+            ))),
         }
     }
 }
@@ -54,7 +58,13 @@ impl ModelName {
             Ok(Self::EfficientNetLite0)
         } else {
             let keys: Vec<&str> = weights.keys().take(5).collect();
-            Err(Error::weights(weights.source(), format!("neither VGG-16 nor EfficientNet-Lite0 weights (first keys: {})", keys.join(", "))))
+            Err(Error::weights(
+                weights.source(),
+                format!(
+                    "neither VGG-16 nor EfficientNet-Lite0 weights (first keys: {})",
+                    keys.join(", ")
+                ),
+            ))
         }
     }
 }
@@ -68,14 +78,27 @@ pub enum Network {
 
 impl Network {
     /// Builds the network a weights file holds; `requested` must agree with the file when given.
-    pub fn from_weights(weights: TensorMap, requested: Option<ModelName>, device: &Device) -> Result<Self> {
+    pub fn from_weights(
+        weights: TensorMap,
+        requested: Option<ModelName>,
+        device: &Device,
+    ) -> Result<Self> {
         let found = ModelName::detect(&weights)?;
         if let Some(requested) = requested.filter(|&r| r != found) {
-            return Err(Error::weights(weights.source(), format!("holds {} weights, but --model {} was asked for", found.label(), requested.label())));
+            return Err(Error::weights(
+                weights.source(),
+                format!(
+                    "holds {} weights, but --model {} was asked for",
+                    found.label(),
+                    requested.label()
+                ),
+            ));
         }
         Ok(match found {
             ModelName::Vgg16 => Self::Vgg16(Vgg16::from_weights(weights, device)?),
-            ModelName::EfficientNetLite0 => Self::EfficientNetLite0(EfficientNetLite0::from_weights(weights, device)?),
+            ModelName::EfficientNetLite0 => {
+                Self::EfficientNetLite0(EfficientNetLite0::from_weights(weights, device)?)
+            }
         })
     }
 
@@ -123,7 +146,10 @@ impl Network {
             Self::EfficientNetLite0(_) => 32,
         };
         if height.min(width) < min {
-            return Err(Error::Invalid(format!("an input of {height}×{width} is too small for {}: each side needs at least {min} pixels", self.name().label())));
+            return Err(Error::Invalid(format!(
+                "an input of {height}×{width} is too small for {}: each side needs at least {min} pixels",
+                self.name().label()
+            )));
         }
         Ok(())
     }
@@ -167,7 +193,10 @@ impl Network {
     /// `[chunk, n, out, positions']`.
     pub fn removal(&self, inputs: &Tensor<3>, chunk: &[usize]) -> Tensor<4> {
         let device = inputs.device();
-        let index = Tensor::<1, Int>::from_data(TensorData::new(chunk.iter().map(|&k| k as i64).collect::<Vec<_>>(), [chunk.len()]), &device);
+        let index = Tensor::<1, Int>::from_data(
+            TensorData::new(chunk.iter().map(|&k| k as i64).collect::<Vec<_>>(), [chunk.len()]),
+            &device,
+        );
         let rows = inputs.clone().select(1, index.clone()).swap_dims(0, 1); // [kc, n, positions]
         match self {
             Self::Vgg16(m) => {

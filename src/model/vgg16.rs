@@ -35,7 +35,11 @@ pub struct Vgg16Spec {
 
 impl Vgg16Spec {
     pub fn full(classes: usize) -> Self {
-        Self { widths: [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512], hidden: 4096, classes }
+        Self {
+            widths: [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512],
+            hidden: 4096,
+            classes,
+        }
     }
 
     /// VGG-16's topology at 1/16 of its widths: for tests.
@@ -57,7 +61,11 @@ impl Vgg16Spec {
             out.push((format!("features.{key}.bias"), vec![width], inputs * 9));
             inputs = width;
         }
-        let linear = [(0, self.channels() * POSITIONS, self.hidden), (3, self.hidden, self.hidden), (6, self.hidden, self.classes)];
+        let linear = [
+            (0, self.channels() * POSITIONS, self.hidden),
+            (3, self.hidden, self.hidden),
+            (6, self.hidden, self.classes),
+        ];
         for (key, fan_in, out_features) in linear {
             out.push((format!("classifier.{key}.weight"), vec![out_features, fan_in], fan_in));
             out.push((format!("classifier.{key}.bias"), vec![out_features], fan_in));
@@ -73,12 +81,23 @@ impl Vgg16Spec {
             let name = format!("features.{key}.weight");
             widths[i] = match weights.shape(&name) {
                 Some([out, _, 3, 3]) => *out,
-                Some(other) => return Err(Error::weights(weights.source(), format!("tensor '{name}' has shape {other:?}, expected [out, in, 3, 3]"))),
-                None => return Err(Error::weights(weights.source(), format!("missing tensor '{name}': not a VGG-16 weights file"))),
+                Some(other) => {
+                    return Err(Error::weights(
+                        weights.source(),
+                        format!("tensor '{name}' has shape {other:?}, expected [out, in, 3, 3]"),
+                    ));
+                }
+                None => {
+                    return Err(Error::weights(
+                        weights.source(),
+                        format!("missing tensor '{name}': not a VGG-16 weights file"),
+                    ));
+                }
             };
         }
         let dim0 = |key: &str| weights.shape(key).and_then(|s| s.first().copied());
-        let missing = |key: &str| Error::weights(weights.source(), format!("missing tensor '{key}'"));
+        let missing =
+            |key: &str| Error::weights(weights.source(), format!("missing tensor '{key}'"));
         let hidden = dim0(layout.fc6()).ok_or_else(|| missing(layout.fc6()))?;
         let classes = dim0(layout.fc8()).ok_or_else(|| missing(layout.fc8()))?;
         Ok(Self { widths, hidden, classes })
@@ -99,7 +118,10 @@ impl Layout {
         match (weights.contains("classifier.0.weight"), weights.contains("pre_logits.fc1.weight")) {
             (true, false) => Ok(Self::Torchvision),
             (false, true) => Ok(Self::Timm),
-            (true, true) => Err(Error::weights(weights.source(), "holds both torchvision ('classifier.0.weight') and timm ('pre_logits.fc1.weight') keys")),
+            (true, true) => Err(Error::weights(
+                weights.source(),
+                "holds both torchvision ('classifier.0.weight') and timm ('pre_logits.fc1.weight') keys",
+            )),
             (false, false) => Err(Error::weights(
                 weights.source(),
                 "not a VGG-16 weights file: neither 'classifier.0.weight' (torchvision) nor 'pre_logits.fc1.weight' (timm) is present",
@@ -141,7 +163,9 @@ impl Dense {
     pub fn new(weight: &[f32], bias: Vec<f32>, device: &Device) -> Self {
         let out = bias.len();
         let inputs = weight.len() / out;
-        let weight = Tensor::<2>::from_data(TensorData::new(weight.to_vec(), [out, inputs]), device).transpose();
+        let weight =
+            Tensor::<2>::from_data(TensorData::new(weight.to_vec(), [out, inputs]), device)
+                .transpose();
         Self { weight, bias: Tensor::from_data(TensorData::new(bias, [out]), device) }
     }
 
@@ -166,7 +190,12 @@ impl Vgg16Trunk {
     /// `x`: `[n, 3, H, W]` normalised → `[n, channels, H/16, W/16]`.
     pub fn forward(&self, mut x: Tensor<4>) -> Tensor<4> {
         for (i, conv) in self.convs.iter().enumerate() {
-            x = relu(conv2d(x, conv.weight.clone(), Some(conv.bias.clone()), ConvOptions::new([1, 1], [1, 1], [1, 1], 1)));
+            x = relu(conv2d(
+                x,
+                conv.weight.clone(),
+                Some(conv.bias.clone()),
+                ConvOptions::new([1, 1], [1, 1], [1, 1], 1),
+            ));
             if POOL_AFTER.contains(&i) {
                 x = max_pool2d(x, MaxPoolOptions::new([2, 2]));
             }
@@ -187,7 +216,10 @@ impl Vgg16Head {
     /// exactly row k here, because both pools act per channel.
     pub fn pool(&self, a: Tensor<4>) -> Tensor<3> {
         let [n, c, _, _] = a.dims();
-        let pooled = adaptive_avg_pool2d(max_pool2d(a, MaxPoolOptions::new([2, 2])), [POOLED_SIDE, POOLED_SIDE]);
+        let pooled = adaptive_avg_pool2d(
+            max_pool2d(a, MaxPoolOptions::new([2, 2])),
+            [POOLED_SIDE, POOLED_SIDE],
+        );
         pooled.reshape([n, c, POSITIONS])
     }
 
@@ -223,7 +255,8 @@ impl Vgg16 {
         let layout = Layout::detect(&weights)?;
         let spec = Vgg16Spec::from_weights(&weights)?;
         let expected = spec.torchvision_tensors();
-        let mut take = |i: usize, key: &str, stored: &[&[usize]]| weights.take(key, &expected[i].1, stored);
+        let mut take =
+            |i: usize, key: &str, stored: &[&[usize]]| weights.take(key, &expected[i].1, stored);
 
         let mut convs = Vec::with_capacity(13);
         for (i, key) in CONV_KEYS.iter().enumerate() {
@@ -248,7 +281,10 @@ impl Vgg16 {
         Ok(Self {
             layout,
             trunk: Vgg16Trunk { convs },
-            head: Vgg16Head { fc6: BlockedLinear::new(&fc6_w, fc6_b, c, POSITIONS, device), fc7: Dense::new(&fc7_w, fc7_b, device) },
+            head: Vgg16Head {
+                fc6: BlockedLinear::new(&fc6_w, fc6_b, c, POSITIONS, device),
+                fc7: Dense::new(&fc7_w, fc7_b, device),
+            },
             classifier: Dense::new(&fc8_w, fc8_b, device),
             spec,
         })
@@ -256,16 +292,21 @@ impl Vgg16 {
 
     /// The tensors of a generated network (see [`crate::synthetic`]), torchvision keys.
     pub fn synthetic_weights(spec: &Vgg16Spec, seed: u64) -> TensorMap {
-        let tensors = spec.torchvision_tensors().into_iter().enumerate().map(|(index, (key, shape, fan_in))| {
-            let scale = if key.ends_with(".bias") { 0.1 } else { (6.0 / fan_in as f64).sqrt() };
-            let values = synthetic::tensor_values(seed, index as u64, shape.iter().product(), scale);
-            (key, NamedTensor { shape, values })
-        });
-        TensorMap::from_tensors(&format!("generated VGG-16 (seed {seed})"), tensors).expect("shapes match values")
+        let tensors = spec.torchvision_tensors().into_iter().enumerate().map(
+            |(index, (key, shape, fan_in))| {
+                let scale = if key.ends_with(".bias") { 0.1 } else { (6.0 / fan_in as f64).sqrt() };
+                let values =
+                    synthetic::tensor_values(seed, index as u64, shape.iter().product(), scale);
+                (key, NamedTensor { shape, values })
+            },
+        );
+        TensorMap::from_tensors(&format!("generated VGG-16 (seed {seed})"), tensors)
+            .expect("shapes match values")
     }
 
     pub fn synthetic(spec: &Vgg16Spec, seed: u64, device: &Device) -> Self {
-        Self::from_weights(Self::synthetic_weights(spec, seed), device).expect("generated weights fit their own spec")
+        Self::from_weights(Self::synthetic_weights(spec, seed), device)
+            .expect("generated weights fit their own spec")
     }
 
     /// Runs the whole network: `(feature maps, embedding, logits)`.

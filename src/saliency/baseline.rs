@@ -15,7 +15,8 @@ pub fn centre_bias(width: usize, height: usize) -> SaliencyMap {
         (0..n).map(|i| (i as f64 + 0.5 - n as f64 / 2.0) / sigma).map(|d| d * d).collect()
     };
     let (xs, ys) = (axis(width), axis(height));
-    let values = ys.iter().flat_map(|dy| xs.iter().map(move |dx| (-0.5 * (dx + dy)).exp())).collect();
+    let values =
+        ys.iter().flat_map(|dy| xs.iter().map(move |dx| (-0.5 * (dx + dy)).exp())).collect();
     SaliencyMap::normalised(width, height, values)
 }
 

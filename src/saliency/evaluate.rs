@@ -69,14 +69,28 @@ pub fn evaluate_nus(dir: &Path) -> Result<Evaluation> {
 /// Scores [`SaliencyModel::ALL`] and chance (seeded with the image's index) on every image of
 /// `fixations_json` (NUS format, see [`fixations::parse_nus`]), read from `images_dir` by file
 /// name. `progress` is told how many images are done.
-pub fn evaluate(images_dir: &Path, fixations_json: &Path, progress: &mut dyn FnMut(usize)) -> Result<Evaluation> {
+pub fn evaluate(
+    images_dir: &Path,
+    fixations_json: &Path,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Evaluation> {
     let bytes = std::fs::read(fixations_json).map_err(|e| Error::io(fixations_json, e))?;
     let all = fixations::parse_nus(&fixations_json.display().to_string(), &bytes)?;
-    let missing: Vec<&str> = all.keys().filter(|name| !images_dir.join(name).is_file()).map(String::as_str).collect();
+    let missing: Vec<&str> =
+        all.keys().filter(|name| !images_dir.join(name).is_file()).map(String::as_str).collect();
     if !missing.is_empty() {
-        return Err(Error::Invalid(format!("{}: {} image(s) of {} are missing: {}", images_dir.display(), missing.len(), fixations_json.display(), missing.join(", "))));
+        return Err(Error::Invalid(format!(
+            "{}: {} image(s) of {} are missing: {}",
+            images_dir.display(),
+            missing.len(),
+            fixations_json.display(),
+            missing.join(", ")
+        )));
     }
-    let names: Vec<String> = std::iter::once(CHANCE).chain(SaliencyModel::ALL.iter().map(|m| m.name())).map(String::from).collect();
+    let names: Vec<String> = std::iter::once(CHANCE)
+        .chain(SaliencyModel::ALL.iter().map(|m| m.name()))
+        .map(String::from)
+        .collect();
     let mut per_model: Vec<Vec<ImageScores>> = vec![Vec::new(); names.len()];
     for (index, (name, fix)) in all.iter().enumerate() {
         let scores = score_image(images_dir, name, fix, index as u64)?;
@@ -112,14 +126,22 @@ fn score_image(images_dir: &Path, name: &str, fix: &Fixations, seed: u64) -> Res
     let image = cohort::decode(name, &bytes)?;
     let (w, h) = (image.width() as usize, image.height() as usize);
     if (w, h) != (fix.width, fix.height) {
-        return Err(Error::image(name, format!("the image is {w}×{h} but its fixations are for {}×{}", fix.width, fix.height)));
+        return Err(Error::image(
+            name,
+            format!("the image is {w}×{h} but its fixations are for {}×{}", fix.width, fix.height),
+        ));
     }
     let fixated = fix.map();
     let density = fixations::density(&fixated, w, h, fixations::density_sigma(w, h));
-    let score = |values: &[f32]| metrics::score(values, &fixated, &density).map_err(|e| Error::image(name, e.to_string()));
+    let score = |values: &[f32]| {
+        metrics::score(values, &fixated, &density).map_err(|e| Error::image(name, e.to_string()))
+    };
     let mut scores = vec![score(&baseline::chance(w, h, seed).values)?];
     for model in SaliencyModel::ALL {
-        scores.push(score(&model.compute(&image).values).map_err(|e| Error::Invalid(format!("{model}: {e}")))?);
+        scores.push(
+            score(&model.compute(&image).values)
+                .map_err(|e| Error::Invalid(format!("{model}: {e}")))?,
+        );
     }
     Ok(scores)
 }

@@ -35,7 +35,8 @@ impl Fixations {
     fn pixels(&self) -> impl Iterator<Item = Option<(usize, usize)>> + '_ {
         self.points.iter().map(|&[x, y]| {
             let (c, r) = ((x + 0.5).floor() - 1.0, (y + 0.5).floor() - 1.0);
-            (c >= 0.0 && r >= 0.0 && c < self.width as f64 && r < self.height as f64).then_some((c as usize, r as usize))
+            (c >= 0.0 && r >= 0.0 && c < self.width as f64 && r < self.height as f64)
+                .then_some((c as usize, r as usize))
         })
     }
 
@@ -120,7 +121,11 @@ mod tests {
 
     #[test]
     fn one_based_coordinates_round_to_pixels_and_outside_ones_are_dropped() {
-        let f = Fixations { width: 3, height: 2, points: vec![[1.0, 1.0], [0.6, 1.4], [3.49, 2.2], [3.5, 1.0], [2.0, 0.4], [2.0, 2.0]] };
+        let f = Fixations {
+            width: 3,
+            height: 2,
+            points: vec![[1.0, 1.0], [0.6, 1.4], [3.49, 2.2], [3.5, 1.0], [2.0, 0.4], [2.0, 2.0]],
+        };
         // (1,1)→(0,0); (0.6,1.4)→(0,0) again; (3.49,2.2)→(2,1); (3.5,1)→column 3: outside;
         // (2,0.4)→row −1: outside; (2,2)→(1,1).
         assert_eq!(f.map(), vec![true, false, false, false, true, true]);
@@ -150,6 +155,11 @@ mod tests {
         let short = br#"{"images": {"b.jpg": {"width": 4, "height": 3, "subjects": [[[1.5]]]}}}"#;
         let e = parse_nus("f.json", short).unwrap_err().to_string();
         assert!(e.contains("f.json: b.jpg") && e.contains("1 value"), "{e}");
-        assert!(parse_nus("f.json", b"[]").unwrap_err().to_string().starts_with("f.json: not a NUS fixations file"));
+        assert!(
+            parse_nus("f.json", b"[]")
+                .unwrap_err()
+                .to_string()
+                .starts_with("f.json: not a NUS fixations file")
+        );
     }
 }

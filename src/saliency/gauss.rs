@@ -4,7 +4,8 @@
 /// `exp(−x² / 2σ²)` normalised to sum 1. Index `radius` is the centre.
 pub(crate) fn kernel(sigma: f64) -> Vec<f64> {
     let radius = (4.0 * sigma + 0.5) as i64;
-    let raw: Vec<f64> = (-radius..=radius).map(|x| (-0.5 * (x * x) as f64 / (sigma * sigma)).exp()).collect();
+    let raw: Vec<f64> =
+        (-radius..=radius).map(|x| (-0.5 * (x * x) as f64 / (sigma * sigma)).exp()).collect();
     let total: f64 = raw.iter().sum();
     raw.iter().map(|w| w / total).collect()
 }
@@ -18,13 +19,21 @@ pub(crate) fn blur_nearest(map: &[f64], width: usize, height: usize, sigma: f64)
     for y in 0..height {
         let row = &map[y * width..(y + 1) * width];
         for x in 0..width {
-            rows[y * width + x] = k.iter().enumerate().map(|(j, w)| w * row[clamp(x as i64 + j as i64 - r, width)]).sum();
+            rows[y * width + x] = k
+                .iter()
+                .enumerate()
+                .map(|(j, w)| w * row[clamp(x as i64 + j as i64 - r, width)])
+                .sum();
         }
     }
     let mut out = vec![0.0; map.len()];
     for y in 0..height {
         for x in 0..width {
-            out[y * width + x] = k.iter().enumerate().map(|(j, w)| w * rows[clamp(y as i64 + j as i64 - r, height) * width + x]).sum();
+            out[y * width + x] = k
+                .iter()
+                .enumerate()
+                .map(|(j, w)| w * rows[clamp(y as i64 + j as i64 - r, height) * width + x])
+                .sum();
         }
     }
     out
@@ -40,7 +49,11 @@ mod tests {
         // [1.33830625e-4, 4.43186162e-3, 5.39911274e-2, 2.41971446e-1, 3.98943469e-1, …].
         let k = kernel(1.0);
         assert_eq!(k.len(), 9);
-        assert!((k[4] - 0.398_943_469).abs() < 1e-9 && (k[3] - 0.241_971_446).abs() < 1e-9 && (k[0] - 1.338_306_25e-4).abs() < 1e-12);
+        assert!(
+            (k[4] - 0.398_943_469).abs() < 1e-9
+                && (k[3] - 0.241_971_446).abs() < 1e-9
+                && (k[0] - 1.338_306_25e-4).abs() < 1e-12
+        );
         assert!((k.iter().sum::<f64>() - 1.0).abs() < 1e-12);
     }
 

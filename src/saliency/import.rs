@@ -26,7 +26,11 @@ pub struct StoredMap {
 /// Reads a saliency map file's bytes: NPY when they start with NumPy's magic, else PNG.
 /// `name` labels errors.
 pub fn decode_map(name: &str, bytes: &[u8]) -> Result<StoredMap> {
-    let map = if bytes.starts_with(b"\x93NUMPY") { decode_npy(name, bytes)? } else { decode_png(name, bytes)? };
+    let map = if bytes.starts_with(b"\x93NUMPY") {
+        decode_npy(name, bytes)?
+    } else {
+        decode_png(name, bytes)?
+    };
     if map.width == 0 || map.height == 0 {
         return Err(Error::image(name, "the saliency map has no pixels"));
     }
@@ -38,9 +42,13 @@ pub fn decode_map(name: &str, bytes: &[u8]) -> Result<StoredMap> {
 
 fn decode_png(name: &str, bytes: &[u8]) -> Result<StoredMap> {
     let bad = |m: String| Error::image(name, m);
-    let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| bad(format!("cannot read: {e}")))?;
+    let reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| bad(format!("cannot read: {e}")))?;
     if reader.format() != Some(image::ImageFormat::Png) {
-        return Err(bad("not a saliency map alignmap can read (expected a grayscale PNG or a 2-D NPY)".into()));
+        return Err(bad(
+            "not a saliency map alignmap can read (expected a grayscale PNG or a 2-D NPY)".into(),
+        ));
     }
     let mut reader = reader;
     let mut limits = Limits::default();
@@ -48,11 +56,21 @@ fn decode_png(name: &str, bytes: &[u8]) -> Result<StoredMap> {
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
-    let (width, height, values) = match reader.decode().map_err(|e| bad(format!("not a decodable PNG: {e}")))? {
-        DynamicImage::ImageLuma8(g) => (g.width(), g.height(), g.into_raw().into_iter().map(f32::from).collect()),
-        DynamicImage::ImageLuma16(g) => (g.width(), g.height(), g.into_raw().into_iter().map(f32::from).collect()),
-        other => return Err(bad(format!("expected a grayscale PNG (8 or 16 bit, no alpha), found {:?}", other.color()))),
-    };
+    let (width, height, values) =
+        match reader.decode().map_err(|e| bad(format!("not a decodable PNG: {e}")))? {
+            DynamicImage::ImageLuma8(g) => {
+                (g.width(), g.height(), g.into_raw().into_iter().map(f32::from).collect())
+            }
+            DynamicImage::ImageLuma16(g) => {
+                (g.width(), g.height(), g.into_raw().into_iter().map(f32::from).collect())
+            }
+            other => {
+                return Err(bad(format!(
+                    "expected a grayscale PNG (8 or 16 bit, no alpha), found {:?}",
+                    other.color()
+                )));
+            }
+        };
     Ok(StoredMap { width: width as usize, height: height as usize, values })
 }
 
@@ -60,7 +78,10 @@ fn decode_npy(name: &str, bytes: &[u8]) -> Result<StoredMap> {
     let bad = |m: String| Error::image(name, m);
     let npy = NpyFile::new(bytes).map_err(|e| bad(format!("not a readable NPY: {e}")))?;
     let &[height, width] = npy.shape() else {
-        return Err(bad(format!("expected a 2-D array (height, width), found shape {:?}", npy.shape())));
+        return Err(bad(format!(
+            "expected a 2-D array (height, width), found shape {:?}",
+            npy.shape()
+        )));
     };
     let (height, width) = (height as usize, width as usize);
     if width > MAX_SIDE as usize || height > MAX_SIDE as usize {
@@ -69,12 +90,30 @@ fn decode_npy(name: &str, bytes: &[u8]) -> Result<StoredMap> {
     let fortran = npy.order() == Order::Fortran;
     let read = |e: std::io::Error| bad(format!("truncated or unreadable NPY data: {e}"));
     let values: Vec<f32> = match npy.dtype() {
-        DType::Plain(t) if t.type_char() == TypeChar::Float && t.size_field() == 4 => npy.into_vec::<f32>().map_err(read)?,
-        DType::Plain(t) if t.type_char() == TypeChar::Float && t.size_field() == 8 => npy.into_vec::<f64>().map_err(read)?.into_iter().map(|v| v as f32).collect(),
-        DType::Plain(t) if t.type_char() == TypeChar::Uint && t.size_field() == 1 => npy.into_vec::<u8>().map_err(read)?.into_iter().map(f32::from).collect(),
-        other => return Err(bad(format!("expected float32, float64 or uint8 values, found dtype {}", other.descr()))),
+        DType::Plain(t) if t.type_char() == TypeChar::Float && t.size_field() == 4 => {
+            npy.into_vec::<f32>().map_err(read)?
+        }
+        DType::Plain(t) if t.type_char() == TypeChar::Float && t.size_field() == 8 => {
+            npy.into_vec::<f64>().map_err(read)?.into_iter().map(|v| v as f32).collect()
+        }
+        DType::Plain(t) if t.type_char() == TypeChar::Uint && t.size_field() == 1 => {
+            npy.into_vec::<u8>().map_err(read)?.into_iter().map(f32::from).collect()
+        }
+        other => {
+            return Err(bad(format!(
+                "expected float32, float64 or uint8 values, found dtype {}",
+                other.descr()
+            )));
+        }
     };
-    let values = if fortran { (0..height).flat_map(|r| (0..width).map(move |c| (r, c))).map(|(r, c)| values[c * height + r]).collect() } else { values };
+    let values = if fortran {
+        (0..height)
+            .flat_map(|r| (0..width).map(move |c| (r, c)))
+            .map(|(r, c)| values[c * height + r])
+            .collect()
+    } else {
+        values
+    };
     Ok(StoredMap { width, height, values })
 }
 
@@ -96,7 +135,10 @@ pub fn transalnet_postprocess(map: &StoredMap, width: usize, height: usize) -> V
         let new_cols = mw * height / mh;
         let resized = resample::resize_linear_f32(&map.values, mw, mh, new_cols, height);
         let left = (new_cols - width) / 2;
-        resized.chunks_exact(new_cols).flat_map(|row| row[left..left + width].iter().copied()).collect()
+        resized
+            .chunks_exact(new_cols)
+            .flat_map(|row| row[left..left + width].iter().copied())
+            .collect()
     } else {
         let new_rows = mh * width / mw;
         let resized = resample::resize_linear_f32(&map.values, mw, mh, width, new_rows);
@@ -115,13 +157,22 @@ pub fn load_dir(dir: &std::path::Path, image_names: &[String]) -> Result<Vec<Sto
     let mut by_stem: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        let is_map = path.extension().and_then(|e| e.to_str()).is_some_and(|e| MAP_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+        let is_map = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| MAP_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
         if let (true, true, Some(stem)) = (is_map, path.is_file(), path.file_stem()) {
             by_stem.entry(stem.to_string_lossy().into_owned()).or_default().push(path);
         }
     }
-    let stem = |name: &String| Path::new(name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| name.clone());
-    let missing: Vec<&String> = image_names.iter().filter(|n| !by_stem.contains_key(&stem(n))).collect();
+    let stem = |name: &String| {
+        Path::new(name)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| name.clone())
+    };
+    let missing: Vec<&String> =
+        image_names.iter().filter(|n| !by_stem.contains_key(&stem(n))).collect();
     if !missing.is_empty() {
         let list: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
         return Err(Error::Invalid(format!(
@@ -138,7 +189,10 @@ pub fn load_dir(dir: &std::path::Path, image_names: &[String]) -> Result<Vec<Sto
             let paths = &by_stem[&stem(name)];
             let [path] = &paths[..] else {
                 let found: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-                return Err(Error::Invalid(format!("{name}: more than one saliency map: {}", found.join(", "))));
+                return Err(Error::Invalid(format!(
+                    "{name}: more than one saliency map: {}",
+                    found.join(", ")
+                )));
             };
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             decode_map(&path.display().to_string(), &bytes)
@@ -154,7 +208,13 @@ mod tests {
     fn npy<T: npyz::AutoSerialize + Copy>(shape: &[u64], values: &[T], fortran: bool) -> Vec<u8> {
         let mut bytes = Vec::new();
         let order = if fortran { Order::Fortran } else { Order::C };
-        let mut w = npyz::WriteOptions::new().default_dtype().shape(shape).order(order).writer(&mut bytes).begin_nd().unwrap();
+        let mut w = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(shape)
+            .order(order)
+            .writer(&mut bytes)
+            .begin_nd()
+            .unwrap();
         w.extend(values.iter().copied()).unwrap();
         w.finish().unwrap();
         bytes
@@ -168,25 +228,50 @@ mod tests {
 
     #[test]
     fn reads_npy_and_png_maps() {
-        let m = decode_map("a.npy", &npy(&[2, 3], &[0.0f32, 1.0, 2.0, 3.0, 4.0, 5.0], false)).unwrap();
-        assert_eq!((m.width, m.height, m.values.clone()), (3, 2, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]));
+        let m =
+            decode_map("a.npy", &npy(&[2, 3], &[0.0f32, 1.0, 2.0, 3.0, 4.0, 5.0], false)).unwrap();
+        assert_eq!(
+            (m.width, m.height, m.values.clone()),
+            (3, 2, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+        );
         // Fortran order stores columns first: the same matrix.
-        assert_eq!(decode_map("f.npy", &npy(&[2, 3], &[0.0f64, 3.0, 1.0, 4.0, 2.0, 5.0], true)).unwrap(), m);
-        assert_eq!(decode_map("u.npy", &npy(&[1, 2], &[7u8, 255], false)).unwrap().values, vec![7.0, 255.0]);
-        let g16 = image::ImageBuffer::<image::Luma<u16>, _>::from_raw(2, 1, vec![1000u16, 65535]).unwrap();
-        assert_eq!(decode_map("g.png", &png(DynamicImage::ImageLuma16(g16))).unwrap().values, vec![1000.0, 65535.0]);
+        assert_eq!(
+            decode_map("f.npy", &npy(&[2, 3], &[0.0f64, 3.0, 1.0, 4.0, 2.0, 5.0], true)).unwrap(),
+            m
+        );
+        assert_eq!(
+            decode_map("u.npy", &npy(&[1, 2], &[7u8, 255], false)).unwrap().values,
+            vec![7.0, 255.0]
+        );
+        let g16 = image::ImageBuffer::<image::Luma<u16>, _>::from_raw(2, 1, vec![1000u16, 65535])
+            .unwrap();
+        assert_eq!(
+            decode_map("g.png", &png(DynamicImage::ImageLuma16(g16))).unwrap().values,
+            vec![1000.0, 65535.0]
+        );
         let g8 = image::GrayImage::from_raw(1, 2, vec![3, 4]).unwrap();
-        assert_eq!(decode_map("g.png", &png(DynamicImage::ImageLuma8(g8))).unwrap(), StoredMap { width: 1, height: 2, values: vec![3.0, 4.0] });
+        assert_eq!(
+            decode_map("g.png", &png(DynamicImage::ImageLuma8(g8))).unwrap(),
+            StoredMap { width: 1, height: 2, values: vec![3.0, 4.0] }
+        );
     }
 
     #[test]
     fn refuses_other_maps_with_the_reason() {
         let err = |name: &str, bytes: Vec<u8>| decode_map(name, &bytes).unwrap_err().to_string();
-        assert!(err("c.npy", npy(&[1, 2, 2], &[0.0f32; 4], false)).contains("c.npy: expected a 2-D array"));
+        assert!(
+            err("c.npy", npy(&[1, 2, 2], &[0.0f32; 4], false))
+                .contains("c.npy: expected a 2-D array")
+        );
         assert!(err("i.npy", npy(&[2, 2], &[1i32; 4], false)).contains("found dtype '<i4'"));
         assert!(err("n.npy", npy(&[1, 2], &[f32::NAN, 0.0], false)).contains("NaN"));
-        assert!(err("rgb.png", png(DynamicImage::new_rgb8(2, 2))).contains("expected a grayscale PNG"));
-        assert!(err("x.jpg", b"not an image".to_vec()).contains("expected a grayscale PNG or a 2-D NPY"));
+        assert!(
+            err("rgb.png", png(DynamicImage::new_rgb8(2, 2))).contains("expected a grayscale PNG")
+        );
+        assert!(
+            err("x.jpg", b"not an image".to_vec())
+                .contains("expected a grayscale PNG or a 2-D NPY")
+        );
     }
 
     #[test]
@@ -216,13 +301,26 @@ mod tests {
     fn loading_a_folder_lists_every_missing_map() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.npy"), npy(&[1, 2], &[0.0f32, 1.0], false)).unwrap();
-        std::fs::write(dir.path().join("b.png"), png(DynamicImage::ImageLuma8(image::GrayImage::from_raw(1, 1, vec![9]).unwrap()))).unwrap();
+        std::fs::write(
+            dir.path().join("b.png"),
+            png(DynamicImage::ImageLuma8(image::GrayImage::from_raw(1, 1, vec![9]).unwrap())),
+        )
+        .unwrap();
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let maps = load_dir(dir.path(), &names(&["a.jpg", "b.jpeg"])).unwrap();
         assert_eq!((maps[0].width, maps[1].values.clone()), (2, vec![9.0]));
         let e = load_dir(dir.path(), &names(&["a.jpg", "c.png", "d.png"])).unwrap_err().to_string();
         assert!(e.contains("for 2 of 3 image(s): c.png, d.png"), "{e}");
-        std::fs::write(dir.path().join("a.png"), png(DynamicImage::ImageLuma8(image::GrayImage::from_raw(1, 1, vec![9]).unwrap()))).unwrap();
-        assert!(load_dir(dir.path(), &names(&["a.jpg"])).unwrap_err().to_string().contains("a.jpg: more than one saliency map"));
+        std::fs::write(
+            dir.path().join("a.png"),
+            png(DynamicImage::ImageLuma8(image::GrayImage::from_raw(1, 1, vec![9]).unwrap())),
+        )
+        .unwrap();
+        assert!(
+            load_dir(dir.path(), &names(&["a.jpg"]))
+                .unwrap_err()
+                .to_string()
+                .contains("a.jpg: more than one saliency map")
+        );
     }
 }

@@ -29,12 +29,19 @@ pub struct Scores {
 /// AUC-Judd, NSS and CC of `saliency` given the binary fixation map and the fixation density map
 /// of the same size.
 pub fn score(saliency: &[f32], fixated: &[bool], density: &[f64]) -> Result<Scores> {
-    Ok(Scores { auc_judd: auc_judd(saliency, fixated)?, nss: nss(saliency, fixated)?, cc: cc(saliency, density)? })
+    Ok(Scores {
+        auc_judd: auc_judd(saliency, fixated)?,
+        nss: nss(saliency, fixated)?,
+        cc: cc(saliency, density)?,
+    })
 }
 
 fn check(saliency: &[f32], other: usize) -> Result<()> {
     if saliency.len() != other {
-        return Err(Error::Invalid(format!("the saliency map has {} pixels but the fixation map {other}", saliency.len())));
+        return Err(Error::Invalid(format!(
+            "the saliency map has {} pixels but the fixation map {other}",
+            saliency.len()
+        )));
     }
     if saliency.iter().any(|v| !v.is_finite()) {
         return Err(Error::Invalid("the saliency map holds non-finite values".into()));
@@ -56,7 +63,8 @@ fn counts(fixated: &[bool]) -> Result<(usize, usize)> {
 pub fn auc_judd(saliency: &[f32], fixated: &[bool]) -> Result<f64> {
     check(saliency, fixated.len())?;
     let (n_fix, n_other) = counts(fixated)?;
-    let mut order: Vec<(f32, bool)> = saliency.iter().copied().zip(fixated.iter().copied()).collect();
+    let mut order: Vec<(f32, bool)> =
+        saliency.iter().copied().zip(fixated.iter().copied()).collect();
     order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
     let (mut tp, mut fp) = (0usize, 0usize);
     let (mut area, mut last) = (0.0, (0.0, 0.0));
@@ -85,7 +93,8 @@ pub fn nss(saliency: &[f32], fixated: &[bool]) -> Result<f64> {
     if sd == 0.0 {
         return Err(Error::Invalid("NSS is undefined for a constant saliency map".into()));
     }
-    Ok(values.iter().zip(fixated).filter(|(_, f)| **f).map(|(v, _)| (v - mean) / sd).sum::<f64>() / n_fix as f64)
+    Ok(values.iter().zip(fixated).filter(|(_, f)| **f).map(|(v, _)| (v - mean) / sd).sum::<f64>()
+        / n_fix as f64)
 }
 
 /// CC (see the module documentation).
@@ -101,7 +110,9 @@ pub fn cc(saliency: &[f32], density: &[f64]) -> Result<f64> {
         syy += dy * dy;
     }
     if sxx == 0.0 || syy == 0.0 {
-        return Err(Error::Invalid("CC is undefined when the saliency map or the fixation density is constant".into()));
+        return Err(Error::Invalid(
+            "CC is undefined when the saliency map or the fixation density is constant".into(),
+        ));
     }
     Ok(sxy / (sxx * syy).sqrt())
 }
@@ -137,9 +148,15 @@ mod tests {
         let s = [1.0, 1.0, 0.5, 0.5, 0.0];
         assert!(close(auc_judd(&s, &[true, false, true, false, false]).unwrap(), 2.0 / 3.0));
         // Fixations on the two lowest of five: (1, ½) then (1, 1): area ¼.
-        assert!(close(auc_judd(&[5.0, 4.0, 3.0, 2.0, 1.0], &[false, false, false, true, true]).unwrap(), 0.25));
+        assert!(close(
+            auc_judd(&[5.0, 4.0, 3.0, 2.0, 1.0], &[false, false, false, true, true]).unwrap(),
+            0.25
+        ));
         // Fixations on the highest values: 1.
-        assert!(close(auc_judd(&[5.0, 4.0, 3.0, 2.0, 1.0], &[true, true, false, false, false]).unwrap(), 1.0));
+        assert!(close(
+            auc_judd(&[5.0, 4.0, 3.0, 2.0, 1.0], &[true, true, false, false, false]).unwrap(),
+            1.0
+        ));
         // A constant map: one threshold, (1, 1): ½.
         assert!(close(auc_judd(&[0.3; 4], &[true, false, false, false]).unwrap(), 0.5));
     }
@@ -147,7 +164,10 @@ mod tests {
     #[test]
     fn nss_by_hand() {
         // mean 2.5, sample sd √(5/3) = 1.2909944…, fixated value 4: 1.5 / 1.2909944 = 1.1618950.
-        assert!(close(nss(&[1.0, 2.0, 3.0, 4.0], &[false, false, false, true]).unwrap(), 1.5 / (5.0f64 / 3.0).sqrt()));
+        assert!(close(
+            nss(&[1.0, 2.0, 3.0, 4.0], &[false, false, false, true]).unwrap(),
+            1.5 / (5.0f64 / 3.0).sqrt()
+        ));
         // Fixated 1 and 4: (−1.5 + 1.5) / 2 / sd = 0.
         assert!(close(nss(&[1.0, 2.0, 3.0, 4.0], &[true, false, false, true]).unwrap(), 0.0));
     }
@@ -166,19 +186,30 @@ mod tests {
         let s = [0.1f32, 0.2, 0.3];
         assert!(auc_judd(&s, &[false; 3]).unwrap_err().to_string().contains("no fixation"));
         assert!(auc_judd(&s, &[true; 3]).unwrap_err().to_string().contains("every pixel"));
-        assert!(nss(&[0.5; 3], &[true, false, false]).unwrap_err().to_string().contains("constant"));
+        assert!(
+            nss(&[0.5; 3], &[true, false, false]).unwrap_err().to_string().contains("constant")
+        );
         assert!(cc(&s, &[1.0; 3]).unwrap_err().to_string().contains("constant"));
         assert!(cc(&s, &[1.0; 4]).unwrap_err().to_string().contains("3 pixels"));
-        assert!(nss(&[f32::NAN, 0.0, 1.0], &[true, false, false]).unwrap_err().to_string().contains("non-finite"));
+        assert!(
+            nss(&[f32::NAN, 0.0, 1.0], &[true, false, false])
+                .unwrap_err()
+                .to_string()
+                .contains("non-finite")
+        );
     }
 
     #[test]
     fn chance_scores_near_their_expected_values() {
         let (w, h) = (300, 200);
         let noise = baseline::chance(w, h, 1);
-        let fixated: Vec<bool> = baseline::chance(w, h, 2).values.iter().map(|&v| v < 0.01).collect();
+        let fixated: Vec<bool> =
+            baseline::chance(w, h, 2).values.iter().map(|&v| v < 0.01).collect();
         let density = super::super::fixations::density(&fixated, w, h, 5.0);
         let s = score(&noise.values, &fixated, &density).unwrap();
-        assert!((s.auc_judd - 0.5).abs() < 0.02 && s.nss.abs() < 0.05 && s.cc.abs() < 0.02, "{s:?}");
+        assert!(
+            (s.auc_judd - 0.5).abs() < 0.02 && s.nss.abs() < 0.05 && s.cc.abs() < 0.02,
+            "{s:?}"
+        );
     }
 }

@@ -35,7 +35,9 @@ pub struct SaliencyMap {
 impl SaliencyMap {
     /// Min-max normalisation to [0, 1]; a constant (or non-finite) map becomes all zeros.
     pub(crate) fn normalised(width: usize, height: usize, values: Vec<f64>) -> Self {
-        let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let (lo, hi) = values
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
         let range = hi - lo;
         let values = if range > 0.0 && range.is_finite() {
             values.iter().map(|&v| ((v - lo) / range) as f32).collect()
@@ -47,8 +49,10 @@ impl SaliencyMap {
 
     /// The map as an 8-bit grayscale image (`round(255 · v)`).
     pub fn to_gray8(&self) -> image::GrayImage {
-        let pixels = self.values.iter().map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect();
-        image::GrayImage::from_raw(self.width as u32, self.height as u32, pixels).expect("a map holds width × height values")
+        let pixels =
+            self.values.iter().map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect();
+        image::GrayImage::from_raw(self.width as u32, self.height as u32, pixels)
+            .expect("a map holds width × height values")
     }
 }
 
@@ -68,7 +72,8 @@ pub enum SaliencyModel {
 }
 
 impl SaliencyModel {
-    pub const ALL: [SaliencyModel; 4] = [Self::SpectralResidual, Self::MultiScale, Self::MultiScaleCentre, Self::CentreBias];
+    pub const ALL: [SaliencyModel; 4] =
+        [Self::SpectralResidual, Self::MultiScale, Self::MultiScaleCentre, Self::CentreBias];
 
     /// The name accepted by [`FromStr`] and printed in reports.
     pub fn name(self) -> &'static str {
@@ -86,7 +91,9 @@ impl SaliencyModel {
             Self::SpectralResidual => spectral::spectral_residual(image),
             Self::MultiScale => spectral::multiscale(image),
             Self::MultiScaleCentre => spectral::multiscale_centre(image),
-            Self::CentreBias => baseline::centre_bias(image.width() as usize, image.height() as usize),
+            Self::CentreBias => {
+                baseline::centre_bias(image.width() as usize, image.height() as usize)
+            }
         }
     }
 }

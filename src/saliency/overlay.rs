@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 
 /// Edge colours, in drawing order: saliency then AIS at 5 %, 10 % and 15 % (later ones are drawn
 /// over earlier ones), the authors' six.
-pub const COLOURS: [[u8; 3]; 6] = [[230, 115, 0], [0, 0, 255], [255, 153, 51], [0, 102, 255], [255, 204, 153], [51, 153, 255]];
+pub const COLOURS: [[u8; 3]; 6] =
+    [[230, 115, 0], [0, 0, 255], [255, 153, 51], [0, 102, 255], [255, 204, 153], [51, 153, 255]];
 /// The RR text colour.
 pub const TEXT_COLOUR: [u8; 3] = [0, 255, 0];
 
@@ -45,7 +46,11 @@ pub fn rr_label(risks: &[LevelRisk]) -> String {
 
 /// Draws the contours and the RR text on a copy of `image`; `saliency` and `ais_heat` are
 /// row-major at the image's resolution. Returns the picture and the relative risks.
-pub fn contour_overlay(image: &RgbImage, saliency: &[f32], ais_heat: &[f32]) -> Result<(RgbImage, Vec<LevelRisk>)> {
+pub fn contour_overlay(
+    image: &RgbImage,
+    saliency: &[f32],
+    ais_heat: &[f32],
+) -> Result<(RgbImage, Vec<LevelRisk>)> {
     let (w, h) = (image.width() as usize, image.height() as usize);
     let risks = risk::relative_risks(saliency, ais_heat, w, h)?;
     let mut out = image.clone();
@@ -66,7 +71,8 @@ pub fn contour_overlay(image: &RgbImage, saliency: &[f32], ais_heat: &[f32]) -> 
 /// Draws `text` in DejaVu Sans at `size` pixels per em with its ascender line at the top edge
 /// (Pillow's default anchor "la" at (0, 0)), blending [`TEXT_COLOUR`] by glyph coverage.
 fn draw_text(image: &mut RgbImage, text: &str, size: f32) -> Result<()> {
-    let font = FontRef::try_from_slice(dejavu::sans::regular()).map_err(|e| Error::Invalid(format!("the embedded DejaVu Sans font: {e}")))?;
+    let font = FontRef::try_from_slice(dejavu::sans::regular())
+        .map_err(|e| Error::Invalid(format!("the embedded DejaVu Sans font: {e}")))?;
     let Some(units_per_em) = font.units_per_em() else {
         return Err(Error::Invalid("the embedded DejaVu Sans font has no units per em".into()));
     };
@@ -132,7 +138,10 @@ mod tests {
     #[test]
     fn label_writes_floats_as_python_does() {
         let level = |rr| LevelRisk { percent: 5, counts: Counts::default(), rr, undefined: None };
-        assert_eq!(rr_label(&[level(Some(13.0749)), level(Some(2.0)), level(None)]), "13.07 2.0 n/a");
+        assert_eq!(
+            rr_label(&[level(Some(13.0749)), level(Some(2.0)), level(None)]),
+            "13.07 2.0 n/a"
+        );
         assert_eq!(rr_label(&[level(Some(4.565)), level(Some(0.125))]), "4.57 0.12");
     }
 
@@ -149,10 +158,15 @@ mod tests {
         // frame) is an edge at every level, last drawn in the 15 % saliency colour; AIS ≈ y:
         // the bottom row is an edge of every AIS mask, last drawn in the 15 % AIS colour.
         let column_has = |x: u32, c: [u8; 3]| (20..h as u32).any(|y| out.get_pixel(x, y).0 == c);
-        assert!(column_has(119, COLOURS[4]) && column_has(114, COLOURS[0]) && column_has(108, COLOURS[2]));
+        assert!(
+            column_has(119, COLOURS[4])
+                && column_has(114, COLOURS[0])
+                && column_has(108, COLOURS[2])
+        );
         assert!((0..w as u32).all(|x| out.get_pixel(x, h as u32 - 1).0 == COLOURS[5]));
         let is_text = |p: &Rgb<u8>| p.0[1] > 200 && p.0[0] < 100 && p.0[2] < 100;
-        let text_rows: Vec<u32> = out.enumerate_pixels().filter(|(_, _, p)| is_text(p)).map(|(_, y, _)| y).collect();
+        let text_rows: Vec<u32> =
+            out.enumerate_pixels().filter(|(_, _, p)| is_text(p)).map(|(_, y, _)| y).collect();
         assert!(text_rows.len() > 20, "the RR text is drawn ({} green pixels)", text_rows.len());
         assert!(text_rows.iter().all(|&y| y < 16), "12 px text stays in the top rows");
     }

@@ -72,18 +72,23 @@ impl Counts {
     /// `P(CR | Sal) / P(CR | ¬Sal)`, or why it is undefined.
     pub fn relative_risk(&self) -> std::result::Result<f64, &'static str> {
         if self.tp + self.r#fn == 0 {
-            return Err("no salient pixel: the saliency map has nothing strictly above its percentile (flat at the top)");
+            return Err(
+                "no salient pixel: the saliency map has nothing strictly above its percentile (flat at the top)",
+            );
         }
         if self.fp + self.tn == 0 {
             return Err("every pixel is salient: P(CR | ¬Sal) has no pixels");
         }
         if self.tp + self.fp == 0 {
-            return Err("no CR pixel: the AIS heatmap has nothing strictly above its percentile (flat at the top)");
+            return Err(
+                "no CR pixel: the AIS heatmap has nothing strictly above its percentile (flat at the top)",
+            );
         }
         if self.fp == 0 {
             return Err("every CR pixel is salient: P(CR | ¬Sal) = 0");
         }
-        Ok((self.tp as f64 / (self.tp + self.r#fn) as f64) / (self.fp as f64 / (self.fp + self.tn) as f64))
+        Ok((self.tp as f64 / (self.tp + self.r#fn) as f64)
+            / (self.fp as f64 / (self.fp + self.tn) as f64))
     }
 }
 
@@ -102,16 +107,26 @@ pub struct LevelRisk {
 
 /// The relative risk at each of [`LEVELS`] between a saliency map and an AIS heatmap, both
 /// row-major at the image's resolution (`width × height` values).
-pub fn relative_risks(saliency: &[f32], ais_heat: &[f32], width: usize, height: usize) -> Result<Vec<LevelRisk>> {
+pub fn relative_risks(
+    saliency: &[f32],
+    ais_heat: &[f32],
+    width: usize,
+    height: usize,
+) -> Result<Vec<LevelRisk>> {
     for (what, map) in [("saliency map", saliency), ("AIS heatmap", ais_heat)] {
         if map.len() != width * height {
-            return Err(Error::Invalid(format!("the {what} has {} values, expected {width} × {height} = {}", map.len(), width * height)));
+            return Err(Error::Invalid(format!(
+                "the {what} has {} values, expected {width} × {height} = {}",
+                map.len(),
+                width * height
+            )));
         }
     }
     LEVELS
         .iter()
         .map(|&percent| {
-            let counts = Counts::from_masks(&top_mask(saliency, percent)?, &top_mask(ais_heat, percent)?);
+            let counts =
+                Counts::from_masks(&top_mask(saliency, percent)?, &top_mask(ais_heat, percent)?);
             let rr = counts.relative_risk();
             Ok(LevelRisk { percent, counts, rr: rr.ok(), undefined: rr.err() })
         })
@@ -137,10 +152,12 @@ pub fn summarise(per_image: &[Vec<LevelRisk>]) -> Vec<LevelSummary> {
         .iter()
         .enumerate()
         .map(|(k, &percent)| {
-            let values: Vec<f64> = per_image.iter().filter_map(|r| r.get(k).and_then(|l| l.rr)).collect();
+            let values: Vec<f64> =
+                per_image.iter().filter_map(|r| r.get(k).and_then(|l| l.rr)).collect();
             let n = values.len();
             let mean = (n > 0).then(|| values.iter().sum::<f64>() / n as f64);
-            let sd = mean.map(|m| (values.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n as f64).sqrt());
+            let sd = mean
+                .map(|m| (values.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n as f64).sqrt());
             LevelSummary { percent, n, n_undefined: per_image.len() - n, mean, sd }
         })
         .collect()
@@ -154,7 +171,9 @@ mod tests {
     fn percentile_matches_numpy_linear() {
         // np.percentile([3, 1, 4, 1, 5], q) for q = 0, 25, 50, 90, 95, 100 → 1, 1, 3, 4.6, 4.8, 5.
         let v = [3.0, 1.0, 4.0, 1.0, 5.0];
-        for (q, expected) in [(0.0, 1.0), (25.0, 1.0), (50.0, 3.0), (90.0, 4.6), (95.0, 4.8), (100.0, 5.0)] {
+        for (q, expected) in
+            [(0.0, 1.0), (25.0, 1.0), (50.0, 3.0), (90.0, 4.6), (95.0, 4.8), (100.0, 5.0)]
+        {
             assert!((percentile(&v, q).unwrap() - expected).abs() < 1e-12, "q = {q}");
         }
         // np.percentile(np.arange(20.), 95) = 18.05: strictly above it only 19.
@@ -183,7 +202,12 @@ mod tests {
         // tn 15 → (1/3) / (2/17) = 17/6.
         assert_eq!(r[2].counts, Counts { tp: 1, r#fn: 2, fp: 2, tn: 15 });
         assert!((r[2].rr.unwrap() - 17.0 / 6.0).abs() < 1e-12);
-        assert!(relative_risks(&sal, &ais, 4, 4).unwrap_err().to_string().contains("expected 4 × 4 = 16"));
+        assert!(
+            relative_risks(&sal, &ais, 4, 4)
+                .unwrap_err()
+                .to_string()
+                .contains("expected 4 × 4 = 16")
+        );
     }
 
     #[test]
@@ -200,11 +224,20 @@ mod tests {
 
     #[test]
     fn summary_leaves_out_and_counts_undefined_images() {
-        let level = |rr: Option<f64>| LevelRisk { percent: 5, counts: Counts::default(), rr, undefined: None };
-        let images = vec![vec![level(Some(2.0)); 3], vec![level(Some(4.0)); 3], vec![level(None); 3]];
+        let level = |rr: Option<f64>| LevelRisk {
+            percent: 5,
+            counts: Counts::default(),
+            rr,
+            undefined: None,
+        };
+        let images =
+            vec![vec![level(Some(2.0)); 3], vec![level(Some(4.0)); 3], vec![level(None); 3]];
         let s = summarise(&images);
         assert_eq!(s.len(), 3);
         assert_eq!((s[0].n, s[0].n_undefined, s[0].mean, s[0].sd), (2, 1, Some(3.0), Some(1.0)));
-        assert_eq!(summarise(&[])[2], LevelSummary { percent: 15, n: 0, n_undefined: 0, mean: None, sd: None });
+        assert_eq!(
+            summarise(&[])[2],
+            LevelSummary { percent: 15, n: 0, n_undefined: 0, mean: None, sd: None }
+        );
     }
 }

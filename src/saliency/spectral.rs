@@ -42,7 +42,12 @@ pub fn multiscale(image: &RgbImage) -> SaliencyMap {
 pub fn multiscale_centre(image: &RgbImage) -> SaliencyMap {
     let (w, h) = (image.width() as usize, image.height() as usize);
     let centre = baseline::centre_bias(w, h);
-    let product = multiscale(image).values.iter().zip(&centre.values).map(|(&s, &c)| s as f64 * c as f64).collect();
+    let product = multiscale(image)
+        .values
+        .iter()
+        .zip(&centre.values)
+        .map(|(&s, &c)| s as f64 * c as f64)
+        .collect();
     SaliencyMap::normalised(w, h, product)
 }
 
@@ -61,8 +66,10 @@ fn residual(image: &RgbImage, work_width: usize) -> (Vec<f64>, usize, usize) {
     let sh = ((h as f64 * work_width as f64 / w as f64).round() as usize).max(1);
     let sw = work_width;
     let small = resample::resize_rgb8(image.as_raw(), w, h, sw, sh);
-    let mut spectrum: Vec<Complex<f64>> =
-        small.chunks_exact(3).map(|p| Complex::new(0.299 * p[0] as f64 + 0.587 * p[1] as f64 + 0.114 * p[2] as f64, 0.0)).collect();
+    let mut spectrum: Vec<Complex<f64>> = small
+        .chunks_exact(3)
+        .map(|p| Complex::new(0.299 * p[0] as f64 + 0.587 * p[1] as f64 + 0.114 * p[2] as f64, 0.0))
+        .collect();
     fft2(&mut spectrum, sw, sh, false);
     // A zero amplitude (flat synthetic images) would make the log −∞; floor it instead.
     let log_amplitude: Vec<f64> = spectrum.iter().map(|c| c.norm().max(1e-12).ln()).collect();
@@ -80,9 +87,13 @@ fn residual(image: &RgbImage, work_width: usize) -> (Vec<f64>, usize, usize) {
 /// In-place 2-D FFT of a row-major `[height][width]` buffer: rows, then columns.
 fn fft2(data: &mut [Complex<f64>], width: usize, height: usize, inverse: bool) {
     let mut planner = FftPlanner::new();
-    let mut plan = |n| if inverse { planner.plan_fft_inverse(n) } else { planner.plan_fft_forward(n) };
+    let mut plan =
+        |n| if inverse { planner.plan_fft_inverse(n) } else { planner.plan_fft_forward(n) };
     plan(width).process(data);
-    let mut columns: Vec<Complex<f64>> = (0..width).flat_map(|x| (0..height).map(move |y| (x, y))).map(|(x, y)| data[y * width + x]).collect();
+    let mut columns: Vec<Complex<f64>> = (0..width)
+        .flat_map(|x| (0..height).map(move |y| (x, y)))
+        .map(|(x, y)| data[y * width + x])
+        .collect();
     plan(height).process(&mut columns);
     for x in 0..width {
         for y in 0..height {
@@ -93,10 +104,18 @@ fn fft2(data: &mut [Complex<f64>], width: usize, height: usize, inverse: bool) {
 
 /// 3×3 mean with edges replicated.
 fn box3_replicate(map: &[f64], width: usize, height: usize) -> Vec<f64> {
-    let at = |x: i64, y: i64| map[y.clamp(0, height as i64 - 1) as usize * width + x.clamp(0, width as i64 - 1) as usize];
+    let at = |x: i64, y: i64| {
+        map[y.clamp(0, height as i64 - 1) as usize * width + x.clamp(0, width as i64 - 1) as usize]
+    };
     (0..height as i64)
         .flat_map(|y| (0..width as i64).map(move |x| (x, y)))
-        .map(|(x, y)| (-1..=1).flat_map(|dy| (-1..=1).map(move |dx| (dx, dy))).map(|(dx, dy)| at(x + dx, y + dy)).sum::<f64>() / 9.0)
+        .map(|(x, y)| {
+            (-1..=1)
+                .flat_map(|dy| (-1..=1).map(move |dx| (dx, dy)))
+                .map(|(dx, dy)| at(x + dx, y + dy))
+                .sum::<f64>()
+                / 9.0
+        })
         .collect()
 }
 
@@ -109,7 +128,11 @@ mod tests {
     fn disc_on_stripes(w: u32, h: u32, centre: (i64, i64)) -> RgbImage {
         RgbImage::from_fn(w, h, |x, y| {
             let (dx, dy) = (x as i64 - centre.0, y as i64 - centre.1);
-            let v = if dx * dx + dy * dy < 400 { 40 } else { (150.0 + 40.0 * (x as f64 * std::f64::consts::TAU / 16.0).sin()) as u8 };
+            let v = if dx * dx + dy * dy < 400 {
+                40
+            } else {
+                (150.0 + 40.0 * (x as f64 * std::f64::consts::TAU / 16.0).sin()) as u8
+            };
             image::Rgb([v, v, v])
         })
     }
@@ -121,14 +144,23 @@ mod tests {
             for map in [spectral_residual(&image), multiscale(&image)] {
                 assert_eq!((map.width, map.height, map.values.len()), (256, 192, 256 * 192));
                 assert!(map.values.iter().all(|v| (0.0..=1.0).contains(v)));
-                let i = map.values.iter().enumerate().fold(0, |best, (i, &v)| if v > map.values[best] { i } else { best });
+                let i = map
+                    .values
+                    .iter()
+                    .enumerate()
+                    .fold(0, |best, (i, &v)| if v > map.values[best] { i } else { best });
                 let (x, y) = ((i % 256) as i64, (i / 256) as i64);
-                assert!((x - cx).abs() < 30 && (y - cy).abs() < 30, "disc at ({cx}, {cy}), peak at ({x}, {y})");
+                assert!(
+                    (x - cx).abs() < 30 && (y - cy).abs() < 30,
+                    "disc at ({cx}, {cy}), peak at ({x}, {y})"
+                );
                 let mean = |pixels: &mut dyn Iterator<Item = usize>| {
                     let v: Vec<f32> = pixels.map(|i| map.values[i]).collect();
                     v.iter().sum::<f32>() / v.len() as f32
                 };
-                let near = mean(&mut (0..256 * 192).filter(|i| ((i % 256) as i64 - cx).abs() < 30 && ((i / 256) as i64 - cy).abs() < 30));
+                let near = mean(&mut (0..256 * 192).filter(|i| {
+                    ((i % 256) as i64 - cx).abs() < 30 && ((i / 256) as i64 - cy).abs() < 30
+                }));
                 assert!(near > 4.0 * mean(&mut (0..256 * 192)), "around the disc {near}");
             }
         }
@@ -136,7 +168,11 @@ mod tests {
 
     #[test]
     fn flat_and_tiny_images_give_finite_maps() {
-        for image in [RgbImage::from_pixel(50, 30, image::Rgb([90, 90, 90])), RgbImage::from_pixel(1, 1, image::Rgb([3, 2, 1])), RgbImage::from_pixel(300, 2, image::Rgb([0, 0, 0]))] {
+        for image in [
+            RgbImage::from_pixel(50, 30, image::Rgb([90, 90, 90])),
+            RgbImage::from_pixel(1, 1, image::Rgb([3, 2, 1])),
+            RgbImage::from_pixel(300, 2, image::Rgb([0, 0, 0])),
+        ] {
             for map in [spectral_residual(&image), multiscale_centre(&image)] {
                 assert_eq!(map.values.len(), (image.width() * image.height()) as usize);
                 assert!(map.values.iter().all(|v| (0.0..=1.0).contains(v)));
@@ -146,7 +182,8 @@ mod tests {
 
     #[test]
     fn fft2_round_trips() {
-        let original: Vec<Complex<f64>> = (0..12).map(|i| Complex::new(i as f64, (i * i % 5) as f64)).collect();
+        let original: Vec<Complex<f64>> =
+            (0..12).map(|i| Complex::new(i as f64, (i * i % 5) as f64)).collect();
         let mut data = original.clone();
         fft2(&mut data, 4, 3, false);
         assert!((data[0].re - 66.0).abs() < 1e-9, "the DC term is the sum");
@@ -161,6 +198,10 @@ mod tests {
         // [[0, 9], [0, 0]] replicated to 4×4 around each pixel: the top-left 3×3 window holds
         // 0,0,9 / 0,0,9 / 0,0,0 → 2.
         let out = box3_replicate(&[0.0, 9.0, 0.0, 0.0], 2, 2);
-        assert!((out[0] - 2.0).abs() < 1e-12 && (out[1] - 4.0).abs() < 1e-12 && (out[2] - 1.0).abs() < 1e-12);
+        assert!(
+            (out[0] - 2.0).abs() < 1e-12
+                && (out[1] - 4.0).abs() < 1e-12
+                && (out[2] - 1.0).abs() < 1e-12
+        );
     }
 }

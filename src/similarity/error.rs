@@ -27,11 +27,7 @@ pub enum SimilarityError {
     #[error(
         "{file}: the matrix has {rows} rows and {cols} columns; expected a square matrix (one row and one column per image)"
     )]
-    NotSquare {
-        file: String,
-        rows: usize,
-        cols: usize,
-    },
+    NotSquare { file: String, rows: usize, cols: usize },
 
     /// Fewer than 4 images.
     #[error("{file}: the matrix is {n}×{n}; alignment needs at least 4 images")]
@@ -41,44 +37,21 @@ pub enum SimilarityError {
     #[error(
         "{file}: row {row}, column {col} (counting from 1) is {value}; expected a finite number in every cell"
     )]
-    NonFinite {
-        file: String,
-        row: usize,
-        col: usize,
-        value: String,
-    },
+    NonFinite { file: String, row: usize, col: usize, value: String },
 
     /// The matrix is clearly not symmetric.
     #[error(
         "{file}: the matrix is not symmetric: row {row}, column {col} is {a} but row {col}, column {row} is {b} (counting from 1; largest difference {diff:.3e}, more than 1% of the largest |value| {scale:.3e}); expected M[i,j] = M[j,i]"
     )]
-    Asymmetric {
-        file: String,
-        row: usize,
-        col: usize,
-        a: f64,
-        b: f64,
-        diff: f64,
-        scale: f64,
-    },
+    Asymmetric { file: String, row: usize, col: usize, a: f64, b: f64, diff: f64, scale: f64 },
 
     /// A key (NPZ array, JSON member or names-file category) that the file does not hold.
     #[error("{file}: no {what} named '{key}'{hint}; the file holds: {available}")]
-    MissingKey {
-        file: String,
-        what: String,
-        key: String,
-        hint: String,
-        available: String,
-    },
+    MissingKey { file: String, what: String, key: String, hint: String, available: String },
 
     /// The file holds several candidates and no key picks one.
     #[error("{file}: {message}; the file holds: {available}")]
-    KeyRequired {
-        file: String,
-        message: String,
-        available: String,
-    },
+    KeyRequired { file: String, message: String, available: String },
 
     /// The chosen array has the wrong number of dimensions.
     #[error("{file}: {message}")]
@@ -88,34 +61,19 @@ pub enum SimilarityError {
     #[error(
         "{file}: the header row and the first column disagree at position {index} (counting from 1): '{header}' in the header, '{column}' in the first column; expected the same names in the same order"
     )]
-    HeaderMismatch {
-        file: String,
-        index: usize,
-        header: String,
-        column: String,
-    },
+    HeaderMismatch { file: String, index: usize, header: String, column: String },
 
     /// The same name labels two rows.
     #[error(
         "{file}: the name '{name}' appears twice, at rows {first} and {second} (counting from 1); expected one row per image"
     )]
-    DuplicateName {
-        file: String,
-        name: String,
-        first: usize,
-        second: usize,
-    },
+    DuplicateName { file: String, name: String, first: usize, second: usize },
 
     /// A names list whose length differs from the matrix size.
     #[error(
         "{file}: holds {found} names but the matrix {matrix} is {expected}×{expected}; expected one name per row"
     )]
-    NamesLength {
-        file: String,
-        matrix: String,
-        expected: usize,
-        found: usize,
-    },
+    NamesLength { file: String, matrix: String, expected: usize, found: usize },
 
     /// Matrix rows and images could not be paired.
     #[error("{message}")]
@@ -125,17 +83,11 @@ pub enum SimilarityError {
 impl SimilarityError {
     /// Shorthand for a [`SimilarityError::Format`].
     pub(crate) fn format(file: &str, message: impl Into<String>) -> Self {
-        SimilarityError::Format {
-            file: file.to_string(),
-            message: message.into(),
-        }
+        SimilarityError::Format { file: file.to_string(), message: message.into() }
     }
 
     /// Shorthand for a [`SimilarityError::Unsupported`].
     pub(crate) fn unsupported(file: &str, message: impl Into<String>) -> Self {
-        SimilarityError::Unsupported {
-            file: file.to_string(),
-            message: message.into(),
-        }
+        SimilarityError::Unsupported { file: file.to_string(), message: message.into() }
     }
 }

@@ -96,10 +96,8 @@ pub(crate) fn parse_json(
                 }
                 None if has_matrix(obj) => None,
                 None => {
-                    let candidates: Vec<&String> = obj
-                        .keys()
-                        .filter(|k| is_matrix_like(&obj[k.as_str()]))
-                        .collect();
+                    let candidates: Vec<&String> =
+                        obj.keys().filter(|k| is_matrix_like(&obj[k.as_str()])).collect();
                     if candidates.len() == 1 {
                         let k = candidates[0].as_str();
                         warnings.push(format!("{file}: no key given; used the member '{k}', the only matrix in the file"));
@@ -164,10 +162,8 @@ fn object_form(
     direction: Direction,
     warnings: &mut Vec<String>,
 ) -> Result<RawMatrix, SimilarityError> {
-    let (mkey, mval) = MATRIX_KEYS
-        .iter()
-        .find_map(|k| obj.get(*k).map(|v| (*k, v)))
-        .ok_or_else(|| {
+    let (mkey, mval) =
+        MATRIX_KEYS.iter().find_map(|k| obj.get(*k).map(|v| (*k, v))).ok_or_else(|| {
             SimilarityError::format(
                 file,
                 "has no \"matrix\" member; expected {\"names\": [...], \"matrix\": [[...]]}",
@@ -198,9 +194,7 @@ fn matrix(file: &str, v: &Value, what: &str) -> Result<RawMatrix, SimilarityErro
         ));
     };
     if rows.is_empty() {
-        return Err(SimilarityError::Empty {
-            file: file.to_string(),
-        });
+        return Err(SimilarityError::Empty { file: file.to_string() });
     }
     let mut cols = None;
     let mut values = Vec::new();
@@ -293,13 +287,8 @@ mod tests {
 
     #[test]
     fn nested_arrays_and_nonfinite_tokens() {
-        let m = parse_json(
-            "m.json",
-            "[[1, 0.5], [0.5, NaN]]",
-            None,
-            Direction::Similarity,
-        )
-        .unwrap();
+        let m =
+            parse_json("m.json", "[[1, 0.5], [0.5, NaN]]", None, Direction::Similarity).unwrap();
         assert_eq!((m.rows, m.cols), (2, 2));
         assert!(m.values[3].is_nan());
         // tokens inside strings are left alone
@@ -324,30 +313,22 @@ mod tests {
     fn keyed_members() {
         let t = r#"{"cats": {"names": ["a"], "matrix": [[1]]}, "dogs": [[2]]}"#;
         assert_eq!(
-            parse_json("m.json", t, Some("dogs"), Direction::Similarity)
-                .unwrap()
-                .values,
+            parse_json("m.json", t, Some("dogs"), Direction::Similarity).unwrap().values,
             vec![2.0]
         );
         assert_eq!(
-            parse_json("m.json", t, Some("cats"), Direction::Similarity)
-                .unwrap()
-                .names
-                .unwrap(),
+            parse_json("m.json", t, Some("cats"), Direction::Similarity).unwrap().names.unwrap(),
             ["a"]
         );
-        let e = parse_json("m.json", t, Some("cat"), Direction::Similarity)
-            .unwrap_err()
-            .to_string();
+        let e =
+            parse_json("m.json", t, Some("cat"), Direction::Similarity).unwrap_err().to_string();
         assert!(
             e.contains("no member named 'cat'")
                 && e.contains("did you mean 'cats'")
                 && e.contains("dogs"),
             "{e}"
         );
-        let e = parse_json("m.json", t, None, Direction::Similarity)
-            .unwrap_err()
-            .to_string();
+        let e = parse_json("m.json", t, None, Direction::Similarity).unwrap_err().to_string();
         assert!(e.contains("--key") && e.contains("cats, dogs"), "{e}");
     }
 
@@ -361,9 +342,7 @@ mod tests {
             ("42", "single JSON value"),
             (r#"{"names": ["a", 3], "matrix": [[1]]}"#, "item 2"),
         ] {
-            let e = parse_json("m.json", t, None, Direction::Similarity)
-                .unwrap_err()
-                .to_string();
+            let e = parse_json("m.json", t, None, Direction::Similarity).unwrap_err().to_string();
             assert!(e.starts_with("m.json: ") && e.contains(want), "{t}: {e}");
         }
     }

@@ -119,11 +119,7 @@ pub fn match_to_images(
                 }
             }
             many => {
-                let list: Vec<&str> = many
-                    .iter()
-                    .take(LIST)
-                    .map(|&i| images[i].as_str())
-                    .collect();
+                let list: Vec<&str> = many.iter().take(LIST).map(|&i| images[i].as_str()).collect();
                 return Err(SimilarityError::Mismatch {
                     message: format!(
                         "the matrix row '{name}' (row {}) matches several images by file stem: {}; expected exactly one",
@@ -135,14 +131,10 @@ pub fn match_to_images(
         }
     }
 
-    let rows_without: Vec<&str> = (0..n)
-        .filter(|&r| row_image[r].is_none())
-        .map(|r| names[r].as_str())
-        .collect();
-    let images_without: Vec<&str> = (0..images.len())
-        .filter(|&i| !taken[i])
-        .map(|i| images[i].as_str())
-        .collect();
+    let rows_without: Vec<&str> =
+        (0..n).filter(|&r| row_image[r].is_none()).map(|r| names[r].as_str()).collect();
+    let images_without: Vec<&str> =
+        (0..images.len()).filter(|&i| !taken[i]).map(|i| images[i].as_str()).collect();
     if !rows_without.is_empty() || !images_without.is_empty() {
         return Err(SimilarityError::Mismatch {
             message: format!(
@@ -180,9 +172,7 @@ pub fn match_to_images(
     }];
     let moved = (0..n).filter(|&a| image_row[a] != a).count();
     if moved > 0 {
-        report.push(format!(
-            "reordered the matrix into image order ({moved} of {n} rows moved)"
-        ));
+        report.push(format!("reordered the matrix into image order ({moved} of {n} rows moved)"));
     }
     Ok(Matched { similarity, report })
 }
@@ -211,15 +201,8 @@ mod tests {
 
     /// M[i,j] = 10·(i+1) + (j+1) for distinct, traceable entries.
     fn labelled(n: usize, names: Option<Vec<String>>) -> HumanMatrix {
-        let values = (0..n * n)
-            .map(|k| (10 * (k / n + 1) + k % n + 1) as f64)
-            .collect();
-        HumanMatrix {
-            n,
-            values,
-            names,
-            warnings: vec![],
-        }
+        let values = (0..n * n).map(|k| (10 * (k / n + 1) + k % n + 1) as f64).collect();
+        HumanMatrix { n, values, names, warnings: vec![] }
     }
 
     #[test]
@@ -244,11 +227,7 @@ mod tests {
             "{:?}",
             got.report
         );
-        assert!(
-            got.report[1].contains("4 of 4 rows moved"),
-            "{:?}",
-            got.report
-        );
+        assert!(got.report[1].contains("4 of 4 rows moved"), "{:?}", got.report);
     }
 
     #[test]
@@ -267,9 +246,7 @@ mod tests {
     #[test]
     fn errors() {
         let m = labelled(4, None);
-        let e = match_to_images(&m, &strings(&["a", "b", "c"]))
-            .unwrap_err()
-            .to_string();
+        let e = match_to_images(&m, &strings(&["a", "b", "c"])).unwrap_err().to_string();
         assert!(e.contains("4 rows") && e.contains("3 images"), "{e}");
         let m = labelled(4, Some(strings(&["a.png", "b.png", "c.png", "x.png"])));
         let e = match_to_images(&m, &strings(&["a.png", "b.png", "c.png", "d.png", "e.png"]))
@@ -284,40 +261,18 @@ mod tests {
         let e = match_to_images(&m, &strings(&["a.png", "a.jpg", "b.png", "c.png", "d.png"]))
             .unwrap_err()
             .to_string();
-        assert!(
-            e.contains("several images") && e.contains("a.png, a.jpg"),
-            "{e}"
-        );
-        let e = match_to_images(&m, &strings(&["a.png", "a.png"]))
-            .unwrap_err()
-            .to_string();
+        assert!(e.contains("several images") && e.contains("a.png, a.jpg"), "{e}");
+        let e = match_to_images(&m, &strings(&["a.png", "a.png"])).unwrap_err().to_string();
         assert!(e.contains("appears twice"), "{e}");
         let dup = labelled(4, Some(strings(&["a", "a", "b", "c"])));
-        let e = match_to_images(&dup, &strings(&["a"]))
-            .unwrap_err()
-            .to_string();
+        let e = match_to_images(&dup, &strings(&["a"])).unwrap_err().to_string();
         assert!(e.contains("two rows 'a'"), "{e}");
-        let bad = HumanMatrix {
-            n: 3,
-            values: vec![0.0; 4],
-            names: None,
-            warnings: vec![],
-        };
+        let bad = HumanMatrix { n: 3, values: vec![0.0; 4], names: None, warnings: vec![] };
         assert!(match_to_images(&bad, &[]).is_err());
         // long lists are cut at 10
         let many: Vec<String> = (0..25).map(|i| format!("n{i}")).collect();
-        let m = HumanMatrix {
-            n: 25,
-            values: vec![0.0; 625],
-            names: Some(many),
-            warnings: vec![],
-        };
-        let e = match_to_images(&m, &strings(&["z.png"]))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("25 of 25 matrix names") && e.contains("… and 15 more"),
-            "{e}"
-        );
+        let m = HumanMatrix { n: 25, values: vec![0.0; 625], names: Some(many), warnings: vec![] };
+        let e = match_to_images(&m, &strings(&["z.png"])).unwrap_err().to_string();
+        assert!(e.contains("25 of 25 matrix names") && e.contains("… and 15 more"), "{e}");
     }
 }

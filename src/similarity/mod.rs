@@ -162,9 +162,7 @@ pub fn parse_matrix(
 ) -> Result<HumanMatrix, SimilarityError> {
     let file = file_name;
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(SimilarityError::Empty {
-            file: file.to_string(),
-        });
+        return Err(SimilarityError::Empty { file: file.to_string() });
     }
     let key = options.key.as_deref();
     let direction = options.direction;
@@ -183,10 +181,9 @@ pub fn parse_matrix(
             key_ignored(&mut warnings);
             (text::parse_table(file, bytes, kind)?, Ok(None))
         }
-        Format::Json => (
-            json::parse_json(file, &text::decode(file, bytes)?, key, direction)?,
-            Ok(None),
-        ),
+        Format::Json => {
+            (json::parse_json(file, &text::decode(file, bytes)?, key, direction)?, Ok(None))
+        }
         Format::Npy => {
             key_ignored(&mut warnings);
             (npy_matrix(file, bytes)?, Ok(None))
@@ -216,9 +213,8 @@ pub fn parse_matrix(
                     }
                 }
                 Ok(None) => {}
-                Err(e) => warnings.push(format!(
-                    "ignored the names stored with the matrix ({e}); used {name}"
-                )),
+                Err(e) => warnings
+                    .push(format!("ignored the names stored with the matrix ({e}); used {name}")),
             }
             raw.names = Some(list);
             names_file = name.clone();
@@ -289,17 +285,10 @@ pub fn load_matrix(
     };
     let bytes = read(path)?;
     let names = match names_path {
-        Some(p) => Some(NamesSource::File {
-            name: p.display().to_string(),
-            bytes: read(p)?,
-        }),
+        Some(p) => Some(NamesSource::File { name: p.display().to_string(), bytes: read(p)? }),
         None => None,
     };
-    let options = MatrixOptions {
-        key: key.map(str::to_string),
-        direction,
-        names,
-    };
+    let options = MatrixOptions { key: key.map(str::to_string), direction, names };
     parse_matrix(&path.display().to_string(), &bytes, &options)
 }
 

@@ -33,20 +33,13 @@ pub(crate) fn parse_names_file(
     let text = super::text::decode(file, bytes)?;
     let trimmed = text.trim_start();
     if trimmed.is_empty() {
-        return Err(SimilarityError::Empty {
-            file: file.to_string(),
-        });
+        return Err(SimilarityError::Empty { file: file.to_string() });
     }
     if trimmed.starts_with('[') || trimmed.starts_with('{') {
         let value = super::json::parse_value(file, &text)?;
         return from_json(file, &value, key);
     }
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect())
+    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect())
 }
 
 fn from_json(file: &str, value: &Value, key: Option<&str>) -> Result<Vec<String>, SimilarityError> {
@@ -86,18 +79,13 @@ fn from_json(file: &str, value: &Value, key: Option<&str>) -> Result<Vec<String>
                 .iter()
                 .next()
                 .map(|(k, v)| (k.clone(), v))
-                .ok_or_else(|| SimilarityError::Empty {
-                    file: file.to_string(),
-                })?;
+                .ok_or_else(|| SimilarityError::Empty { file: file.to_string() })?;
             (k, v)
         }
         None => {
             return Err(SimilarityError::KeyRequired {
                 file: file.to_string(),
-                message: format!(
-                    "holds names for {} categories; choose one with --key",
-                    obj.len()
-                ),
+                message: format!("holds names for {} categories; choose one with --key", obj.len()),
                 available: categories(),
             });
         }
@@ -144,41 +132,23 @@ mod tests {
             ["a.png", "b.png"]
         );
         let peterson = br#"{"animals": {"fnames": ["a.png"]}, "fruits": {"fnames": ["f.png"]}}"#;
-        assert_eq!(
-            parse_names_file("f.json", peterson, Some("fruits")).unwrap(),
-            ["f.png"]
-        );
+        assert_eq!(parse_names_file("f.json", peterson, Some("fruits")).unwrap(), ["f.png"]);
         assert_eq!(
             parse_names_file("n.txt", b"\xEF\xBB\xBFa.png\r\n\r\nb c.png\r\n", None).unwrap(),
             ["a.png", "b c.png"]
         );
-        assert_eq!(
-            parse_names_file("n.json", br#"{"x": ["q"]}"#, None).unwrap(),
-            ["q"]
-        );
-        assert_eq!(
-            parse_names_file("n.json", br#"{"fnames": ["q"]}"#, None).unwrap(),
-            ["q"]
-        );
+        assert_eq!(parse_names_file("n.json", br#"{"x": ["q"]}"#, None).unwrap(), ["q"]);
+        assert_eq!(parse_names_file("n.json", br#"{"fnames": ["q"]}"#, None).unwrap(), ["q"]);
     }
 
     #[test]
     fn errors() {
         let peterson = br#"{"animals": {"fnames": ["a.png"]}, "fruits": {"fnames": ["f.png"]}}"#;
-        let e = parse_names_file("fnames.json", peterson, Some("animal"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("no category named 'animal'") && e.contains("animals, fruits"),
-            "{e}"
-        );
-        let e = parse_names_file("fnames.json", peterson, None)
-            .unwrap_err()
-            .to_string();
+        let e = parse_names_file("fnames.json", peterson, Some("animal")).unwrap_err().to_string();
+        assert!(e.contains("no category named 'animal'") && e.contains("animals, fruits"), "{e}");
+        let e = parse_names_file("fnames.json", peterson, None).unwrap_err().to_string();
         assert!(e.contains("--key") && e.contains("animals, fruits"), "{e}");
-        let e = parse_names_file("n.json", br#"["a", 1]"#, None)
-            .unwrap_err()
-            .to_string();
+        let e = parse_names_file("n.json", br#"["a", 1]"#, None).unwrap_err().to_string();
         assert!(e.contains("item 2"), "{e}");
         assert!(matches!(
             parse_names_file("n.txt", b" \n", None),

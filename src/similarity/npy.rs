@@ -91,11 +91,7 @@ pub(crate) fn shape_text(shape: &[usize]) -> String {
     if shape.is_empty() {
         "scalar".to_string()
     } else {
-        shape
-            .iter()
-            .map(|d| d.to_string())
-            .collect::<Vec<_>>()
-            .join("×")
+        shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("×")
     }
 }
 
@@ -121,10 +117,7 @@ pub(crate) fn read_header(file: &str, r: &mut impl Read) -> Result<Header, Simil
             "does not start with the .npy signature (\\x93NUMPY); expected a file written by numpy.save",
         ));
     }
-    let magic: [u8; 8] = start
-        .as_slice()
-        .try_into()
-        .map_err(|_| truncated("preamble"))?;
+    let magic: [u8; 8] = start.as_slice().try_into().map_err(|_| truncated("preamble"))?;
     let major = magic[6];
     let len = match major {
         1 => {
@@ -140,10 +133,7 @@ pub(crate) fn read_header(file: &str, r: &mut impl Read) -> Result<Header, Simil
         v => {
             return Err(SimilarityError::unsupported(
                 file,
-                format!(
-                    "uses .npy format version {v}.{}; expected version 1, 2 or 3",
-                    magic[7]
-                ),
+                format!("uses .npy format version {v}.{}; expected version 1, 2 or 3", magic[7]),
             ));
         }
     };
@@ -180,21 +170,14 @@ fn parse_header_dict(file: &str, text: &str) -> Result<Header, SimilarityError> 
             ),
         )
     };
-    let mut p = Literal {
-        s: text.as_bytes(),
-        i: 0,
-        depth: 0,
-    };
+    let mut p = Literal { s: text.as_bytes(), i: 0, depth: 0 };
     let value = p.value().map_err(bad)?;
     p.skip_ws();
     let Lit::Dict(entries) = value else {
         return Err(bad("expected a dict".into()));
     };
     let get = |k: &str| {
-        entries
-            .iter()
-            .find(|(key, _)| matches!(key, Lit::Str(s) if s == k))
-            .map(|(_, v)| v)
+        entries.iter().find(|(key, _)| matches!(key, Lit::Str(s) if s == k)).map(|(_, v)| v)
     };
     let dtype = match get("descr") {
         Some(Lit::Str(s)) => parse_typestr(s),
@@ -221,11 +204,7 @@ fn parse_header_dict(file: &str, text: &str) -> Result<Header, SimilarityError> 
         }
         _ => return Err(bad("no 'shape' tuple".into())),
     };
-    Ok(Header {
-        dtype,
-        fortran,
-        shape,
-    })
+    Ok(Header { dtype, fortran, shape })
 }
 
 /// Parses a numpy type string such as `<f8`, `>i4`, `|b1`, `<U14`, `|S5`, `|O`.
@@ -242,16 +221,8 @@ fn parse_typestr(s: &str) -> Dtype {
     let size: Option<usize> = chars.as_str().parse().ok();
     match (kind, size) {
         ('f', Some(size @ (2 | 4 | 8))) => Dtype::Float { size, big },
-        ('i', Some(size @ (1 | 2 | 4 | 8))) => Dtype::Int {
-            size,
-            big,
-            signed: true,
-        },
-        ('u', Some(size @ (1 | 2 | 4 | 8))) => Dtype::Int {
-            size,
-            big,
-            signed: false,
-        },
+        ('i', Some(size @ (1 | 2 | 4 | 8))) => Dtype::Int { size, big, signed: true },
+        ('u', Some(size @ (1 | 2 | 4 | 8))) => Dtype::Int { size, big, signed: false },
         ('b', Some(1)) => Dtype::Bool,
         ('U', Some(chars)) => Dtype::Unicode { chars, big },
         ('S' | 'a', Some(len)) => Dtype::Bytes { len },
@@ -292,17 +263,11 @@ pub(crate) fn read_data(
         }
         _ => {}
     }
-    let count = header
-        .shape
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or_else(|| {
+    let count =
+        header.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(|| {
             SimilarityError::format(
                 file,
-                format!(
-                    "declares an impossible shape ({})",
-                    shape_text(&header.shape)
-                ),
+                format!("declares an impossible shape ({})", shape_text(&header.shape)),
             )
         })?;
     let item = header.dtype.item_size().unwrap_or(0);
@@ -323,12 +288,9 @@ pub(crate) fn read_data(
         Dtype::Float { size, big } => {
             Data::Numbers(bytes.chunks_exact(*size).map(|c| float(c, *big)).collect())
         }
-        Dtype::Int { size, big, signed } => Data::Numbers(
-            bytes
-                .chunks_exact(*size)
-                .map(|c| int(c, *big, *signed))
-                .collect(),
-        ),
+        Dtype::Int { size, big, signed } => {
+            Data::Numbers(bytes.chunks_exact(*size).map(|c| int(c, *big, *signed)).collect())
+        }
         Dtype::Bool => Data::Numbers(bytes.iter().map(|&b| f64::from(u8::from(b != 0))).collect()),
         Dtype::Unicode { chars, big } => {
             let mut out = Vec::with_capacity(count);
@@ -339,11 +301,7 @@ pub(crate) fn read_data(
                     let mut s = String::new();
                     for u in c.chunks_exact(4) {
                         let b = [u[0], u[1], u[2], u[3]];
-                        let code = if *big {
-                            u32::from_be_bytes(b)
-                        } else {
-                            u32::from_le_bytes(b)
-                        };
+                        let code = if *big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) };
                         if code == 0 {
                             break;
                         }
@@ -414,27 +372,15 @@ fn float(c: &[u8], big: bool) -> f64 {
     match c.len() {
         8 => {
             let b: [u8; 8] = c.try_into().unwrap_or([0; 8]);
-            if big {
-                f64::from_be_bytes(b)
-            } else {
-                f64::from_le_bytes(b)
-            }
+            if big { f64::from_be_bytes(b) } else { f64::from_le_bytes(b) }
         }
         4 => {
             let b: [u8; 4] = c.try_into().unwrap_or([0; 4]);
-            f64::from(if big {
-                f32::from_be_bytes(b)
-            } else {
-                f32::from_le_bytes(b)
-            })
+            f64::from(if big { f32::from_be_bytes(b) } else { f32::from_le_bytes(b) })
         }
         _ => {
             let b: [u8; 2] = c.try_into().unwrap_or([0; 2]);
-            half_to_f64(if big {
-                u16::from_be_bytes(b)
-            } else {
-                u16::from_le_bytes(b)
-            })
+            half_to_f64(if big { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) })
         }
     }
 }
@@ -568,10 +514,7 @@ impl Literal<'_> {
         if self.i < self.s.len() && self.s[self.i] == b'L' {
             self.i += 1;
         }
-        digits
-            .parse::<i128>()
-            .map(Lit::Int)
-            .map_err(|_| format!("bad integer '{digits}'"))
+        digits.parse::<i128>().map(Lit::Int).map_err(|_| format!("bad integer '{digits}'"))
     }
 
     fn seq(&mut self, close: u8) -> Result<Vec<Lit>, String> {
@@ -620,14 +563,7 @@ impl Literal<'_> {
 pub(crate) fn encode(descr: &str, fortran: bool, shape: &[usize], data: &[u8]) -> Vec<u8> {
     let shape_s = match shape.len() {
         1 => format!("({},)", shape[0]),
-        _ => format!(
-            "({})",
-            shape
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        _ => format!("({})", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
     };
     let mut dict = format!(
         "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape_s}, }}",
@@ -655,67 +591,41 @@ mod tests {
 
     #[test]
     fn reads_f64_c_and_fortran() {
-        let a = read_npy(
-            "a.npy",
-            &encode("<f8", false, &[2, 2], &f64s(&[1., 2., 3., 4.])),
-        )
-        .unwrap();
+        let a =
+            read_npy("a.npy", &encode("<f8", false, &[2, 2], &f64s(&[1., 2., 3., 4.]))).unwrap();
         assert_eq!(a.data, Data::Numbers(vec![1., 2., 3., 4.]));
-        let a = read_npy(
-            "a.npy",
-            &encode("<f8", true, &[2, 2], &f64s(&[1., 2., 3., 4.])),
-        )
-        .unwrap();
+        let a = read_npy("a.npy", &encode("<f8", true, &[2, 2], &f64s(&[1., 2., 3., 4.]))).unwrap();
         assert_eq!(a.data, Data::Numbers(vec![1., 3., 2., 4.]));
     }
 
     #[test]
     fn reads_other_number_types() {
-        let f32s: Vec<u8> = [1.5f32, -2.0]
-            .iter()
-            .flat_map(|x| x.to_be_bytes())
-            .collect();
+        let f32s: Vec<u8> = [1.5f32, -2.0].iter().flat_map(|x| x.to_be_bytes()).collect();
         assert_eq!(
-            read_npy("a", &encode(">f4", false, &[2], &f32s))
-                .unwrap()
-                .data,
+            read_npy("a", &encode(">f4", false, &[2], &f32s)).unwrap().data,
             Data::Numbers(vec![1.5, -2.0])
         );
         let i16s: Vec<u8> = [-3i16, 7].iter().flat_map(|x| x.to_le_bytes()).collect();
         assert_eq!(
-            read_npy("a", &encode("<i2", false, &[2], &i16s))
-                .unwrap()
-                .data,
+            read_npy("a", &encode("<i2", false, &[2], &i16s)).unwrap().data,
             Data::Numbers(vec![-3.0, 7.0])
         );
-        let i64s: Vec<u8> = [-3i64, 1 << 40]
-            .iter()
-            .flat_map(|x| x.to_be_bytes())
-            .collect();
+        let i64s: Vec<u8> = [-3i64, 1 << 40].iter().flat_map(|x| x.to_be_bytes()).collect();
         assert_eq!(
-            read_npy("a", &encode(">i8", false, &[2], &i64s))
-                .unwrap()
-                .data,
+            read_npy("a", &encode(">i8", false, &[2], &i64s)).unwrap().data,
             Data::Numbers(vec![-3.0, (1u64 << 40) as f64])
         );
         assert_eq!(
-            read_npy("a", &encode("|u1", false, &[2], &[255, 1]))
-                .unwrap()
-                .data,
+            read_npy("a", &encode("|u1", false, &[2], &[255, 1])).unwrap().data,
             Data::Numbers(vec![255.0, 1.0])
         );
-        let h: Vec<u8> = [0x3C00u16, 0xC000]
-            .iter()
-            .flat_map(|x| x.to_le_bytes())
-            .collect();
+        let h: Vec<u8> = [0x3C00u16, 0xC000].iter().flat_map(|x| x.to_le_bytes()).collect();
         assert_eq!(
             read_npy("a", &encode("<f2", false, &[2], &h)).unwrap().data,
             Data::Numbers(vec![1.0, -2.0])
         );
         assert_eq!(
-            read_npy("a", &encode("|b1", false, &[2], &[1, 0]))
-                .unwrap()
-                .data,
+            read_npy("a", &encode("|b1", false, &[2], &[1, 0])).unwrap().data,
             Data::Numbers(vec![1.0, 0.0])
         );
     }
@@ -736,25 +646,18 @@ mod tests {
 
     #[test]
     fn refuses_bad_input() {
-        let e = read_npy("a.npy", &encode("|O", false, &[2], &[0; 16]))
-            .unwrap_err()
-            .to_string();
+        let e = read_npy("a.npy", &encode("|O", false, &[2], &[0; 16])).unwrap_err().to_string();
         assert!(e.contains("pickle"), "{e}");
-        let e = read_npy("a.npy", &encode("<c16", false, &[2], &[0; 32]))
-            .unwrap_err()
-            .to_string();
+        let e = read_npy("a.npy", &encode("<c16", false, &[2], &[0; 32])).unwrap_err().to_string();
         assert!(e.contains("complex"), "{e}");
-        let e = read_npy("a.npy", &encode("<f8", false, &[3, 3], &[0; 16]))
-            .unwrap_err()
-            .to_string();
+        let e =
+            read_npy("a.npy", &encode("<f8", false, &[3, 3], &[0; 16])).unwrap_err().to_string();
         assert!(e.contains("truncated"), "{e}");
         let e = read_npy("a.npy", &encode("<f8", false, &[usize::MAX, 3], &[]))
             .unwrap_err()
             .to_string();
         assert!(e.contains("impossible") || e.contains("truncated"), "{e}");
-        let e = read_npy("a.npy", b"\x93NUMPY\x01\x00\x05\x00{'des")
-            .unwrap_err()
-            .to_string();
+        let e = read_npy("a.npy", b"\x93NUMPY\x01\x00\x05\x00{'des").unwrap_err().to_string();
         assert!(e.contains("unreadable") || e.contains("truncated"), "{e}");
         let e = read_npy("a.npy", b"hello").unwrap_err().to_string();
         assert!(e.contains("signature"), "{e}");

@@ -64,39 +64,23 @@ pub(crate) fn parse_npz(
             "holds no arrays (.npy members); expected an archive written by numpy.savez",
         ));
     }
-    let available = || {
-        members
-            .iter()
-            .map(Member::describe)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let available = || members.iter().map(Member::describe).collect::<Vec<_>>().join(", ");
     let square = || {
-        let v: Vec<String> = members
-            .iter()
-            .filter(|m| m.is_square_matrix())
-            .map(Member::describe)
-            .collect();
-        if v.is_empty() {
-            "none".to_string()
-        } else {
-            v.join(", ")
-        }
+        let v: Vec<String> =
+            members.iter().filter(|m| m.is_square_matrix()).map(Member::describe).collect();
+        if v.is_empty() { "none".to_string() } else { v.join(", ") }
     };
 
     let mut warnings = Vec::new();
     let chosen = match key {
         Some(k) => {
-            members
-                .iter()
-                .find(|m| m.key == k)
-                .ok_or_else(|| SimilarityError::MissingKey {
-                    file: file.to_string(),
-                    what: "array".into(),
-                    key: k.to_string(),
-                    hint: suggestion(k, members.iter().map(|m| m.key.as_str())),
-                    available: available(),
-                })?
+            members.iter().find(|m| m.key == k).ok_or_else(|| SimilarityError::MissingKey {
+                file: file.to_string(),
+                what: "array".into(),
+                key: k.to_string(),
+                hint: suggestion(k, members.iter().map(|m| m.key.as_str())),
+                available: available(),
+            })?
         }
         None => {
             let candidates: Vec<&Member> =
@@ -130,10 +114,7 @@ pub(crate) fn parse_npz(
     };
 
     let label = format!("{file} (array '{}')", chosen.key);
-    let header = chosen
-        .header
-        .clone()
-        .map_err(|why| SimilarityError::format(&label, why))?;
+    let header = chosen.header.clone().map_err(|why| SimilarityError::format(&label, why))?;
     if !header.dtype.is_numeric() {
         return Err(SimilarityError::WrongShape {
             file: file.to_string(),
@@ -177,24 +158,12 @@ pub(crate) fn parse_npz(
     }
     let array = read_member(file, &mut archive, &chosen.zip_name, &label)?;
     let Data::Numbers(values) = array.data else {
-        return Err(SimilarityError::format(
-            &label,
-            "holds strings; expected numbers",
-        ));
+        return Err(SimilarityError::format(&label, "holds strings; expected numbers"));
     };
     let (rows, cols) = (array.header.shape[0], array.header.shape[1]);
 
     let names = find_names(file, &mut archive, &members, key, rows);
-    Ok((
-        RawMatrix {
-            rows,
-            cols,
-            values,
-            names: None,
-            warnings,
-        },
-        names,
-    ))
+    Ok((RawMatrix { rows, cols, values, names: None, warnings }, names))
 }
 
 /// Looks for `{key}_names`, `{key}_fnames`, `names`, `fnames`, `image_files`: a 1-D string array
@@ -217,10 +186,7 @@ fn find_names(
             continue;
         };
         let label = format!("{file} (array '{}')", m.key);
-        let header = m
-            .header
-            .clone()
-            .map_err(|why| SimilarityError::format(&label, why))?;
+        let header = m.header.clone().map_err(|why| SimilarityError::format(&label, why))?;
         if header.shape.len() != 1 || header.shape[0] != n {
             continue;
         }
@@ -252,11 +218,7 @@ fn list_members(file: &str, archive: &mut Archive) -> Result<Vec<Member>, Simila
         let label = format!("{file} (array '{key}')");
         let header =
             npy::read_header(&label, &mut (&mut entry).take(MAX_MEMBER)).map_err(|e| e.to_string());
-        members.push(Member {
-            key,
-            zip_name,
-            header,
-        });
+        members.push(Member { key, zip_name, header });
     }
     Ok(members)
 }

@@ -82,11 +82,8 @@ struct Record {
 
 /// Picks the delimiter from the extension and the first content line.
 fn choose_delimiter(kind: TextKind, text: &str) -> Delimiter {
-    let first = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .unwrap_or("");
+    let first =
+        text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).unwrap_or("");
     match kind {
         TextKind::Tsv => Delimiter::Char('\t'),
         TextKind::Csv => {
@@ -115,9 +112,8 @@ fn choose_delimiter(kind: TextKind, text: &str) -> Delimiter {
 /// Whether every content line has tabs and the tab-split cell counts agree (up to one cell
 /// less in the first line, a header without a corner cell).
 fn tab_separated(text: &str) -> bool {
-    let mut lines = text
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    let mut lines =
+        text.lines().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
     let Some(first) = lines.next() else {
         return false;
     };
@@ -156,16 +152,9 @@ fn tokenize(
 
     // finish the current cell
     fn push_cell(cells: &mut Vec<Cell>, cur: &mut String, quoted: &mut bool, trim: bool) {
-        let text = if *quoted || !trim {
-            std::mem::take(cur)
-        } else {
-            cur.trim().to_string()
-        };
+        let text = if *quoted || !trim { std::mem::take(cur) } else { cur.trim().to_string() };
         cur.clear();
-        cells.push(Cell {
-            text,
-            quoted: *quoted,
-        });
+        cells.push(Cell { text, quoted: *quoted });
         *quoted = false;
     }
     let trim_cells = true;
@@ -195,10 +184,7 @@ fn tokenize(
                 if comment {
                     comments += 1;
                 } else if !blank {
-                    records.push(Record {
-                        line: record_line,
-                        cells: std::mem::take(&mut cells),
-                    });
+                    records.push(Record { line: record_line, cells: std::mem::take(&mut cells) });
                 }
                 cells.clear();
                 cur.clear();
@@ -321,22 +307,16 @@ pub(crate) fn parse_table(
 ) -> Result<RawMatrix, SimilarityError> {
     let text = decode(file, bytes)?;
     if text.trim().is_empty() {
-        return Err(SimilarityError::Empty {
-            file: file.to_string(),
-        });
+        return Err(SimilarityError::Empty { file: file.to_string() });
     }
     let delim = choose_delimiter(kind, &text);
     let (records, comments) = tokenize(file, &text, delim)?;
     let mut warnings = Vec::new();
     if comments > 0 {
-        warnings.push(format!(
-            "{file}: skipped {comments} comment line(s) starting with '#'"
-        ));
+        warnings.push(format!("{file}: skipped {comments} comment line(s) starting with '#'"));
     }
     if records.is_empty() {
-        return Err(SimilarityError::Empty {
-            file: file.to_string(),
-        });
+        return Err(SimilarityError::Empty { file: file.to_string() });
     }
 
     let first = &records[0];
@@ -353,10 +333,8 @@ pub(crate) fn parse_table(
             "holds only a header row; expected rows of numbers below it",
         ));
     }
-    let mut names_col = corner_empty
-        || body_of(header)
-            .iter()
-            .any(|r| r.cells.first().is_some_and(is_name));
+    let mut names_col =
+        corner_empty || body_of(header).iter().any(|r| r.cells.first().is_some_and(is_name));
 
     // every body row must have the same number of cells
     let body = body_of(header);
@@ -419,11 +397,7 @@ pub(crate) fn parse_table(
                     h.line,
                     h.cells.len(),
                     width,
-                    if names_col {
-                        " (including the names column)"
-                    } else {
-                        ""
-                    }
+                    if names_col { " (including the names column)" } else { "" }
                 ),
             ));
         };
@@ -517,13 +491,7 @@ pub(crate) fn parse_table(
         (None, true) => Some(col_names),
         (None, false) => None,
     };
-    Ok(RawMatrix {
-        rows,
-        cols,
-        values,
-        names,
-        warnings,
-    })
+    Ok(RawMatrix { rows, cols, values, names, warnings })
 }
 
 /// Shortens a string for an error message.
@@ -569,11 +537,7 @@ mod tests {
 
     #[test]
     fn whitespace_and_tabs_and_comments() {
-        let m = table(
-            "# made by numpy\n 1  2\t3\n4 5 6\n\n7 8 9\n",
-            TextKind::Auto,
-        )
-        .unwrap();
+        let m = table("# made by numpy\n 1  2\t3\n4 5 6\n\n7 8 9\n", TextKind::Auto).unwrap();
         assert_eq!((m.rows, m.cols), (3, 3));
         assert_eq!(m.values[8], 9.0);
         assert_eq!(m.warnings.len(), 1);
@@ -598,30 +562,17 @@ mod tests {
     #[test]
     fn errors() {
         let e = table("a,b\nb,1,2\na,3,4\n", TextKind::Csv).unwrap_err();
-        assert!(
-            matches!(e, SimilarityError::HeaderMismatch { index: 1, .. }),
-            "{e}"
-        );
+        assert!(matches!(e, SimilarityError::HeaderMismatch { index: 1, .. }), "{e}");
         let e = table("1,2\n3\n", TextKind::Csv).unwrap_err().to_string();
         assert!(e.contains("line 2 has 1 cells"), "{e}");
         let e = table("1,2\n3,x\n", TextKind::Csv).unwrap_err().to_string();
         assert!(e.contains("line 2, column 2") && e.contains("'x'"), "{e}");
         let e = table("1,\"2\n", TextKind::Csv).unwrap_err().to_string();
         assert!(e.contains("never closed"), "{e}");
-        let e = table("1,,2\n1,2,3\n4,5,6", TextKind::Csv)
-            .unwrap_err()
-            .to_string();
+        let e = table("1,,2\n1,2,3\n4,5,6", TextKind::Csv).unwrap_err().to_string();
         assert!(e.contains("empty"), "{e}");
-        assert!(matches!(
-            table("  \n\n", TextKind::Csv),
-            Err(SimilarityError::Empty { .. })
-        ));
-        assert!(
-            table("a,b\n", TextKind::Csv)
-                .unwrap_err()
-                .to_string()
-                .contains("only a header")
-        );
+        assert!(matches!(table("  \n\n", TextKind::Csv), Err(SimilarityError::Empty { .. })));
+        assert!(table("a,b\n", TextKind::Csv).unwrap_err().to_string().contains("only a header"));
         let e = parse_table("t.csv", &[0xff, 0xfe, 0x00, 0xd8], TextKind::Csv).unwrap_err();
         assert!(e.to_string().contains("UTF-16"), "{e}");
         let e = parse_table("t.csv", &[b'1', 0xc3, 0x28], TextKind::Csv).unwrap_err();

@@ -19,35 +19,18 @@ pub(crate) fn validate(
     raw: RawMatrix,
     direction: Direction,
 ) -> Result<HumanMatrix, SimilarityError> {
-    let RawMatrix {
-        rows,
-        cols,
-        mut values,
-        names,
-        mut warnings,
-    } = raw;
+    let RawMatrix { rows, cols, mut values, names, mut warnings } = raw;
     if rows != cols {
-        return Err(SimilarityError::NotSquare {
-            file: file.to_string(),
-            rows,
-            cols,
-        });
+        return Err(SimilarityError::NotSquare { file: file.to_string(), rows, cols });
     }
     let n = rows;
     if n < 4 {
-        return Err(SimilarityError::TooSmall {
-            file: file.to_string(),
-            n,
-        });
+        return Err(SimilarityError::TooSmall { file: file.to_string(), n });
     }
     if values.len() != n * n {
         return Err(SimilarityError::format(
             file,
-            format!(
-                "holds {} values; expected {n}×{n} = {}",
-                values.len(),
-                n * n
-            ),
+            format!("holds {} values; expected {n}×{n} = {}", values.len(), n * n),
         ));
     }
     if let Some(k) = values.iter().position(|v| !v.is_finite()) {
@@ -116,12 +99,7 @@ pub(crate) fn validate(
             *v = -*v;
         }
     }
-    Ok(HumanMatrix {
-        n,
-        values,
-        names,
-        warnings,
-    })
+    Ok(HumanMatrix { n, values, names, warnings })
 }
 
 /// Cleans names (directories removed), checks their count, emptiness and uniqueness.
@@ -172,9 +150,8 @@ fn direction_warning(file: &str, m: &[f64], n: usize, direction: Direction) -> O
     for i in 0..n {
         let d = m[i * n + i];
         let off = (0..n).filter(|&j| j != i).map(|j| m[i * n + j]);
-        let (lo, hi) = off.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
+        let (lo, hi) =
+            off.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
         if lo == hi {
             continue; // a constant row says nothing
         }
@@ -207,20 +184,12 @@ mod tests {
     use super::*;
 
     fn raw(n: usize, values: Vec<f64>) -> RawMatrix {
-        RawMatrix {
-            rows: n,
-            cols: n,
-            values,
-            names: None,
-            warnings: Vec::new(),
-        }
+        RawMatrix { rows: n, cols: n, values, names: None, warnings: Vec::new() }
     }
 
     /// A 4×4 similarity matrix with diagonal 1.
     fn sim4() -> Vec<f64> {
-        vec![
-            1.0, 0.2, 0.3, 0.4, 0.2, 1.0, 0.5, 0.6, 0.3, 0.5, 1.0, 0.7, 0.4, 0.6, 0.7, 1.0,
-        ]
+        vec![1.0, 0.2, 0.3, 0.4, 0.2, 1.0, 0.5, 0.6, 0.3, 0.5, 1.0, 0.7, 0.4, 0.6, 0.7, 1.0]
     }
 
     #[test]
@@ -238,20 +207,10 @@ mod tests {
         assert_eq!(h.values, d.iter().map(|v| -v).collect::<Vec<_>>());
         // the same RDM read as a similarity warns
         let h = validate("m", "m", raw(4, d), Direction::Similarity).unwrap();
-        assert!(
-            h.warnings.iter().any(|w| w.contains("--dissimilarity")),
-            "{:?}",
-            h.warnings
-        );
+        assert!(h.warnings.iter().any(|w| w.contains("--dissimilarity")), "{:?}", h.warnings);
         // a similarity read as a dissimilarity warns the other way
         let h = validate("m", "m", raw(4, sim4()), Direction::Dissimilarity).unwrap();
-        assert!(
-            h.warnings
-                .iter()
-                .any(|w| w.contains("drop --dissimilarity")),
-            "{:?}",
-            h.warnings
-        );
+        assert!(h.warnings.iter().any(|w| w.contains("drop --dissimilarity")), "{:?}", h.warnings);
     }
 
     #[test]
@@ -269,12 +228,7 @@ mod tests {
         // tiny float noise is silently accepted
         let mut v = sim4();
         v[1] += 1e-12;
-        assert!(
-            validate("m", "m", raw(4, v), Direction::Similarity)
-                .unwrap()
-                .warnings
-                .is_empty()
-        );
+        assert!(validate("m", "m", raw(4, v), Direction::Similarity).unwrap().warnings.is_empty());
     }
 
     #[test]
@@ -282,68 +236,32 @@ mod tests {
         let mut v = sim4();
         v[11] = 0.2; // M[2,3] = 0.2 vs M[3,2] = 0.7
         let e = validate("m.csv", "m.csv", raw(4, v), Direction::Similarity).unwrap_err();
-        assert!(
-            matches!(e, SimilarityError::Asymmetric { row: 3, col: 4, .. }),
-            "{e}"
-        );
+        assert!(matches!(e, SimilarityError::Asymmetric { row: 3, col: 4, .. }), "{e}");
         let mut v = sim4();
         v[6] = f64::NAN;
         let e = validate("m.csv", "m.csv", raw(4, v), Direction::Similarity).unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("row 2, column 3 (counting from 1) is NaN"),
-            "{e}"
-        );
-        let e = validate(
-            "m.csv",
-            "m.csv",
-            raw(3, vec![1.0; 9]),
-            Direction::Similarity,
-        )
-        .unwrap_err();
+        assert!(e.to_string().contains("row 2, column 3 (counting from 1) is NaN"), "{e}");
+        let e =
+            validate("m.csv", "m.csv", raw(3, vec![1.0; 9]), Direction::Similarity).unwrap_err();
         assert!(e.to_string().contains("at least 4 images"), "{e}");
         let e = validate(
             "m.csv",
             "m.csv",
-            RawMatrix {
-                rows: 4,
-                cols: 5,
-                values: vec![0.0; 20],
-                names: None,
-                warnings: vec![],
-            },
+            RawMatrix { rows: 4, cols: 5, values: vec![0.0; 20], names: None, warnings: vec![] },
             Direction::Similarity,
         )
         .unwrap_err();
-        assert!(matches!(
-            e,
-            SimilarityError::NotSquare {
-                rows: 4,
-                cols: 5,
-                ..
-            }
-        ));
+        assert!(matches!(e, SimilarityError::NotSquare { rows: 4, cols: 5, .. }));
         let mut r = raw(4, sim4());
         r.names = Some(vec!["a".into(), "x/b".into(), "c".into(), "y/b".into()]);
         let e = validate("m.csv", "n.txt", r, Direction::Similarity).unwrap_err();
         assert!(
-            e.to_string()
-                .starts_with("n.txt: the name 'b' appears twice, at rows 2 and 4"),
+            e.to_string().starts_with("n.txt: the name 'b' appears twice, at rows 2 and 4"),
             "{e}"
         );
         let mut r = raw(4, sim4());
         r.names = Some(vec!["a".into()]);
         let e = validate("m.csv", "n.txt", r, Direction::Similarity).unwrap_err();
-        assert!(
-            matches!(
-                e,
-                SimilarityError::NamesLength {
-                    expected: 4,
-                    found: 1,
-                    ..
-                }
-            ),
-            "{e}"
-        );
+        assert!(matches!(e, SimilarityError::NamesLength { expected: 4, found: 1, .. }), "{e}");
     }
 }

@@ -57,7 +57,11 @@ pub fn kstwo_sf(n: u64, x: f64) -> f64 {
     if nx2 >= 2.2 {
         return clip(2.0 * smirnov_sf(n, x));
     }
-    let cdf = if n <= 100_000 && nf * x.powf(1.5) <= 1.4 { durbin_cdf(n, x) } else { pelz_good_cdf(nf, x) };
+    let cdf = if n <= 100_000 && nf * x.powf(1.5) <= 1.4 {
+        durbin_cdf(n, x)
+    } else {
+        pelz_good_cdf(nf, x)
+    };
     clip(1.0 - cdf)
 }
 
@@ -119,7 +123,8 @@ fn durbin_cdf(n: u64, d: f64) -> f64 {
         hm[(m - 1) * m + r] = v[m - 1 - r];
     }
 
-    let mut power: Vec<f64> = (0..m * m).map(|i| if i % (m + 1) == 0 { 1.0 } else { 0.0 }).collect();
+    let mut power: Vec<f64> =
+        (0..m * m).map(|i| if i % (m + 1) == 0 { 1.0 } else { 0.0 }).collect();
     let (mut nn, mut exponent, mut h_exponent) = (n, 0i32, 0i32);
     while nn > 0 {
         if nn % 2 == 1 {
@@ -242,7 +247,11 @@ fn pomeranz_bounds(i: i64, n: i64, ll: i64, ceilf: i64, roundf: i64) -> (i64, i6
     } else {
         let (half, odd) = ((i + 1) / 2, (i + 1) % 2);
         if odd == 0 {
-            if half == n + 1 { (n - ll - ceilf - 1, n + ll + ceilf - 1) } else { (half - 1 - ll - roundf - 1, half + ll - 1 + ceilf - 1) }
+            if half == n + 1 {
+                (n - ll - ceilf - 1, n + ll + ceilf - 1)
+            } else {
+                (half - 1 - ll - roundf - 1, half + ll - 1 + ceilf - 1)
+            }
         } else {
             (half - 1 - ll - 1, half + ll + roundf - 1)
         }
@@ -295,7 +304,12 @@ fn pelz_good_cdf(n: f64, x: f64) -> f64 {
     for k in (1..=maxk).rev() {
         let m2 = ((2 * k - 1) * (2 * k - 1)) as f64;
         let qpower = q.powf(8.0 * k as f64);
-        let coeffs = [1.0, k1a + k1b * m2, k2a + k2b * m2 + k2c * m2 * m2, k3a + k3b * m2 + k3c * m2 * m2 + k3d * m2 * m2 * m2];
+        let coeffs = [
+            1.0,
+            k1a + k1b * m2,
+            k2a + k2b * m2 + k2c * m2 * m2,
+            k3a + k3b * m2 + k3c * m2 * m2 + k3d * m2 * m2 * m2,
+        ];
         for (s, c) in sums.iter_mut().zip(coeffs) {
             *s = *s * qpower + c;
         }

@@ -41,10 +41,14 @@ pub struct KsTest {
 pub fn ks_2samp(a: &[f64], b: &[f64]) -> Result<KsTest> {
     for (name, x) in [("first", a), ("second", b)] {
         if x.is_empty() {
-            return Err(Error::Invalid(format!("Kolmogorov–Smirnov test: the {name} sample is empty")));
+            return Err(Error::Invalid(format!(
+                "Kolmogorov–Smirnov test: the {name} sample is empty"
+            )));
         }
         if x.iter().any(|v| v.is_nan()) {
-            return Err(Error::Invalid(format!("Kolmogorov–Smirnov test: the {name} sample holds NaN")));
+            return Err(Error::Invalid(format!(
+                "Kolmogorov–Smirnov test: the {name} sample holds NaN"
+            )));
         }
     }
     let mut d = statistic(a, b);
@@ -152,7 +156,8 @@ fn prob_outside_band(m: u64, n: u64, g: u64, h: u64) -> f64 {
         let mut val = if minj == 0 { 0.0 } else { 1.0 };
         for jj in 0..maxj - minj {
             let j = jj + minj;
-            val = (column[(jj + minj - lastminj) as usize] * i as f64 + val * j as f64) / (i + j) as f64;
+            val = (column[(jj + minj - lastminj) as usize] * i as f64 + val * j as f64)
+                / (i + j) as f64;
             column[jj as usize] = val;
         }
         curlen = maxj - minj;
@@ -193,7 +198,10 @@ mod tests {
     #[test]
     fn identical_samples_have_p_one() {
         let x = [0.3, 0.1, 0.2];
-        assert_eq!(ks_2samp(&x, &x).unwrap(), KsTest { statistic: 0.0, p_value: 1.0, method: KsMethod::Exact });
+        assert_eq!(
+            ks_2samp(&x, &x).unwrap(),
+            KsTest { statistic: 0.0, p_value: 1.0, method: KsMethod::Exact }
+        );
     }
 
     #[test]

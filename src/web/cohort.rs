@@ -14,13 +14,18 @@ use crate::similarity::{self, Direction, MatrixOptions, NamesSource};
 /// 2-D n×n array of numbers, i.e. a candidate matrix). Throws when the bytes are not a zip.
 #[wasm_bindgen]
 pub fn npz_arrays(bytes: &[u8], file_name: String) -> Result<JsValue, JsError> {
-    let mut archive = npyz::npz::NpzArchive::new(Cursor::new(bytes))
-        .map_err(|e| JsError::new(&format!("{file_name}: is not a readable .npz (zip) archive: {e}")))?;
+    let mut archive = npyz::npz::NpzArchive::new(Cursor::new(bytes)).map_err(|e| {
+        JsError::new(&format!("{file_name}: is not a readable .npz (zip) archive: {e}"))
+    })?;
     // In the archive's order (numpy.savez's argument order), not the zip index's hash order.
     let names: Vec<String> = {
         let zip = archive.zip_archive();
         (0..zip.len())
-            .filter_map(|i| zip.by_index(i).ok().and_then(|e| npyz::npz::array_name_from_file_name(e.name()).map(str::to_string)))
+            .filter_map(|i| {
+                zip.by_index(i).ok().and_then(|e| {
+                    npyz::npz::array_name_from_file_name(e.name()).map(str::to_string)
+                })
+            })
             .collect()
     };
     let out = Array::new();
@@ -34,7 +39,11 @@ pub fn npz_arrays(bytes: &[u8], file_name: String) -> Result<JsValue, JsError> {
         };
         let square = numeric && shape.len() == 2 && shape[0] == shape[1];
         let shape_js: Array = shape.iter().map(|&d| JsValue::from_f64(d as f64)).collect();
-        out.push(&object(&[("key", key.as_str().into()), ("shape", shape_js.into()), ("square", square.into())])?);
+        out.push(&object(&[
+            ("key", key.as_str().into()),
+            ("shape", shape_js.into()),
+            ("square", square.into()),
+        ])?);
     }
     Ok(out.into())
 }
@@ -44,10 +53,24 @@ pub fn npz_arrays(bytes: &[u8], file_name: String) -> Result<JsValue, JsError> {
 /// `dissimilarity`: the file holds an RDM (S = −D). Resolves to `{ n, names, warnings }`;
 /// throws with the library's message (wrong shape, NaN with its row and column, …).
 #[wasm_bindgen]
-pub fn read_matrix(bytes: &[u8], file_name: String, key: Option<String>, names_bytes: Option<Vec<u8>>, names_file_name: Option<String>, dissimilarity: bool) -> Result<JsValue, JsError> {
+pub fn read_matrix(
+    bytes: &[u8],
+    file_name: String,
+    key: Option<String>,
+    names_bytes: Option<Vec<u8>>,
+    names_file_name: Option<String>,
+    dissimilarity: bool,
+) -> Result<JsValue, JsError> {
     let key = key.filter(|k| !k.trim().is_empty());
-    let names = names_bytes.map(|bytes| NamesSource::File { name: names_file_name.clone().unwrap_or_else(|| "names file".into()), bytes });
-    let options = MatrixOptions { key: key.clone(), direction: if dissimilarity { Direction::Dissimilarity } else { Direction::Similarity }, names };
+    let names = names_bytes.map(|bytes| NamesSource::File {
+        name: names_file_name.clone().unwrap_or_else(|| "names file".into()),
+        bytes,
+    });
+    let options = MatrixOptions {
+        key: key.clone(),
+        direction: if dissimilarity { Direction::Dissimilarity } else { Direction::Similarity },
+        names,
+    };
     with(|s| {
         s.matrix = None;
         s.results = None;
@@ -58,7 +81,15 @@ pub fn read_matrix(bytes: &[u8], file_name: String, key: Option<String>, names_b
         ("names", matrix.names.as_ref().map(strings).unwrap_or(JsValue::NULL)),
         ("warnings", strings(&matrix.warnings)),
     ])?;
-    with(|s| s.matrix = Some(MatrixEntry { matrix, file: file_name, key, names_file: names_file_name.filter(|_| options.names.is_some()), dissimilarity }));
+    with(|s| {
+        s.matrix = Some(MatrixEntry {
+            matrix,
+            file: file_name,
+            key,
+            names_file: names_file_name.filter(|_| options.names.is_some()),
+            dissimilarity,
+        })
+    });
     Ok(info)
 }
 
@@ -78,7 +109,11 @@ pub fn clear_matrix() {
 #[wasm_bindgen]
 pub fn add_image(name: String, bytes: &[u8]) -> Result<JsValue, JsError> {
     let image = cohort::decode(&name, bytes).map_err(js_error)?;
-    let info = object(&[("name", name.as_str().into()), ("width", image.width().into()), ("height", image.height().into())])?;
+    let info = object(&[
+        ("name", name.as_str().into()),
+        ("width", image.width().into()),
+        ("height", image.height().into()),
+    ])?;
     with(|s| {
         s.images.insert(name, image);
         s.results = None;
@@ -119,7 +154,10 @@ fn row_of(image: &str, names: &[String]) -> Option<usize> {
         _ => s.to_string(),
     };
     let names: Vec<String> = names.iter().map(|n| clean(n)).collect();
-    names.iter().position(|n| *n == image).or_else(|| names.iter().position(|n| *n == stem(image) || stem(n) == stem(image)))
+    names
+        .iter()
+        .position(|n| *n == image)
+        .or_else(|| names.iter().position(|n| *n == stem(image) || stem(n) == stem(image)))
 }
 
 /// How the matrix's rows match the images, before running: `{ ok, images, rows, report,
@@ -184,7 +222,9 @@ pub fn check_matching() -> Result<JsValue, JsError> {
 }
 
 /// The human matrix in image order, or why not (the library's message).
-pub(crate) fn matched_similarity(s: &super::Session) -> Result<(Vec<String>, similarity::Matched), JsError> {
+pub(crate) fn matched_similarity(
+    s: &super::Session,
+) -> Result<(Vec<String>, similarity::Matched), JsError> {
     let names: Vec<String> = s.images.keys().cloned().collect();
     if names.len() < 4 {
         return Err(JsError::new(&format!("{} image(s): alignment needs at least 4", names.len())));

@@ -82,7 +82,8 @@ pub(crate) fn js_error(e: impl std::fmt::Display) -> JsError {
 pub(crate) fn object(pairs: &[(&str, JsValue)]) -> Result<JsValue, JsError> {
     let o = Object::new();
     for (k, v) in pairs {
-        Reflect::set(&o, &JsValue::from_str(k), v).map_err(|_| JsError::new("cannot build the result object"))?;
+        Reflect::set(&o, &JsValue::from_str(k), v)
+            .map_err(|_| JsError::new("cannot build the result object"))?;
     }
     Ok(o.into())
 }
@@ -135,10 +136,18 @@ pub fn device_info() -> Result<JsValue, JsError> {
 /// 'efficientnet-lite0' or empty) must agree with the file. Resolves to
 /// `{ model, classes, channels, embedding, sha256 }`.
 #[wasm_bindgen]
-pub fn load_model(bytes: Vec<u8>, source: String, requested: Option<String>) -> Result<JsValue, JsError> {
+pub fn load_model(
+    bytes: Vec<u8>,
+    source: String,
+    requested: Option<String>,
+) -> Result<JsValue, JsError> {
     use sha2::Digest;
     let device = current_device()?;
-    let requested: Option<ModelName> = requested.filter(|r| !r.trim().is_empty()).map(|r| r.parse()).transpose().map_err(js_error)?;
+    let requested: Option<ModelName> = requested
+        .filter(|r| !r.trim().is_empty())
+        .map(|r| r.parse())
+        .transpose()
+        .map_err(js_error)?;
     let sha256: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
     let map = TensorMap::from_safetensors(&source, &bytes).map_err(js_error)?;
     drop(bytes);
@@ -167,19 +176,30 @@ fn now_ms() -> f64 {
 /// resolves to `{ embedding, logits, millis }` (millis: the forward pass alone). A diagnostic
 /// that the browser tests compare with the native tool.
 #[wasm_bindgen]
-pub async fn synthetic_forward(spec: String, seed: u32, image_seed: u32, height: u32, width: u32) -> Result<JsValue, JsError> {
+pub async fn synthetic_forward(
+    spec: String,
+    seed: u32,
+    image_seed: u32,
+    height: u32,
+    width: u32,
+) -> Result<JsValue, JsError> {
     let device = current_device()?;
     let spec = match spec.as_str() {
         "tiny" => Vgg16Spec::tiny(),
         "vgg16" => Vgg16Spec::full(1000),
-        other => return Err(JsError::new(&format!("unknown spec '{other}': expected tiny or vgg16"))),
+        other => {
+            return Err(JsError::new(&format!("unknown spec '{other}': expected tiny or vgg16")));
+        }
     };
     let model = Network::Vgg16(Vgg16::synthetic(&spec, seed.into(), &device.device));
     model.check_input(height as usize, width as usize).map_err(js_error)?;
     let image = crate::synthetic::image(height, width, image_seed.into());
     let prepared = images::preprocess(&image, height.min(width) as usize, Normalization::IMAGENET);
     let start = now_ms();
-    let out = extract::extract(&model, std::slice::from_ref(&prepared), &device.device, 1, &mut |_| {}).await.map_err(js_error)?;
+    let out =
+        extract::extract(&model, std::slice::from_ref(&prepared), &device.device, 1, &mut |_| {})
+            .await
+            .map_err(js_error)?;
     let millis = now_ms() - start;
     object(&[
         ("embedding", Float32Array::from(out.embeddings.as_slice()).into()),

@@ -33,7 +33,12 @@ pub(crate) struct Analysis {
 
 fn call_progress(progress: &Function, stage: &str, done: usize, total: usize) {
     // A failing progress callback must not stop the analysis.
-    let _ = progress.call3(&JsValue::NULL, &JsValue::from_str(stage), &JsValue::from_f64(done as f64), &JsValue::from_f64(total as f64));
+    let _ = progress.call3(
+        &JsValue::NULL,
+        &JsValue::from_str(stage),
+        &JsValue::from_f64(done as f64),
+        &JsValue::from_f64(total as f64),
+    );
 }
 
 /// Runs the whole analysis on the cohort as it stands: decode (preprocessing), network (feature
@@ -43,22 +48,31 @@ fn call_progress(progress: &Function, stage: &str, done: usize, total: usize) {
 #[wasm_bindgen]
 pub async fn analyze(progress: Function, batch: u32) -> Result<JsValue, JsError> {
     let t_start = js_sys::Date::now();
-    let (device, net, model_source, sha256, names, matched, human) = with(|s| -> Result<_, JsError> {
-        s.results = None;
-        let device = s.device.clone().ok_or_else(|| JsError::new("call init_device first"))?;
-        let model = s.model.as_ref().ok_or_else(|| JsError::new("no network loaded yet"))?;
-        let (names, matched) = super::cohort::matched_similarity(s)?;
-        let m = s.matrix.as_ref().expect("matched_similarity checked the matrix");
-        let human = serde_json::json!({
-            "file": m.file,
-            "key": m.key,
-            "names": m.names_file,
-            "direction": if m.dissimilarity { "dissimilarity (S = −D)" } else { "similarity" },
-            "warnings": m.matrix.warnings,
-            "matching": matched.report,
-        });
-        Ok((device, model.net.clone(), model.source.clone(), model.sha256.clone(), names, matched, human))
-    })?;
+    let (device, net, model_source, sha256, names, matched, human) =
+        with(|s| -> Result<_, JsError> {
+            s.results = None;
+            let device = s.device.clone().ok_or_else(|| JsError::new("call init_device first"))?;
+            let model = s.model.as_ref().ok_or_else(|| JsError::new("no network loaded yet"))?;
+            let (names, matched) = super::cohort::matched_similarity(s)?;
+            let m = s.matrix.as_ref().expect("matched_similarity checked the matrix");
+            let human = serde_json::json!({
+                "file": m.file,
+                "key": m.key,
+                "names": m.names_file,
+                "direction": if m.dissimilarity { "dissimilarity (S = −D)" } else { "similarity" },
+                "warnings": m.matrix.warnings,
+                "matching": matched.report,
+            });
+            Ok((
+                device,
+                model.net.clone(),
+                model.source.clone(),
+                model.sha256.clone(),
+                names,
+                matched,
+                human,
+            ))
+        })?;
     let n = names.len();
 
     // decode: the originals are decoded already; this is the network's preprocessing
@@ -66,8 +80,12 @@ pub async fn analyze(progress: Function, batch: u32) -> Result<JsValue, JsError>
     let mut timings = serde_json::Map::new();
     let mut prepared: Vec<Prepared> = Vec::with_capacity(n);
     for (i, name) in names.iter().enumerate() {
-        let p = with(|s| s.images.get(name).map(|img| cohort::preprocess(img, 224, net.normalization())));
-        prepared.push(p.ok_or_else(|| JsError::new(&format!("{name}: the image was removed during the analysis")))?);
+        let p = with(|s| {
+            s.images.get(name).map(|img| cohort::preprocess(img, 224, net.normalization()))
+        });
+        prepared.push(p.ok_or_else(|| {
+            JsError::new(&format!("{name}: the image was removed during the analysis"))
+        })?);
         call_progress(&progress, "decode", i + 1, n);
     }
     let mut tick = |name: &str, timings: &mut serde_json::Map<String, serde_json::Value>| {
@@ -79,7 +97,11 @@ pub async fn analyze(progress: Function, batch: u32) -> Result<JsValue, JsError>
 
     call_progress(&progress, "network", 0, n);
     let batch = if batch == 0 { 4 } else { batch as usize };
-    let extracted = extract::extract(&net, &prepared, &device.device, batch, &mut |done| call_progress(&progress, "network", done, n)).await.map_err(js_error)?;
+    let extracted = extract::extract(&net, &prepared, &device.device, batch, &mut |done| {
+        call_progress(&progress, "network", done, n)
+    })
+    .await
+    .map_err(js_error)?;
     drop(prepared);
     tick("network_seconds", &mut timings);
 
@@ -88,9 +110,18 @@ pub async fn analyze(progress: Function, batch: u32) -> Result<JsValue, JsError>
     // The per-channel Gram matrices are kept for cross-validation (channels·n² floats).
     let options = EngineOptions { chunk_bytes: CHUNK_BYTES, keep_grams: true };
     call_progress(&progress, "ablation", 0, channels);
-    let scores = ablation::alignment_importance(&net, inputs, &matched.similarity, &options, &mut |done, total| call_progress(&progress, "ablation", done, total)).await.map_err(js_error)?;
+    let scores = ablation::alignment_importance(
+        &net,
+        inputs,
+        &matched.similarity,
+        &options,
+        &mut |done, total| call_progress(&progress, "ablation", done, total),
+    )
+    .await
+    .map_err(js_error)?;
     tick("ablation_seconds", &mut timings);
-    timings.insert("total_seconds".into(), serde_json::json!((js_sys::Date::now() - t_start) / 1e3));
+    timings
+        .insert("total_seconds".into(), serde_json::json!((js_sys::Date::now() - t_start) / 1e3));
 
     let mut summary = crate::report::scores_summary(&names, &scores);
     summary.insert(
@@ -108,13 +139,26 @@ pub async fn analyze(progress: Function, batch: u32) -> Result<JsValue, JsError>
     let summary = serde_json::Value::Object(summary);
     let text = summary.to_string();
     let inputs_host = extracted.inputs;
-    with(|s| s.results = Some(Analysis { names, scores, maps: extracted.maps, summary, net, inputs: inputs_host, human: matched.similarity }));
+    with(|s| {
+        s.results = Some(Analysis {
+            names,
+            scores,
+            maps: extracted.maps,
+            summary,
+            net,
+            inputs: inputs_host,
+            human: matched.similarity,
+        })
+    });
     js_sys::JSON::parse(&text).map_err(|_| JsError::new("cannot build the summary"))
 }
 
-fn with_results<R>(f: impl FnOnce(&Analysis, &super::Session) -> Result<R, JsError>) -> Result<R, JsError> {
+fn with_results<R>(
+    f: impl FnOnce(&Analysis, &super::Session) -> Result<R, JsError>,
+) -> Result<R, JsError> {
     with(|s| {
-        let a = s.results.as_ref().ok_or_else(|| JsError::new("no analysis yet: run analyze first"))?;
+        let a =
+            s.results.as_ref().ok_or_else(|| JsError::new("no analysis yet: run analyze first"))?;
         f(a, s)
     })
 }
@@ -134,7 +178,14 @@ pub fn result_info() -> Result<JsValue, JsError> {
             ("names", strings(&a.names)),
             ("n", (a.scores.n as u32).into()),
             ("channels", (a.scores.channels as u32).into()),
-            ("baseline", object(&[("r", opt_f64(Some(b.r))), ("r2", opt_f64(Some(b.r2))), ("perImage", Float64Array::from(b.per_image.as_slice()).into())])?),
+            (
+                "baseline",
+                object(&[
+                    ("r", opt_f64(Some(b.r))),
+                    ("r2", opt_f64(Some(b.r2))),
+                    ("perImage", Float64Array::from(b.per_image.as_slice()).into()),
+                ])?,
+            ),
             ("zeroPairs", (a.scores.zero_pairs as u32).into()),
             ("skippedChannels", (a.scores.skipped_channels as u32).into()),
         ])
@@ -162,14 +213,23 @@ pub fn ais_dataset_r2() -> Result<Float64Array, JsError> {
 /// The image at `index` of the analysis, shrunk (Pillow's bilinear) so that its longer side is
 /// at most `max_side` (0: full size).
 fn original(a: &Analysis, s: &super::Session, index: usize, max_side: u32) -> Result<Rgb, JsError> {
-    let name = a.names.get(index).ok_or_else(|| JsError::new(&format!("no image {index}: the analysis has {}", a.names.len())))?;
-    let image = s.images.get(name).ok_or_else(|| JsError::new(&format!("{name}: no longer in the cohort")))?;
+    let name = a.names.get(index).ok_or_else(|| {
+        JsError::new(&format!("no image {index}: the analysis has {}", a.names.len()))
+    })?;
+    let image = s
+        .images
+        .get(name)
+        .ok_or_else(|| JsError::new(&format!("{name}: no longer in the cohort")))?;
     let (w, h) = (image.width() as usize, image.height() as usize);
     let longer = w.max(h);
     let max = max_side as usize;
     let rgb = if max > 0 && longer > max {
         let (nw, nh) = ((w * max / longer).max(1), (h * max / longer).max(1));
-        Rgb { width: nw, height: nh, pixels: crate::resample::resize_rgb8(image.as_raw(), w, h, nw, nh) }
+        Rgb {
+            width: nw,
+            height: nh,
+            pixels: crate::resample::resize_rgb8(image.as_raw(), w, h, nw, nh),
+        }
     } else {
         Rgb { width: w, height: h, pixels: image.as_raw().clone() }
     };
@@ -188,7 +248,8 @@ fn rgba(rgb: &Rgb) -> Uint8ClampedArray {
 fn heatmap_of(a: &Analysis, index: usize) -> Result<Option<Heatmap>, JsError> {
     let c = a.scores.channels;
     let (maps, shape) = &a.maps[index];
-    Heatmap::from_scores(&a.scores.image[index * c..(index + 1) * c], maps, *shape).map_err(js_error)
+    Heatmap::from_scores(&a.scores.image[index * c..(index + 1) * c], maps, *shape)
+        .map_err(js_error)
 }
 
 /// The heatmap of image `index` blended over it (`colormap`: jet, viridis or magma;
@@ -197,13 +258,22 @@ fn heatmap_of(a: &Analysis, index: usize) -> Result<Option<Heatmap>, JsError> {
 /// defined, note }`: `defined` is false (and the picture is the image alone) when the image has
 /// no positive AIS, so no heatmap.
 #[wasm_bindgen]
-pub fn overlay(index: u32, colormap: String, image_weight: f64, show_original: bool, max_side: u32) -> Result<JsValue, JsError> {
+pub fn overlay(
+    index: u32,
+    colormap: String,
+    image_weight: f64,
+    show_original: bool,
+    max_side: u32,
+) -> Result<JsValue, JsError> {
     let colormap: Colormap = colormap.parse().map_err(js_error)?;
     with_results(|a, s| {
         let image = original(a, s, index as usize, max_side)?;
         let heat = heatmap_of(a, index as usize)?;
         let drawn = match (&heat, show_original) {
-            (Some(h), false) => heatmap::overlay(&image, h, OverlayStyle { colormap, image_weight }).map_err(js_error)?,
+            (Some(h), false) => {
+                heatmap::overlay(&image, h, OverlayStyle { colormap, image_weight })
+                    .map_err(js_error)?
+            }
             _ => None,
         };
         let defined = match &heat {
@@ -212,7 +282,9 @@ pub fn overlay(index: u32, colormap: String, image_weight: f64, show_original: b
         };
         let note = match (&heat, defined) {
             (None, _) => "no feature map has a positive AIS for this image, so it has no heatmap",
-            (Some(_), false) => "the AIS-weighted sum of the feature maps is nowhere positive (these feature maps are signed), so there is no heatmap to draw",
+            (Some(_), false) => {
+                "the AIS-weighted sum of the feature maps is nowhere positive (these feature maps are signed), so there is no heatmap to draw"
+            }
             _ => "",
         };
         let picture = drawn.as_ref().unwrap_or(&image);
@@ -230,7 +302,8 @@ pub fn overlay(index: u32, colormap: String, image_weight: f64, show_original: b
 #[wasm_bindgen]
 pub fn colormap_strip(colormap: String) -> Result<Uint8ClampedArray, JsError> {
     let colormap: Colormap = colormap.parse().map_err(js_error)?;
-    let pixels: Vec<u8> = (0..256).flat_map(|i| colormap.colour((i as f64 + 0.5) / 256.0)).collect();
+    let pixels: Vec<u8> =
+        (0..256).flat_map(|i| colormap.colour((i as f64 + 0.5) / 256.0)).collect();
     Ok(rgba(&Rgb { width: 256, height: 1, pixels }))
 }
 
@@ -238,7 +311,12 @@ pub fn colormap_strip(colormap: String) -> Result<Uint8ClampedArray, JsError> {
 #[wasm_bindgen]
 pub fn saliency_models() -> JsValue {
     let mut all: Vec<&str> = vec![SaliencyModel::default().name()];
-    all.extend(SaliencyModel::ALL.iter().map(|m| m.name()).filter(|n| *n != SaliencyModel::default().name()));
+    all.extend(
+        SaliencyModel::ALL
+            .iter()
+            .map(|m| m.name())
+            .filter(|n| *n != SaliencyModel::default().name()),
+    );
     strings(all)
 }
 
@@ -249,7 +327,12 @@ pub fn saliency_models() -> JsValue {
 pub fn import_saliency(name: String, bytes: &[u8]) -> Result<JsValue, JsError> {
     let map = import::decode_map(&name, bytes).map_err(js_error)?;
     let stem = stem(&name).to_string();
-    let info = object(&[("name", name.as_str().into()), ("stem", stem.as_str().into()), ("width", (map.width as u32).into()), ("height", (map.height as u32).into())])?;
+    let info = object(&[
+        ("name", name.as_str().into()),
+        ("stem", stem.as_str().into()),
+        ("width", (map.width as u32).into()),
+        ("height", (map.height as u32).into()),
+    ])?;
     with(|s| s.saliency.insert(stem, map));
     Ok(info)
 }
@@ -270,10 +353,17 @@ fn stem(name: &str) -> &str {
 
 /// The saliency map of image `index` at its full size: imported (`source` = "imported", matched
 /// by file stem, brought to the image as TranSalNet's post-processing does) or a built-in model.
-fn saliency_of(s: &super::Session, name: &str, image: &image::RgbImage, source: &str) -> Result<Vec<f32>, String> {
+fn saliency_of(
+    s: &super::Session,
+    name: &str,
+    image: &image::RgbImage,
+    source: &str,
+) -> Result<Vec<f32>, String> {
     let (w, h) = (image.width() as usize, image.height() as usize);
     if source == "imported" {
-        let map = s.saliency.get(stem(name)).ok_or_else(|| format!("{name}: no imported saliency map named {0}.png or {0}.npy", stem(name)))?;
+        let map = s.saliency.get(stem(name)).ok_or_else(|| {
+            format!("{name}: no imported saliency map named {0}.png or {0}.npy", stem(name))
+        })?;
         return Ok(import::transalnet_postprocess(map, w, h));
     }
     let model: SaliencyModel = source.parse()?;
@@ -288,7 +378,11 @@ fn ais_at_image(heat: &Heatmap, width: usize, height: usize) -> Option<Vec<f32>>
 fn risks_js(risks: &[risk::LevelRisk]) -> Result<JsValue, JsError> {
     let out = Array::new();
     for r in risks {
-        out.push(&object(&[("percent", r.percent.into()), ("rr", opt_f64(r.rr)), ("undefined", r.undefined.map(JsValue::from_str).unwrap_or(JsValue::NULL))])?);
+        out.push(&object(&[
+            ("percent", r.percent.into()),
+            ("rr", opt_f64(r.rr)),
+            ("undefined", r.undefined.map(JsValue::from_str).unwrap_or(JsValue::NULL)),
+        ])?);
     }
     Ok(out.into())
 }
@@ -303,10 +397,18 @@ pub fn saliency_overlay(index: u32, source: String) -> Result<JsValue, JsError> 
     with_results(|a, s| {
         let i = index as usize;
         let name = a.names.get(i).ok_or_else(|| JsError::new(&format!("no image {i}")))?;
-        let image = s.images.get(name).ok_or_else(|| JsError::new(&format!("{name}: no longer in the cohort")))?;
+        let image = s
+            .images
+            .get(name)
+            .ok_or_else(|| JsError::new(&format!("{name}: no longer in the cohort")))?;
         let (w, h) = (image.width() as usize, image.height() as usize);
-        let heat = heatmap_of(a, i)?.ok_or_else(|| JsError::new(&format!("{name}: no positive AIS, so no heatmap to compare with saliency")))?;
-        let ais = ais_at_image(&heat, w, h).ok_or_else(|| JsError::new(&format!("{name}: the heatmap is zero everywhere")))?;
+        let heat = heatmap_of(a, i)?.ok_or_else(|| {
+            JsError::new(&format!(
+                "{name}: no positive AIS, so no heatmap to compare with saliency"
+            ))
+        })?;
+        let ais = ais_at_image(&heat, w, h)
+            .ok_or_else(|| JsError::new(&format!("{name}: the heatmap is zero everywhere")))?;
         let sal = saliency_of(s, name, image, &source).map_err(|e| JsError::new(&e))?;
         let (picture, risks) = contours::contour_overlay(image, &sal, &ais).map_err(js_error)?;
         let label = contours::rr_label(&risks);
@@ -333,7 +435,9 @@ pub fn saliency_summary(source: String) -> Result<JsValue, JsError> {
             let result = (|| -> Result<Vec<risk::LevelRisk>, String> {
                 let image = s.images.get(name).ok_or("no longer in the cohort")?;
                 let (w, h) = (image.width() as usize, image.height() as usize);
-                let heat = heatmap_of(a, i).map_err(|_| "no heatmap".to_string())?.ok_or("no positive AIS, so no heatmap")?;
+                let heat = heatmap_of(a, i)
+                    .map_err(|_| "no heatmap".to_string())?
+                    .ok_or("no positive AIS, so no heatmap")?;
                 let ais = ais_at_image(&heat, w, h).ok_or("the heatmap is zero everywhere")?;
                 let sal = saliency_of(s, name, image, &source)?;
                 risk::relative_risks(&sal, &ais, w, h).map_err(|e| e.to_string())
@@ -345,7 +449,11 @@ pub fn saliency_summary(source: String) -> Result<JsValue, JsError> {
             if let Ok(r) = result {
                 all.push(r);
             }
-            images.push(&object(&[("image", name.as_str().into()), ("risks", risks), ("error", error)])?);
+            images.push(&object(&[
+                ("image", name.as_str().into()),
+                ("risks", risks),
+                ("error", error),
+            ])?);
         }
         let summary = Array::new();
         for l in risk::summarise(&all) {
@@ -367,18 +475,34 @@ pub fn saliency_map(index: u32, source: String) -> Result<JsValue, JsError> {
     with_results(|a, s| {
         let i = index as usize;
         let name = a.names.get(i).ok_or_else(|| JsError::new(&format!("no image {i}")))?;
-        let image = s.images.get(name).ok_or_else(|| JsError::new(&format!("{name}: no longer in the cohort")))?;
+        let image = s
+            .images
+            .get(name)
+            .ok_or_else(|| JsError::new(&format!("{name}: no longer in the cohort")))?;
         let values = saliency_of(s, name, image, &source).map_err(|e| JsError::new(&e))?;
-        let gray = saliency::SaliencyMap { width: image.width() as usize, height: image.height() as usize, values }.to_gray8();
+        let gray = saliency::SaliencyMap {
+            width: image.width() as usize,
+            height: image.height() as usize,
+            values,
+        }
+        .to_gray8();
         let pixels: Vec<u8> = gray.as_raw().iter().flat_map(|&g| [g, g, g]).collect();
         let rgb = Rgb { width: gray.width() as usize, height: gray.height() as usize, pixels };
-        object(&[("width", (rgb.width as u32).into()), ("height", (rgb.height as u32).into()), ("rgba", rgba(&rgb).into())])
+        object(&[
+            ("width", (rgb.width as u32).into()),
+            ("height", (rgb.height as u32).into()),
+            ("rgba", rgba(&rgb).into()),
+        ])
     })
 }
 
 fn condition(values: &[f64]) -> Result<JsValue, JsError> {
     let (mean, sd) = stats::mean_and_sd(values).map_err(js_error)?;
-    object(&[("mean", opt_f64(Some(mean))), ("sd", opt_f64(Some(sd))), ("perFold", Float64Array::from(values).into())])
+    object(&[
+        ("mean", opt_f64(Some(mean))),
+        ("sd", opt_f64(Some(sd))),
+        ("perFold", Float64Array::from(values).into()),
+    ])
 }
 
 /// Full against Retained test 2OI over the folds, in r or r²: means ± sd, the Loftus–Masson SE
@@ -395,7 +519,12 @@ fn comparison(full: &[f64], retained: &[f64]) -> Result<JsValue, JsError> {
         ])?,
         Err(e) => object(&[("undefined", e.to_string().as_str().into())])?,
     };
-    object(&[("full", condition(full)?), ("retained", condition(retained)?), ("se", opt_f64(se)), ("test", test)])
+    object(&[
+        ("full", condition(full)?),
+        ("retained", condition(retained)?),
+        ("se", opt_f64(se)),
+        ("test", test),
+    ])
 }
 
 /// Aim 1's validation on request: `folds`-fold cross-validation over images for each shuffle
@@ -404,23 +533,43 @@ fn comparison(full: &[f64], retained: &[f64]) -> Result<JsValue, JsError> {
 /// setSize, trainCurve, testCurve }], r, r2, setSize: { mean, sd }, seconds }` (curves: 2OI r
 /// with the top m feature maps kept, m = 1…channels).
 #[wasm_bindgen]
-pub async fn cross_validate(folds: u32, seeds: Vec<u32>, progress: Function) -> Result<JsValue, JsError> {
+pub async fn cross_validate(
+    folds: u32,
+    seeds: Vec<u32>,
+    progress: Function,
+) -> Result<JsValue, JsError> {
     let t0 = js_sys::Date::now();
     // Taken out of the session for the awaits and put back afterwards (no borrow across await).
-    let analysis = with(|s| s.results.take()).ok_or_else(|| JsError::new("no analysis yet: run analyze first"))?;
+    let analysis = with(|s| s.results.take())
+        .ok_or_else(|| JsError::new("no analysis yet: run analyze first"))?;
     let device = with(|s| s.device.clone()).ok_or_else(|| JsError::new("call init_device first"));
     let outcome = async {
         let device = device?;
         let seeds = if seeds.is_empty() { crate::folds::PAPER_SEEDS.to_vec() } else { seeds };
-        let split = selection::make_folds(analysis.names.len(), folds as usize, &seeds).map_err(js_error)?;
+        let split = selection::make_folds(analysis.names.len(), folds as usize, &seeds)
+            .map_err(js_error)?;
         let n = analysis.names.len();
         let channels = analysis.scores.channels;
-        let inputs = Tensor::<3>::from_data(TensorData::new(analysis.inputs.clone(), [n, channels, analysis.inputs.len() / (n * channels)]), &device.device);
+        let inputs = Tensor::<3>::from_data(
+            TensorData::new(
+                analysis.inputs.clone(),
+                [n, channels, analysis.inputs.len() / (n * channels)],
+            ),
+            &device.device,
+        );
         let options = EngineOptions { chunk_bytes: CHUNK_BYTES, keep_grams: false };
         call_progress(&progress, "folds", 0, split.len());
-        selection::cross_validate(&analysis.net, &inputs, &analysis.scores, &analysis.human, &split, &options, &mut |done, total| call_progress(&progress, "folds", done, total))
-            .await
-            .map_err(js_error)
+        selection::cross_validate(
+            &analysis.net,
+            &inputs,
+            &analysis.scores,
+            &analysis.human,
+            &split,
+            &options,
+            &mut |done, total| call_progress(&progress, "folds", done, total),
+        )
+        .await
+        .map_err(js_error)
     }
     .await;
     with(|s| s.results = Some(analysis));

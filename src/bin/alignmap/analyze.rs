@@ -12,7 +12,10 @@ use alignmap::model::{ModelName, Network};
 use alignmap::report;
 use alignmap::similarity::{self, Direction};
 
-use crate::{create_dir, default_weights, list_folder, load_network, open_device, prepare_images, progress_bar, run_network, write_extracted, DeviceArg};
+use crate::{
+    DeviceArg, create_dir, default_weights, list_folder, load_network, open_device, prepare_images,
+    progress_bar, run_network, write_extracted,
+};
 
 /// What every command that scores a cohort needs.
 #[derive(clap::Args, Clone)]
@@ -81,7 +84,12 @@ pub struct CohortRun {
 
 /// Reads and matches the cohort, runs the network and the engine (keeping the Gram matrices
 /// when cross-validation follows).
-pub fn run_cohort(args: &CohortArgs, weights: Option<&Path>, model: Option<ModelName>, keep_grams: bool) -> Result<CohortRun> {
+pub fn run_cohort(
+    args: &CohortArgs,
+    weights: Option<&Path>,
+    model: Option<ModelName>,
+    keep_grams: bool,
+) -> Result<CohortRun> {
     let mut timings = serde_json::Map::new();
     let mut stage = Instant::now();
     let mut lap = |name: &str, timings: &mut serde_json::Map<String, serde_json::Value>| {
@@ -90,8 +98,14 @@ pub fn run_cohort(args: &CohortArgs, weights: Option<&Path>, model: Option<Model
     };
     let weights = default_weights(weights.map(Path::to_path_buf))?;
     let (paths, names) = list_folder(&args.images)?;
-    let direction = if args.dissimilarity { Direction::Dissimilarity } else { Direction::Similarity };
-    let matrix = similarity::load_matrix(&args.similarity, args.names.as_deref(), args.key.as_deref(), direction)?;
+    let direction =
+        if args.dissimilarity { Direction::Dissimilarity } else { Direction::Similarity };
+    let matrix = similarity::load_matrix(
+        &args.similarity,
+        args.names.as_deref(),
+        args.key.as_deref(),
+        direction,
+    )?;
     for warning in &matrix.warnings {
         eprintln!("alignmap: warning: {warning}");
     }
@@ -111,13 +125,30 @@ pub fn run_cohort(args: &CohortArgs, weights: Option<&Path>, model: Option<Model
     let channels = model.channels();
     let inputs = extracted.inputs_tensor(channels, &device.device);
     let bar = progress_bar(channels, "ablation");
-    let scores = pollster::block_on(ablation::alignment_importance(&model, inputs, &matched.similarity, &engine_options(args, keep_grams), &mut |done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    }))?;
+    let scores = pollster::block_on(ablation::alignment_importance(
+        &model,
+        inputs,
+        &matched.similarity,
+        &engine_options(args, keep_grams),
+        &mut |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    ))?;
     bar.finish_and_clear();
     lap("ablation_seconds", &mut timings);
-    Ok(CohortRun { names, human: matched.similarity, warnings: matrix.warnings, matching: matched.report, device, model, weights, extracted, scores, timings })
+    Ok(CohortRun {
+        names,
+        human: matched.similarity,
+        warnings: matrix.warnings,
+        matching: matched.report,
+        device,
+        model,
+        weights,
+        extracted,
+        scores,
+        timings,
+    })
 }
 
 pub fn engine_options(args: &CohortArgs, keep_grams: bool) -> EngineOptions {
@@ -137,7 +168,9 @@ pub fn write_analysis(out: &Path, cohort: &CohortArgs, run: &CohortRun) -> Resul
     // A correlation with a constant vector is undefined: say where, rather than write NaN silently.
     let undefined = scores.undefined();
     if undefined > 0 {
-        eprintln!("alignmap: warning: {undefined} score(s) are undefined (NaN): an embedding or a human row is constant; see summary.json");
+        eprintln!(
+            "alignmap: warning: {undefined} score(s) are undefined (NaN): an embedding or a human row is constant; see summary.json"
+        );
     }
     create_dir(out)?;
     write_extracted(out, names, &run.extracted)?;
@@ -147,7 +180,12 @@ pub fn write_analysis(out: &Path, cohort: &CohortArgs, run: &CohortRun) -> Resul
     report::write_npy_f32(&out.join("ais_dataset_r2.npy"), &[channels], &f32s(&scores.dataset_r2))?;
     write_score_csv(&out.join("ais_image.csv"), names, &scores.image, channels)?;
     let both: Vec<f64> = scores.dataset_r.iter().chain(&scores.dataset_r2).copied().collect();
-    write_score_csv(&out.join("ais_dataset.csv"), &["ais_r".to_string(), "ais_r2".to_string()], &both, channels)?;
+    write_score_csv(
+        &out.join("ais_dataset.csv"),
+        &["ais_r".to_string(), "ais_r2".to_string()],
+        &both,
+        channels,
+    )?;
     let mut timings = run.timings.clone();
     timings.insert("write_seconds".into(), serde_json::json!(start.elapsed().as_secs_f64()));
 
@@ -196,7 +234,12 @@ fn sha256_file(path: &Path) -> Result<String> {
 }
 
 /// A score table as CSV: one row per name, one column per feature map.
-fn write_score_csv(path: &Path, row_names: &[String], values: &[f64], columns: usize) -> Result<()> {
+fn write_score_csv(
+    path: &Path,
+    row_names: &[String],
+    values: &[f64],
+    columns: usize,
+) -> Result<()> {
     let mut text = String::from("image");
     for k in 0..columns {
         text.push_str(&format!(",fm{k}"));
@@ -214,5 +257,9 @@ fn write_score_csv(path: &Path, row_names: &[String], values: &[f64], columns: u
 
 /// A CSV field, quoted when it needs to be.
 pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
 }

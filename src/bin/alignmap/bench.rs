@@ -8,18 +8,26 @@ use alignmap::burn::prelude::{Tensor, TensorData};
 use alignmap::cohort::{self, Normalization, Prepared};
 use alignmap::device::{ComputeDevice, DeviceChoice};
 use alignmap::error::{Error, Result};
-use alignmap::extract::{self, read_f32, Extracted};
+use alignmap::extract::{self, Extracted, read_f32};
 use alignmap::model::{Network, Vgg16};
 use alignmap::selection;
 
-use crate::{open_device, parse_spec, DeviceArg};
+use crate::{DeviceArg, open_device, parse_spec};
 
 /// A generated cohort of `n` images with a fixed human similarity.
 fn generated_cohort(n: usize) -> Result<(Vec<Prepared>, Vec<f64>)> {
     if n < 4 {
         return Err(Error::Invalid(format!("--n {n}: a cohort needs at least 4 images")));
     }
-    let images = (0..n as u64).map(|k| cohort::preprocess(&alignmap::synthetic::image(224, 224, 1000 + 7919 * k), 224, Normalization::IMAGENET)).collect();
+    let images = (0..n as u64)
+        .map(|k| {
+            cohort::preprocess(
+                &alignmap::synthetic::image(224, 224, 1000 + 7919 * k),
+                224,
+                Normalization::IMAGENET,
+            )
+        })
+        .collect();
     let human = (0..n * n)
         .map(|i| {
             let (a, b) = (i / n, i % n);
@@ -42,26 +50,48 @@ fn all_maps(extracted: &Extracted, device: &ComputeDevice) -> Tensor<4> {
     Tensor::<4>::from_data(TensorData::new(maps, [extracted.len(), c, h, w]), &device.device)
 }
 
-pub fn bench(sizes: &[usize], naive_channels: Option<usize>, spec: &str, choice: DeviceChoice) -> Result<()> {
+pub fn bench(
+    sizes: &[usize],
+    naive_channels: Option<usize>,
+    spec: &str,
+    choice: DeviceChoice,
+) -> Result<()> {
     let (device, model) = setup(spec, choice)?;
     let channels = model.channels();
     for &n in sizes {
         let (images, human) = generated_cohort(n)?;
         let start = Instant::now();
-        let extracted = pollster::block_on(extract::extract(&model, &images, &device.device, 8, &mut |_| {}))?;
+        let extracted =
+            pollster::block_on(extract::extract(&model, &images, &device.device, 8, &mut |_| {}))?;
         let trunk_s = start.elapsed().as_secs_f64();
         let inputs = extracted.inputs_tensor(channels, &device.device);
         let start = Instant::now();
-        let fast = pollster::block_on(ablation::alignment_importance(&model, inputs, &human, &EngineOptions::default(), &mut |_, _| {}))?;
+        let fast = pollster::block_on(ablation::alignment_importance(
+            &model,
+            inputs,
+            &human,
+            &EngineOptions::default(),
+            &mut |_, _| {},
+        ))?;
         let engine_s = start.elapsed().as_secs_f64();
         let sample = naive_channels.unwrap_or(channels).clamp(1, channels);
         let maps = all_maps(&extracted, &device);
         let start = Instant::now();
-        pollster::block_on(ablation::alignment_importance_naive(&model, maps, &human, 0..sample, &mut |_, _| {}))?;
+        pollster::block_on(ablation::alignment_importance_naive(
+            &model,
+            maps,
+            &human,
+            0..sample,
+            &mut |_, _| {},
+        ))?;
         let naive_s = start.elapsed().as_secs_f64() * channels as f64 / sample as f64;
         println!(
             "n = {n:>4}: engine {engine_s:8.2} s | naive {naive_s:8.2} s{} | ratio {:6.1}x | trunk {trunk_s:.2} s | zero pairs {} | device {}",
-            if sample < channels { format!(" (timed on {sample} of {channels} channels, scaled)") } else { String::new() },
+            if sample < channels {
+                format!(" (timed on {sample} of {channels} channels, scaled)")
+            } else {
+                String::new()
+            },
             naive_s / engine_s,
             fast.zero_pairs,
             device.description
@@ -96,16 +126,31 @@ pub fn bench_validate(args: &BenchValidateArgs) -> Result<()> {
     let (device, model) = setup(&args.spec, args.device.device)?;
     let channels = model.channels();
     let (images, human) = generated_cohort(args.n)?;
-    let extracted = pollster::block_on(extract::extract(&model, &images, &device.device, 8, &mut |_| {}))?;
+    let extracted =
+        pollster::block_on(extract::extract(&model, &images, &device.device, 8, &mut |_| {}))?;
     let inputs = extracted.inputs_tensor(channels, &device.device);
     let options = EngineOptions { keep_grams: true, ..Default::default() };
     let start = Instant::now();
-    let scores = pollster::block_on(ablation::alignment_importance(&model, inputs.clone(), &human, &options, &mut |_, _| {}))?;
+    let scores = pollster::block_on(ablation::alignment_importance(
+        &model,
+        inputs.clone(),
+        &human,
+        &options,
+        &mut |_, _| {},
+    ))?;
     let engine_s = start.elapsed().as_secs_f64();
     let folds = selection::make_folds(args.n, 5, &alignmap::folds::PAPER_SEEDS)?;
     let timed = args.timed_folds.clamp(1, folds.len());
     let start = Instant::now();
-    let results = pollster::block_on(selection::cross_validate(&model, &inputs, &scores, &human, &folds[..timed], &EngineOptions::default(), &mut |_, _| {}))?;
+    let results = pollster::block_on(selection::cross_validate(
+        &model,
+        &inputs,
+        &scores,
+        &human,
+        &folds[..timed],
+        &EngineOptions::default(),
+        &mut |_, _| {},
+    ))?;
     let per_fold_s = start.elapsed().as_secs_f64() / timed as f64;
     let protocol_s = engine_s + per_fold_s * args.protocol_folds as f64;
 
@@ -118,10 +163,12 @@ pub fn bench_validate(args: &BenchValidateArgs) -> Result<()> {
         let m = 1 + step * (channels - 1) / steps.max(2).saturating_sub(1).max(1);
         let mut keep = vec![0.0f32; channels];
         order[..m.min(channels)].iter().for_each(|&k| keep[k] = 1.0);
-        let mask = Tensor::<1>::from_data(TensorData::new(keep, [channels]), &device.device).reshape([1, channels, 1, 1]);
+        let mask = Tensor::<1>::from_data(TensorData::new(keep, [channels]), &device.device)
+            .reshape([1, channels, 1, 1]);
         pollster::block_on(read_f32(model.head(maps.clone() * mask)))?;
     }
-    let naive_s = start.elapsed().as_secs_f64() / steps as f64 * (channels * args.protocol_folds) as f64;
+    let naive_s =
+        start.elapsed().as_secs_f64() / steps as f64 * (channels * args.protocol_folds) as f64;
     println!(
         "n = {}: protocol of {} folds × {channels} kept-set sizes: {protocol_s:.1} s (engine with Gram matrices {engine_s:.1} s + {per_fold_s:.2} s per fold, timed on {timed}) | naive {naive_s:.1} s (timed on {steps} head passes, scaled) | ratio {:.1}x | device {}",
         args.n,

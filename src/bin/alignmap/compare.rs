@@ -13,7 +13,7 @@ use alignmap::report;
 use alignmap::scores::pearson;
 use alignmap::stats::{self, KsTest};
 
-use crate::analyze::{self, csv_field, CohortArgs, CohortRun};
+use crate::analyze::{self, CohortArgs, CohortRun, csv_field};
 use crate::create_dir;
 use crate::results::read_npy;
 use crate::validate::{log10_mean_ais, mad_per_image};
@@ -43,7 +43,11 @@ pub struct CompareArgs {
 }
 
 fn label(given: &Option<String>, weights: &Path) -> String {
-    given.clone().unwrap_or_else(|| weights.file_stem().map_or_else(|| weights.display().to_string(), |s| s.to_string_lossy().into_owned()))
+    given.clone().unwrap_or_else(|| {
+        weights
+            .file_stem()
+            .map_or_else(|| weights.display().to_string(), |s| s.to_string_lossy().into_owned())
+    })
 }
 
 /// Per image, the Pearson correlation of the two models' heatmaps at the image's resolution
@@ -85,7 +89,9 @@ fn mean_ais_per_feature_map(run: &CohortRun) -> Vec<f64> {
 
 fn ks_json(test: &Result<KsTest>) -> serde_json::Value {
     match test {
-        Ok(t) => serde_json::json!({ "statistic": t.statistic, "p_value": t.p_value, "method": format!("{:?}", t.method) }),
+        Ok(t) => {
+            serde_json::json!({ "statistic": t.statistic, "p_value": t.p_value, "method": format!("{:?}", t.method) })
+        }
         Err(e) => serde_json::json!({ "undefined": e.to_string() }),
     }
 }
@@ -102,7 +108,9 @@ fn median(values: &[f64]) -> f64 {
 
 pub fn compare(args: &CompareArgs) -> Result<()> {
     if args.a == args.b {
-        eprintln!("alignmap: warning: --a and --b are the same file; every comparison will be trivial");
+        eprintln!(
+            "alignmap: warning: --a and --b are the same file; every comparison will be trivial"
+        );
     }
     let (label_a, label_b) = (label(&args.label_a, &args.a), label(&args.label_b, &args.b));
     let a = analyze::run_cohort(&args.cohort, Some(&args.a), args.model_a, false)?;
@@ -120,20 +128,51 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     let defined: Vec<usize> = (0..matches.len()).filter(|&i| matches[i].is_finite()).collect();
     let pick = |v: &[f64]| defined.iter().map(|&i| v[i]).collect::<Vec<_>>();
     let match_vs_entropy = stats::pearson_test(&pick(&matches), &pick(&max_entropy));
-    let (match_mean, match_sd) = stats::mean_and_sd(&pick(&matches)).unwrap_or((f64::NAN, f64::NAN));
+    let (match_mean, match_sd) =
+        stats::mean_and_sd(&pick(&matches)).unwrap_or((f64::NAN, f64::NAN));
 
     let out = &args.out;
     let mut table = String::from("image,match,entropy_a,entropy_b,max_entropy,mad_a,mad_b\n");
     for (i, name) in a.names.iter().enumerate() {
-        table.push_str(&format!("{},{},{},{},{},{},{}\n", csv_field(name), matches[i], ent_a[i], ent_b[i], max_entropy[i], mad_a[i], mad_b[i]));
+        table.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            csv_field(name),
+            matches[i],
+            ent_a[i],
+            ent_b[i],
+            max_entropy[i],
+            mad_a[i],
+            mad_b[i]
+        ));
     }
-    std::fs::write(out.join("compare_images.csv"), table).map_err(|e| Error::io(out.join("compare_images.csv"), e))?;
+    std::fs::write(out.join("compare_images.csv"), table)
+        .map_err(|e| Error::io(out.join("compare_images.csv"), e))?;
     let figures_dir = out.join("figures");
     create_dir(&figures_dir)?;
-    let series = |va: Vec<f64>, vb: Vec<f64>| [Series { label: label_a.clone(), values: va }, Series { label: label_b.clone(), values: vb }];
-    figures::histograms(&figures_dir.join("ais_mean_per_feature_map"), &series(log10_mean_ais(&a), log10_mean_ais(&b)), 40, "log10 mean AIS per feature map")?;
-    figures::histograms(&figures_dir.join("ais_mad_per_image"), &series(mad_a.clone(), mad_b.clone()), 40, "mean absolute deviation of each image's AIS")?;
-    figures::histograms(&figures_dir.join("match"), &[Series { label: format!("{label_a} vs {label_b}"), values: matches.clone() }], 20, "heatmap Match (Pearson r)")?;
+    let series = |va: Vec<f64>, vb: Vec<f64>| {
+        [
+            Series { label: label_a.clone(), values: va },
+            Series { label: label_b.clone(), values: vb },
+        ]
+    };
+    figures::histograms(
+        &figures_dir.join("ais_mean_per_feature_map"),
+        &series(log10_mean_ais(&a), log10_mean_ais(&b)),
+        40,
+        "log10 mean AIS per feature map",
+    )?;
+    figures::histograms(
+        &figures_dir.join("ais_mad_per_image"),
+        &series(mad_a.clone(), mad_b.clone()),
+        40,
+        "mean absolute deviation of each image's AIS",
+    )?;
+    figures::histograms(
+        &figures_dir.join("match"),
+        &[Series { label: format!("{label_a} vs {label_b}"), values: matches.clone() }],
+        20,
+        "heatmap Match (Pearson r)",
+    )?;
 
     let model_json = |run: &CohortRun, label: &str, mean: &[f64], mad: &[f64]| {
         serde_json::json!({
@@ -209,15 +248,30 @@ pub fn cross_category(args: &CrossCategoryArgs) -> Result<()> {
     for dir in &args.results {
         let (values, shape) = read_npy(&dir.join(file))?;
         if shape.len() != 1 {
-            return Err(Error::Invalid(format!("{}: expected one value per feature map, got shape {shape:?}", dir.join(file).display())));
+            return Err(Error::Invalid(format!(
+                "{}: expected one value per feature map, got shape {shape:?}",
+                dir.join(file).display()
+            )));
         }
         vectors.push(values.into_iter().map(f64::from).collect::<Vec<f64>>());
     }
     let channels = vectors[0].len();
     if let Some(i) = vectors.iter().position(|v| v.len() != channels) {
-        return Err(Error::Invalid(format!("{} has {} feature maps but {} has {channels}: compare cohorts of one network", args.results[i].display(), vectors[i].len(), args.results[0].display())));
+        return Err(Error::Invalid(format!(
+            "{} has {} feature maps but {} has {channels}: compare cohorts of one network",
+            args.results[i].display(),
+            vectors[i].len(),
+            args.results[0].display()
+        )));
     }
-    let labels: Vec<String> = args.results.iter().map(|d| d.file_name().map_or_else(|| d.display().to_string(), |s| s.to_string_lossy().into_owned())).collect();
+    let labels: Vec<String> = args
+        .results
+        .iter()
+        .map(|d| {
+            d.file_name()
+                .map_or_else(|| d.display().to_string(), |s| s.to_string_lossy().into_owned())
+        })
+        .collect();
     let mut text = String::from("cohort");
     labels.iter().for_each(|l| text.push_str(&format!(",{}", csv_field(l))));
     text.push('\n');

@@ -14,16 +14,20 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 mod analyze;
-mod saliency_cmd;
 mod bench;
 mod compare;
 mod maps;
 mod results;
+mod saliency_cmd;
 mod serve;
 mod validate;
 
 #[derive(Parser)]
-#[command(name = "alignmap", version, about = "Alignment Importance Scores: which feature maps of a vision network carry its alignment with human similarity judgments")]
+#[command(
+    name = "alignmap",
+    version,
+    about = "Alignment Importance Scores: which feature maps of a vision network carry its alignment with human similarity judgments"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -139,7 +143,8 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Embed { weights, model, images, out, batch, device } => default_weights(weights).and_then(|weights| embed(&weights, model, &images, &out, batch, device.device)),
+        Command::Embed { weights, model, images, out, batch, device } => default_weights(weights)
+            .and_then(|weights| embed(&weights, model, &images, &out, batch, device.device)),
         Command::Analyze(args) => analyze::analyze(&args),
         Command::Validate(args) => validate::validate(&args),
         Command::Maps(args) => maps::maps(&args),
@@ -147,8 +152,12 @@ fn main() {
         Command::CrossCategory(args) => compare::cross_category(&args),
         Command::Convert { input, output, dtype } => convert(&input, &output, dtype),
         Command::Shuffle { input, output, seed } => shuffle(&input, &output, seed),
-        Command::SyntheticForward { spec, seed, image_seed, size, repeat, device } => synthetic_forward(&spec, seed, image_seed, &size, repeat, device.device),
-        Command::Bench { n, naive_channels, spec, device } => bench::bench(&n, naive_channels, &spec, device.device),
+        Command::SyntheticForward { spec, seed, image_seed, size, repeat, device } => {
+            synthetic_forward(&spec, seed, image_seed, &size, repeat, device.device)
+        }
+        Command::Bench { n, naive_channels, spec, device } => {
+            bench::bench(&n, naive_channels, &spec, device.device)
+        }
         Command::BenchValidate(args) => bench::bench_validate(&args),
         Command::Serve { dir, port } => serve::serve(&dir, port),
         Command::Saliency(args) => saliency_cmd::run(args),
@@ -164,9 +173,10 @@ fn default_weights(given: Option<PathBuf>) -> Result<PathBuf> {
     if let Some(path) = given {
         return Ok(path);
     }
-    let path = std::env::var_os("ALIGNMAP_DEFAULT_WEIGHTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models/efficientnet-lite0-f16.safetensors"));
+    let path =
+        std::env::var_os("ALIGNMAP_DEFAULT_WEIGHTS").map(PathBuf::from).unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("models/efficientnet-lite0-f16.safetensors")
+        });
     if !path.is_file() {
         return Err(Error::Invalid(format!(
             "no --weights given and the bundled EfficientNet-Lite0 ({}) is not built yet: run `bash models/build.sh <path to alignmap>` or `bash scripts/serve.sh`",
@@ -179,7 +189,13 @@ fn default_weights(given: Option<PathBuf>) -> Result<PathBuf> {
 
 fn progress_bar(len: usize, stage: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
-    bar.set_style(ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta})").expect("valid template").progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>10} [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
     bar.set_prefix(stage.to_string());
     bar
 }
@@ -190,10 +206,20 @@ fn open_device(choice: DeviceChoice) -> Result<ComputeDevice> {
     Ok(device)
 }
 
-fn load_network(path: &Path, requested: Option<ModelName>, device: &ComputeDevice) -> Result<Network> {
+fn load_network(
+    path: &Path,
+    requested: Option<ModelName>,
+    device: &ComputeDevice,
+) -> Result<Network> {
     let start = Instant::now();
     let net = Network::from_weights(TensorMap::from_file(path)?, requested, &device.device)?;
-    eprintln!("alignmap: loaded {} ({} classes) from {} in {:.1} s", net.name().label(), net.classes(), path.display(), start.elapsed().as_secs_f64());
+    eprintln!(
+        "alignmap: loaded {} ({} classes) from {} in {:.1} s",
+        net.name().label(),
+        net.classes(),
+        path.display(),
+        start.elapsed().as_secs_f64()
+    );
     Ok(net)
 }
 
@@ -201,14 +227,25 @@ fn load_network(path: &Path, requested: Option<ModelName>, device: &ComputeDevic
 fn list_folder(dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
     let (paths, skipped) = cohort::list_images(dir)?;
     if !skipped.is_empty() {
-        eprintln!("alignmap: skipping {} file(s) that are not PNG/JPEG: {}", skipped.len(), skipped.join(", "));
+        eprintln!(
+            "alignmap: skipping {} file(s) that are not PNG/JPEG: {}",
+            skipped.len(),
+            skipped.join(", ")
+        );
     }
-    let names = paths.iter().map(|p| p.file_name().expect("listed files have names").to_string_lossy().into_owned()).collect();
+    let names = paths
+        .iter()
+        .map(|p| p.file_name().expect("listed files have names").to_string_lossy().into_owned())
+        .collect();
     Ok((paths, names))
 }
 
 /// Decodes and preprocesses images for a network.
-fn prepare_images(paths: &[PathBuf], names: &[String], norm: Normalization) -> Result<Vec<Prepared>> {
+fn prepare_images(
+    paths: &[PathBuf],
+    names: &[String],
+    norm: Normalization,
+) -> Result<Vec<Prepared>> {
     let bar = progress_bar(paths.len(), "decode");
     let mut prepared = Vec::with_capacity(paths.len());
     for (path, name) in paths.iter().zip(names) {
@@ -220,9 +257,20 @@ fn prepare_images(paths: &[PathBuf], names: &[String], norm: Normalization) -> R
     Ok(prepared)
 }
 
-fn run_network(model: &Network, prepared: &[Prepared], device: &ComputeDevice, batch: usize) -> Result<Extracted> {
+fn run_network(
+    model: &Network,
+    prepared: &[Prepared],
+    device: &ComputeDevice,
+    batch: usize,
+) -> Result<Extracted> {
     let bar = progress_bar(prepared.len(), "network");
-    let out = pollster::block_on(extract::extract(model, prepared, &device.device, batch, &mut |done| bar.set_position(done as u64)))?;
+    let out = pollster::block_on(extract::extract(
+        model,
+        prepared,
+        &device.device,
+        batch,
+        &mut |done| bar.set_position(done as u64),
+    ))?;
     bar.finish_and_clear();
     Ok(out)
 }
@@ -246,7 +294,10 @@ fn write_extracted(out: &Path, names: &[String], x: &Extracted) -> Result<()> {
         None => {
             let dir = out.join("last_conv");
             create_dir(&dir)?;
-            eprintln!("alignmap: images differ in size, so their feature maps differ too: one file per image in {}", dir.display());
+            eprintln!(
+                "alignmap: images differ in size, so their feature maps differ too: one file per image in {}",
+                dir.display()
+            );
             for (name, (map, shape)) in names.iter().zip(&x.maps) {
                 report::write_npy_f32(&dir.join(format!("{name}.npy")), shape, map)?;
             }
@@ -255,17 +306,32 @@ fn write_extracted(out: &Path, names: &[String], x: &Extracted) -> Result<()> {
     }
 }
 
-fn embed(weights: &Path, requested: Option<ModelName>, images: &Path, out: &Path, batch: usize, choice: DeviceChoice) -> Result<()> {
+fn embed(
+    weights: &Path,
+    requested: Option<ModelName>,
+    images: &Path,
+    out: &Path,
+    batch: usize,
+    choice: DeviceChoice,
+) -> Result<()> {
     let (paths, names) = list_folder(images)?;
     let device = open_device(choice)?;
     let model = load_network(weights, requested, &device)?;
     let prepared = prepare_images(&paths, &names, model.normalization())?;
     let start = Instant::now();
     let extracted = run_network(&model, &prepared, &device, batch)?;
-    eprintln!("alignmap: {} images through {} in {:.2} s", names.len(), model.name().label(), start.elapsed().as_secs_f64());
+    eprintln!(
+        "alignmap: {} images through {} in {:.2} s",
+        names.len(),
+        model.name().label(),
+        start.elapsed().as_secs_f64()
+    );
     create_dir(out)?;
     write_extracted(out, &names, &extracted)?;
-    eprintln!("alignmap: wrote images.txt, embeddings.npy, last_conv, logits.npy to {}", out.display());
+    eprintln!(
+        "alignmap: wrote images.txt, embeddings.npy, last_conv, logits.npy to {}",
+        out.display()
+    );
     Ok(())
 }
 
@@ -290,7 +356,12 @@ fn convert(input: &Path, output: &Path, dtype: StoredDtype) -> Result<()> {
     let bytes = map.to_safetensors(dtype)?;
     eprintln!("alignmap: {} weights", model.label());
     std::fs::write(output, &bytes).map_err(|e| Error::io(output, e))?;
-    eprintln!("alignmap: wrote {} ({:.1} MB, {dtype:?}, {} tensors)", output.display(), bytes.len() as f64 / 1e6, map.keys().count());
+    eprintln!(
+        "alignmap: wrote {} ({:.1} MB, {dtype:?}, {} tensors)",
+        output.display(),
+        bytes.len() as f64 / 1e6,
+        map.keys().count()
+    );
     Ok(())
 }
 
@@ -319,7 +390,14 @@ fn parse_spec(spec: &str) -> Result<Vgg16Spec> {
     }
 }
 
-fn synthetic_forward(spec: &str, seed: u64, image_seed: u64, size: &str, repeat: usize, choice: DeviceChoice) -> Result<()> {
+fn synthetic_forward(
+    spec: &str,
+    seed: u64,
+    image_seed: u64,
+    size: &str,
+    repeat: usize,
+    choice: DeviceChoice,
+) -> Result<()> {
     let spec = parse_spec(spec)?;
     let (h, w) = parse_size(size)?;
     let device = open_device(choice)?;
@@ -331,7 +409,13 @@ fn synthetic_forward(spec: &str, seed: u64, image_seed: u64, size: &str, repeat:
     let mut result = Extracted::default();
     for _ in 0..repeat.max(1) {
         let start = Instant::now();
-        result = pollster::block_on(extract::extract(&model, std::slice::from_ref(&prepared), &device.device, 1, &mut |_| {}))?;
+        result = pollster::block_on(extract::extract(
+            &model,
+            std::slice::from_ref(&prepared),
+            &device.device,
+            1,
+            &mut |_| {},
+        ))?;
         best = best.min(start.elapsed().as_secs_f64() * 1e3);
     }
     let json = serde_json::json!({

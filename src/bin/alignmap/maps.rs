@@ -88,7 +88,11 @@ pub fn maps(args: &MapsArgs) -> Result<()> {
             "grid": chosen.iter().map(|&i| &results.names[i]).collect::<Vec<_>>(),
         }),
     )?;
-    eprintln!("alignmap: wrote {} overlays, heatmaps.npy and grid.png to {}", results.names.len() - without.len(), args.out.display());
+    eprintln!(
+        "alignmap: wrote {} overlays, heatmaps.npy and grid.png to {}",
+        results.names.len() - without.len(),
+        args.out.display()
+    );
     Ok(())
 }
 
@@ -98,11 +102,20 @@ pub fn stem(name: &str) -> &str {
 }
 
 pub fn write_png(path: &Path, rgb: &Rgb) -> Result<()> {
-    let image = image::RgbImage::from_raw(rgb.width as u32, rgb.height as u32, rgb.pixels.clone()).ok_or_else(|| Error::Invalid(format!("{}: pixel buffer does not match its size", path.display())))?;
-    image.save(path).map_err(|e| Error::Invalid(format!("{}: cannot write PNG ({e})", path.display())))
+    let image = image::RgbImage::from_raw(rgb.width as u32, rgb.height as u32, rgb.pixels.clone())
+        .ok_or_else(|| {
+            Error::Invalid(format!("{}: pixel buffer does not match its size", path.display()))
+        })?;
+    image
+        .save(path)
+        .map_err(|e| Error::Invalid(format!("{}: cannot write PNG ({e})", path.display())))
 }
 
-fn grid_choice(args: &MapsArgs, results: &AnalysisResults, drawn: &[Option<Rgb>]) -> Result<Vec<usize>> {
+fn grid_choice(
+    args: &MapsArgs,
+    results: &AnalysisResults,
+    drawn: &[Option<Rgb>],
+) -> Result<Vec<usize>> {
     match &args.grid {
         Some(names) => names
             .iter()
@@ -118,12 +131,19 @@ fn grid_choice(args: &MapsArgs, results: &AnalysisResults, drawn: &[Option<Rgb>]
     }
 }
 
-fn write_heatmaps(path: &Path, results: &AnalysisResults, heatmaps: &[Option<heatmap::Heatmap>]) -> Result<()> {
+fn write_heatmaps(
+    path: &Path,
+    results: &AnalysisResults,
+    heatmaps: &[Option<heatmap::Heatmap>],
+) -> Result<()> {
     let shapes: Vec<[usize; 3]> = results.maps.iter().map(|(_, s)| *s).collect();
     if shapes.windows(2).any(|w| w[0] != w[1]) {
         return Ok(()); // maps of different sizes: the overlays are the output
     }
     let [_, h, w] = shapes[0];
-    let values: Vec<f32> = heatmaps.iter().flat_map(|heat| heat.as_ref().map_or_else(|| vec![f32::NAN; h * w], |m| m.values.clone())).collect();
+    let values: Vec<f32> = heatmaps
+        .iter()
+        .flat_map(|heat| heat.as_ref().map_or_else(|| vec![f32::NAN; h * w], |m| m.values.clone()))
+        .collect();
     report::write_npy_f32(path, &[heatmaps.len(), h, w], &values)
 }

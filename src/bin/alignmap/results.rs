@@ -25,9 +25,12 @@ fn invalid(path: &Path, what: impl std::fmt::Display) -> Error {
 /// An `.npy` array as f32 values and its shape.
 pub fn read_npy(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| invalid(path, format!("not a readable .npy file ({e})")))?;
+    let npy = npyz::NpyFile::new(&bytes[..])
+        .map_err(|e| invalid(path, format!("not a readable .npy file ({e})")))?;
     let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
-    let values = npy.into_vec::<f32>().map_err(|e| invalid(path, format!("expected float32 values ({e})")))?;
+    let values = npy
+        .into_vec::<f32>()
+        .map_err(|e| invalid(path, format!("expected float32 values ({e})")))?;
     Ok((values, shape))
 }
 
@@ -35,22 +38,41 @@ impl AnalysisResults {
     pub fn load(dir: &Path) -> Result<AnalysisResults> {
         let names_path = dir.join("images.txt");
         let text = std::fs::read_to_string(&names_path).map_err(|e| Error::io(&names_path, e))?;
-        let names: Vec<String> = text.lines().filter(|l| !l.is_empty()).map(str::to_string).collect();
+        let names: Vec<String> =
+            text.lines().filter(|l| !l.is_empty()).map(str::to_string).collect();
         let n = names.len();
         let ais_path = dir.join("ais_image.npy");
         let (ais, shape) = read_npy(&ais_path)?;
-        let [rows, channels] = shape[..] else { return Err(invalid(&ais_path, format!("expected a 2-D array (images × feature maps), got shape {shape:?}"))) };
+        let [rows, channels] = shape[..] else {
+            return Err(invalid(
+                &ais_path,
+                format!("expected a 2-D array (images × feature maps), got shape {shape:?}"),
+            ));
+        };
         if rows != n {
-            return Err(invalid(&ais_path, format!("{rows} rows, but images.txt names {n} images")));
+            return Err(invalid(
+                &ais_path,
+                format!("{rows} rows, but images.txt names {n} images"),
+            ));
         }
         let maps = read_maps(dir, &names, channels)?;
-        Ok(AnalysisResults { dir: dir.to_path_buf(), names, channels, ais_image: ais.into_iter().map(f64::from).collect(), maps })
+        Ok(AnalysisResults {
+            dir: dir.to_path_buf(),
+            names,
+            channels,
+            ais_image: ais.into_iter().map(f64::from).collect(),
+            maps,
+        })
     }
 
     /// Image i's heatmap at feature-map resolution; `None`: no positive AIS.
     pub fn heatmap(&self, i: usize) -> Result<Option<Heatmap>> {
         let (maps, shape) = &self.maps[i];
-        Heatmap::from_scores(&self.ais_image[i * self.channels..(i + 1) * self.channels], maps, *shape)
+        Heatmap::from_scores(
+            &self.ais_image[i * self.channels..(i + 1) * self.channels],
+            maps,
+            *shape,
+        )
     }
 
     /// The row of an image by file name.
@@ -62,19 +84,31 @@ impl AnalysisResults {
 /// `last_conv.npy` (`[n, channels, h, w]`), or `last_conv/<name>.npy` per image.
 fn read_maps(dir: &Path, names: &[String], channels: usize) -> Result<Vec<(Vec<f32>, [usize; 3])>> {
     let all = dir.join("last_conv.npy");
-    let per_image = |values: Vec<f32>, shape: &[usize], path: &Path| -> Result<(Vec<f32>, [usize; 3])> {
-        match *shape {
-            [c, h, w] if c == channels => Ok((values, [c, h, w])),
-            _ => Err(invalid(path, format!("expected feature maps of shape [{channels}, h, w], got {shape:?}"))),
-        }
-    };
+    let per_image =
+        |values: Vec<f32>, shape: &[usize], path: &Path| -> Result<(Vec<f32>, [usize; 3])> {
+            match *shape {
+                [c, h, w] if c == channels => Ok((values, [c, h, w])),
+                _ => Err(invalid(
+                    path,
+                    format!("expected feature maps of shape [{channels}, h, w], got {shape:?}"),
+                )),
+            }
+        };
     if all.is_file() {
         let (values, shape) = read_npy(&all)?;
-        let [n, c, h, w] = shape[..] else { return Err(invalid(&all, format!("expected [images, feature maps, h, w], got {shape:?}"))) };
+        let [n, c, h, w] = shape[..] else {
+            return Err(invalid(
+                &all,
+                format!("expected [images, feature maps, h, w], got {shape:?}"),
+            ));
+        };
         if n != names.len() {
             return Err(invalid(&all, format!("{n} images, but images.txt names {}", names.len())));
         }
-        return values.chunks_exact(c * h * w).map(|chunk| per_image(chunk.to_vec(), &[c, h, w], &all)).collect();
+        return values
+            .chunks_exact(c * h * w)
+            .map(|chunk| per_image(chunk.to_vec(), &[c, h, w], &all))
+            .collect();
     }
     names
         .iter()

@@ -46,15 +46,28 @@ pub struct SaliencyArgs {
 pub fn run(args: SaliencyArgs) -> Result<()> {
     let (paths, skipped) = cohort::list_images(&args.images)?;
     if !skipped.is_empty() {
-        eprintln!("alignmap: skipping {} file(s) that are not PNG/JPEG: {}", skipped.len(), skipped.join(", "));
+        eprintln!(
+            "alignmap: skipping {} file(s) that are not PNG/JPEG: {}",
+            skipped.len(),
+            skipped.join(", ")
+        );
     }
-    let names: Vec<String> = paths.iter().map(|p| p.file_name().expect("listed files have names").to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| p.file_name().expect("listed files have names").to_string_lossy().into_owned())
+        .collect();
     let imported = args.saliency.as_deref().map(|dir| import::load_dir(dir, &names)).transpose()?;
     let results = args.results.as_deref().map(AnalysisResults::load).transpose()?;
     if let Some(results) = &results {
-        let missing: Vec<&str> = names.iter().filter(|n| results.index_of(n).is_none()).map(String::as_str).collect();
+        let missing: Vec<&str> =
+            names.iter().filter(|n| results.index_of(n).is_none()).map(String::as_str).collect();
         if !missing.is_empty() {
-            return Err(Error::Invalid(format!("{}: {} image(s) have no AIS in this analyze output: {}", results.dir.join("images.txt").display(), missing.len(), missing.join(", "))));
+            return Err(Error::Invalid(format!(
+                "{}: {} image(s) have no AIS in this analyze output: {}",
+                results.dir.join("images.txt").display(),
+                missing.len(),
+                missing.join(", ")
+            )));
         }
     }
     let source = match &args.saliency {
@@ -80,7 +93,9 @@ pub fn run(args: SaliencyArgs) -> Result<()> {
             None => {
                 let map = args.model.compute(&image);
                 let file = args.out.join("saliency").join(format!("{}.png", stem(name)));
-                map.to_gray8().save(&file).map_err(|e| image_error(file.display().to_string(), format!("cannot write: {e}")))?;
+                map.to_gray8().save(&file).map_err(|e| {
+                    image_error(file.display().to_string(), format!("cannot write: {e}"))
+                })?;
                 map.values
             }
         };
@@ -91,13 +106,21 @@ pub fn run(args: SaliencyArgs) -> Result<()> {
             continue;
         };
         let heat = heat.resized(w, h);
-        let (picture, levels) = overlay::contour_overlay(&image, &saliency, &heat.values).map_err(|e| image_error(name, e.to_string()))?;
+        let (picture, levels) = overlay::contour_overlay(&image, &saliency, &heat.values)
+            .map_err(|e| image_error(name, e.to_string()))?;
         let file = args.out.join("contours").join(format!("{}.png", stem(name)));
-        picture.save(&file).map_err(|e| image_error(file.display().to_string(), format!("cannot write: {e}")))?;
+        picture
+            .save(&file)
+            .map_err(|e| image_error(file.display().to_string(), format!("cannot write: {e}")))?;
         risks.push((name.clone(), levels));
     }
     if imported.is_none() {
-        eprintln!("alignmap: wrote {} saliency maps ({}) to {}", names.len(), args.model, args.out.join("saliency").display());
+        eprintln!(
+            "alignmap: wrote {} saliency maps ({}) to {}",
+            names.len(),
+            args.model,
+            args.out.join("saliency").display()
+        );
     }
     if results.is_some() {
         write_risks(&args.out, &source, &risks, &without_heatmap)?;
@@ -112,17 +135,36 @@ fn image_error(name: impl Into<String>, message: impl Into<String>) -> Error {
     Error::Image { name: name.into(), message: message.into() }
 }
 
-
 /// `rr.csv` (one row per image and level, with the confusion counts), `rr.json` (the same plus
 /// the per-level summary) and a summary on stderr.
-fn write_risks(out: &Path, source: &str, risks: &[(String, Vec<LevelRisk>)], without_heatmap: &[String]) -> Result<()> {
+fn write_risks(
+    out: &Path,
+    source: &str,
+    risks: &[(String, Vec<LevelRisk>)],
+    without_heatmap: &[String],
+) -> Result<()> {
     let mut csv = String::from("image,percent,tp,fn,fp,tn,rr,undefined\n");
     for (name, levels) in risks {
         for l in levels {
             let c = l.counts;
             let rr = l.rr.map(|v| v.to_string()).unwrap_or_default();
-            let field = |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
-            csv.push_str(&format!("{},{},{},{},{},{},{rr},{}\n", field(name), l.percent, c.tp, c.r#fn, c.fp, c.tn, field(l.undefined.unwrap_or(""))));
+            let field = |s: &str| {
+                if s.contains([',', '"', '\n']) {
+                    format!("\"{}\"", s.replace('"', "\"\""))
+                } else {
+                    s.to_string()
+                }
+            };
+            csv.push_str(&format!(
+                "{},{},{},{},{},{},{rr},{}\n",
+                field(name),
+                l.percent,
+                c.tp,
+                c.r#fn,
+                c.fp,
+                c.tn,
+                field(l.undefined.unwrap_or(""))
+            ));
         }
     }
     let path = out.join("rr.csv");
@@ -138,12 +180,22 @@ fn write_risks(out: &Path, source: &str, risks: &[(String, Vec<LevelRisk>)], wit
     });
     report::write_json(&out.join("rr.json"), &json)?;
     if !without_heatmap.is_empty() {
-        eprintln!("alignmap: warning: {} image(s) have no positive AIS, hence no heatmap and no RR: {}", without_heatmap.len(), without_heatmap.join(", "));
+        eprintln!(
+            "alignmap: warning: {} image(s) have no positive AIS, hence no heatmap and no RR: {}",
+            without_heatmap.len(),
+            without_heatmap.join(", ")
+        );
     }
     for s in &summary {
         match (s.mean, s.sd) {
-            (Some(m), Some(sd)) => eprintln!("alignmap: RR top {:>2} %: {m:.2} ± {sd:.2} (n = {}, undefined: {})", s.percent, s.n, s.n_undefined),
-            _ => eprintln!("alignmap: RR top {:>2} %: undefined for all {} image(s)", s.percent, s.n_undefined),
+            (Some(m), Some(sd)) => eprintln!(
+                "alignmap: RR top {:>2} %: {m:.2} ± {sd:.2} (n = {}, undefined: {})",
+                s.percent, s.n, s.n_undefined
+            ),
+            _ => eprintln!(
+                "alignmap: RR top {:>2} %: undefined for all {} image(s)",
+                s.percent, s.n_undefined
+            ),
         }
     }
     eprintln!("alignmap: wrote rr.csv, rr.json and contours/ to {}", out.display());
@@ -152,9 +204,12 @@ fn write_risks(out: &Path, source: &str, risks: &[(String, Vec<LevelRisk>)], wit
 
 /// Scores the built-in models and chance against the fixations; writes `metrics.json`.
 fn score_against(images: &Path, fixations: &Path, out: &Path) -> Result<()> {
-    let evaluation = evaluate::evaluate(images, fixations, &mut |done| eprint!("\ralignmap: scoring against fixations: {done} images"))?;
+    let evaluation = evaluate::evaluate(images, fixations, &mut |done| {
+        eprint!("\ralignmap: scoring against fixations: {done} images")
+    })?;
     eprintln!();
-    let value = serde_json::to_value(&evaluation).map_err(|e| Error::Invalid(format!("metrics.json: {e}")))?;
+    let value = serde_json::to_value(&evaluation)
+        .map_err(|e| Error::Invalid(format!("metrics.json: {e}")))?;
     report::write_json(&out.join("metrics.json"), &value)?;
     eprintln!("alignmap: {} images, mean ± sd over images:", evaluation.n_images);
     for m in &evaluation.models {

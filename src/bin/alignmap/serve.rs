@@ -36,15 +36,27 @@ fn resolve(root: &Path, url: &str) -> Option<PathBuf> {
 
 pub fn serve(dir: &Path, port: u16) -> Result<()> {
     if !dir.join("index.html").is_file() {
-        return Err(Error::Invalid(format!("{}: no index.html to serve (run scripts/serve.sh from the repository root)", dir.display())));
+        return Err(Error::Invalid(format!(
+            "{}: no index.html to serve (run scripts/serve.sh from the repository root)",
+            dir.display()
+        )));
     }
-    let server = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| Error::Invalid(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
+    let server = tiny_http::Server::http(("127.0.0.1", port))
+        .map_err(|e| Error::Invalid(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
     eprintln!("alignmap: serving {} at http://127.0.0.1:{port}/ (Ctrl-C stops)", dir.display());
     for request in server.incoming_requests() {
-        let response = match resolve(dir, request.url()).and_then(|p| std::fs::read(&p).ok().map(|b| (p, b))) {
+        let response = match resolve(dir, request.url())
+            .and_then(|p| std::fs::read(&p).ok().map(|b| (p, b)))
+        {
             Some((path, bytes)) => tiny_http::Response::from_data(bytes)
-                .with_header(tiny_http::Header::from_bytes("Content-Type", content_type(&path)).expect("valid header"))
-                .with_header(tiny_http::Header::from_bytes("Cache-Control", "no-cache").expect("valid header"))
+                .with_header(
+                    tiny_http::Header::from_bytes("Content-Type", content_type(&path))
+                        .expect("valid header"),
+                )
+                .with_header(
+                    tiny_http::Header::from_bytes("Cache-Control", "no-cache")
+                        .expect("valid header"),
+                )
                 .with_status_code(200),
             None => tiny_http::Response::from_string("not found").with_status_code(404),
         };

@@ -36,21 +36,44 @@ pub struct ValidateArgs {
 
 pub fn validate(args: &ValidateArgs) -> Result<()> {
     let seeds = args.seeds.clone().unwrap_or_else(|| PAPER_SEEDS.to_vec());
-    let run = analyze::run_cohort(&args.cohort, args.network.weights.as_deref(), args.network.model, true)?;
+    let run = analyze::run_cohort(
+        &args.cohort,
+        args.network.weights.as_deref(),
+        args.network.model,
+        true,
+    )?;
     let n = run.names.len();
     let folds = selection::make_folds(n, args.folds, &seeds)?;
     let inputs = run.extracted.inputs_tensor(run.model.channels(), &run.device.device);
     let bar = progress_bar(folds.len(), "folds");
     let start = Instant::now();
     let options = analyze::engine_options(&args.cohort, false);
-    let results = pollster::block_on(selection::cross_validate(&run.model, &inputs, &run.scores, &run.human, &folds, &options, &mut |done, _| bar.set_position(done as u64)))?;
+    let results = pollster::block_on(selection::cross_validate(
+        &run.model,
+        &inputs,
+        &run.scores,
+        &run.human,
+        &folds,
+        &options,
+        &mut |done, _| bar.set_position(done as u64),
+    ))?;
     bar.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
-    eprintln!("alignmap: {} folds × {} feature maps in {seconds:.1} s", folds.len(), run.model.channels());
+    eprintln!(
+        "alignmap: {} folds × {} feature maps in {seconds:.1} s",
+        folds.len(),
+        run.model.channels()
+    );
 
     let out = &args.out;
     analyze::write_analysis(out, &args.cohort, &run)?;
-    let label = args.label.clone().unwrap_or_else(|| args.cohort.images.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "cohort".into()));
+    let label = args.label.clone().unwrap_or_else(|| {
+        args.cohort
+            .images
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "cohort".into())
+    });
     let summary = Summary::of(&results)?;
     write_folds_json(&out.join("folds.json"), &run.names, &results)?;
     write_fold_table(&out.join("validation_folds.csv"), &results)?;
@@ -90,7 +113,10 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
         summary.set_size_mean,
         summary.r2.test_line()
     );
-    eprintln!("alignmap: wrote validation.json, folds.json, tables and figures to {}", out.display());
+    eprintln!(
+        "alignmap: wrote validation.json, folds.json, tables and figures to {}",
+        out.display()
+    );
     Ok(())
 }
 
@@ -125,12 +151,21 @@ impl Comparison {
         let se = stats::loftus_masson_se(&[&full, &retained])?;
         let uncentered_se = stats::uncentered_paired_se(&retained, &full)?;
         let test = stats::paired_t_test(&retained, &full).map_err(|e| e.to_string());
-        Ok(Comparison { full: Condition::of(full)?, retained: Condition::of(retained)?, se, uncentered_se, test })
+        Ok(Comparison {
+            full: Condition::of(full)?,
+            retained: Condition::of(retained)?,
+            se,
+            uncentered_se,
+            test,
+        })
     }
 
     fn test_line(&self) -> String {
         match &self.test {
-            Ok(t) => format!("paired t({}) = {:.3}, p = {:.3e} two-sided, {:.3e} one-sided (Retained > Full)", t.df, t.t, t.p_two_sided, t.p_greater),
+            Ok(t) => format!(
+                "paired t({}) = {:.3}, p = {:.3e} two-sided, {:.3e} one-sided (Retained > Full)",
+                t.df, t.t, t.p_two_sided, t.p_greater
+            ),
             Err(why) => format!("no t-test: {why}"),
         }
     }
@@ -165,8 +200,14 @@ impl Summary {
         let full: Vec<f64> = results.iter().map(FoldResult::full_test_r).collect();
         let retained: Vec<f64> = results.iter().map(FoldResult::retained_test_r).collect();
         let squared = |v: &[f64]| v.iter().map(|r| r * r).collect::<Vec<_>>();
-        let (set_size_mean, set_size_sd) = stats::mean_and_sd(&results.iter().map(|f| f.best_m as f64).collect::<Vec<_>>())?;
-        Ok(Summary { r2: Comparison::of(squared(&full), squared(&retained))?, r: Comparison::of(full, retained)?, set_size_mean, set_size_sd })
+        let (set_size_mean, set_size_sd) =
+            stats::mean_and_sd(&results.iter().map(|f| f.best_m as f64).collect::<Vec<_>>())?;
+        Ok(Summary {
+            r2: Comparison::of(squared(&full), squared(&retained))?,
+            r: Comparison::of(full, retained)?,
+            set_size_mean,
+            set_size_sd,
+        })
     }
 }
 
@@ -178,7 +219,8 @@ fn write_text(path: &Path, text: String) -> Result<()> {
 fn write_folds_json(path: &Path, names: &[String], results: &[FoldResult]) -> Result<()> {
     let mut seeds = serde_json::Map::new();
     for result in results {
-        let folds = seeds.entry(result.fold.seed.to_string()).or_insert_with(|| serde_json::json!([]));
+        let folds =
+            seeds.entry(result.fold.seed.to_string()).or_insert_with(|| serde_json::json!([]));
         let test: Vec<&String> = result.fold.test.iter().map(|&i| &names[i]).collect();
         folds.as_array_mut().expect("created as an array").push(serde_json::json!(test));
     }
@@ -186,7 +228,9 @@ fn write_folds_json(path: &Path, names: &[String], results: &[FoldResult]) -> Re
 }
 
 fn write_fold_table(path: &Path, results: &[FoldResult]) -> Result<()> {
-    let mut text = String::from("seed,fold,n_train,n_test,set_size,full_train_r,retained_train_r,full_test_r,retained_test_r,full_test_r2,retained_test_r2\n");
+    let mut text = String::from(
+        "seed,fold,n_train,n_test,set_size,full_train_r,retained_train_r,full_test_r,retained_test_r,full_test_r2,retained_test_r2\n",
+    );
     for f in results {
         let (full, kept) = (f.full_test_r(), f.retained_test_r());
         text.push_str(&format!(
@@ -209,7 +253,15 @@ fn write_curves(path: &Path, results: &[FoldResult]) -> Result<()> {
     let mut text = String::from("seed,fold,m,added_feature_map,train_r,test_r,train_r2,test_r2\n");
     for f in results {
         for (m, (train, test)) in f.curves.train_r.iter().zip(&f.curves.test_r).enumerate() {
-            text.push_str(&format!("{},{},{},{},{train},{test},{},{}\n", f.fold.seed, f.fold.index + 1, m + 1, f.order[m], train * train, test * test));
+            text.push_str(&format!(
+                "{},{},{},{},{train},{test},{},{}\n",
+                f.fold.seed,
+                f.fold.index + 1,
+                m + 1,
+                f.order[m],
+                train * train,
+                test * test
+            ));
         }
     }
     write_text(path, text)
@@ -229,7 +281,13 @@ fn write_training_ais(path: &Path, results: &[FoldResult]) -> Result<()> {
 }
 
 /// Figure 1 (Full vs Retained, r²), the selection curves (r²) and Figure 3's histograms.
-fn write_figures(out: &Path, label: &str, run: &CohortRun, results: &[FoldResult], summary: &Summary) -> Result<()> {
+fn write_figures(
+    out: &Path,
+    label: &str,
+    run: &CohortRun,
+    results: &[FoldResult],
+    summary: &Summary,
+) -> Result<()> {
     let dir = out.join("figures");
     create_dir(&dir)?;
     let group = BarGroup {
@@ -244,19 +302,37 @@ fn write_figures(out: &Path, label: &str, run: &CohortRun, results: &[FoldResult
     let squared = |v: &[f64]| v.iter().map(|r| r * r).collect();
     let curves: Vec<SelectionCurve> = results
         .iter()
-        .map(|f| SelectionCurve { label: format!("seed {}, fold {}", f.fold.seed, f.fold.index + 1), train: squared(&f.curves.train_r), test: squared(&f.curves.test_r), best_m: f.best_m })
+        .map(|f| SelectionCurve {
+            label: format!("seed {}, fold {}", f.fold.seed, f.fold.index + 1),
+            train: squared(&f.curves.train_r),
+            test: squared(&f.curves.test_r),
+            best_m: f.best_m,
+        })
         .collect();
     figures::selection_curves(&dir.join("selection_curves"), &curves, "2OI (r²)")?;
     let model = run.model.name().label();
-    figures::histograms(&dir.join("ais_mean_per_feature_map"), &[Series { label: model.to_string(), values: log10_mean_ais(run) }], 40, "log10 mean AIS per feature map")?;
-    figures::histograms(&dir.join("ais_mad_per_image"), &[Series { label: model.to_string(), values: mad_per_image(run)? }], 40, "mean absolute deviation of each image's AIS")
+    figures::histograms(
+        &dir.join("ais_mean_per_feature_map"),
+        &[Series { label: model.to_string(), values: log10_mean_ais(run) }],
+        40,
+        "log10 mean AIS per feature map",
+    )?;
+    figures::histograms(
+        &dir.join("ais_mad_per_image"),
+        &[Series { label: model.to_string(), values: mad_per_image(run)? }],
+        40,
+        "mean absolute deviation of each image's AIS",
+    )
 }
 
 /// Figure 3a's values: log10 of each feature map's mean AIS over images (NaN where the mean is
 /// not positive, which the histogram skips and counts).
 pub fn log10_mean_ais(run: &CohortRun) -> Vec<f64> {
     let (n, c) = (run.scores.n, run.scores.channels);
-    (0..c).map(|k| (0..n).map(|i| run.scores.image[i * c + k]).sum::<f64>() / n as f64).map(|m| if m > 0.0 { m.log10() } else { f64::NAN }).collect()
+    (0..c)
+        .map(|k| (0..n).map(|i| run.scores.image[i * c + k]).sum::<f64>() / n as f64)
+        .map(|m| if m > 0.0 { m.log10() } else { f64::NAN })
+        .collect()
 }
 
 /// Figure 3b's values: per image, the mean absolute deviation of its AIS.
