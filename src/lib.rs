@@ -14,6 +14,7 @@ pub mod extract;
 pub mod figures;
 pub mod folds;
 pub mod heatmap;
+pub mod judgments;
 pub mod model;
 pub mod report;
 pub mod resample;

@@ -75,6 +75,16 @@ impl Heatmap {
     }
 }
 
+/// The heatmap Match of the paper (Aim 2): the Pearson correlation of two heatmaps of the same
+/// image, both resized to the image's `width × height` ([`Heatmap::resized`]). NaN when either
+/// is constant there. Used by `alignmap compare` (two networks) and by the page's judgments
+/// (two participants' analyses).
+pub fn match_score(a: &Heatmap, b: &Heatmap, width: usize, height: usize) -> f64 {
+    let f64s =
+        |m: &Heatmap| m.resized(width, height).values.iter().map(|&v| v as f64).collect::<Vec<_>>();
+    crate::scores::pearson(&f64s(a), &f64s(b))
+}
+
 /// A matplotlib colour map with 256 colours.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Colormap {

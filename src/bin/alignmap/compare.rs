@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use alignmap::cohort;
 use alignmap::error::{Error, Result};
 use alignmap::figures::{self, Series};
-use alignmap::heatmap::Heatmap;
+use alignmap::heatmap::{self, Heatmap};
 use alignmap::model::ModelName;
 use alignmap::report;
 use alignmap::scores::pearson;
@@ -67,11 +67,7 @@ fn match_scores(images: &Path, a: &CohortRun, b: &CohortRun) -> Result<Vec<f64>>
             let image = cohort::decode(name, &bytes)?;
             let (w, h) = (image.width() as usize, image.height() as usize);
             Ok(match (heat(a, i)?, heat(b, i)?) {
-                (Some(x), Some(y)) => {
-                    let (x, y) = (x.resized(w, h), y.resized(w, h));
-                    let f64s = |m: &Heatmap| m.values.iter().map(|&v| v as f64).collect::<Vec<_>>();
-                    pearson(&f64s(&x), &f64s(&y))
-                }
+                (Some(x), Some(y)) => heatmap::match_score(&x, &y, w, h),
                 _ => f64::NAN,
             })
         })
