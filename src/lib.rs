@@ -18,6 +18,7 @@ pub mod judgments;
 pub mod model;
 pub mod report;
 pub mod resample;
+pub mod results_zip;
 pub mod saliency;
 pub mod scores;
 pub mod selection;

@@ -37,6 +37,30 @@ pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
     file.write_all(b"\n").map_err(|e| Error::io(path, e))
 }
 
+/// A score table as CSV text: header `image,fm0,fm1,…`, one row per name (quoted when it needs
+/// to be), numbers as Rust prints an f64 (shortest round-trip digits). `ais_image.csv` and
+/// `ais_dataset.csv` of `analyze`, the results zip and the page's export.
+pub fn score_csv(row_names: &[String], values: &[f64], columns: usize) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::from("image");
+    for k in 0..columns {
+        let _ = write!(text, ",fm{k}");
+    }
+    text.push('\n');
+    for (name, row) in row_names.iter().zip(values.chunks_exact(columns.max(1))) {
+        if name.contains([',', '"', '\n']) {
+            let _ = write!(text, "\"{}\"", name.replace('"', "\"\""));
+        } else {
+            text.push_str(name);
+        }
+        for v in row {
+            let _ = write!(text, ",{v}");
+        }
+        text.push('\n');
+    }
+    text
+}
+
 /// The part of `summary.json` that describes the scores (the CLI's and the page's export share
 /// it): counts, the 2OI baseline with its per-image values, and what each score file holds.
 pub fn scores_summary(

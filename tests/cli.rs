@@ -435,3 +435,152 @@ fn validate_with_efficientnet_improves_out_of_sample_alignment_on_peterson_anima
         "S* keeps fewer maps than all 320"
     );
 }
+
+/// The 24-image example that ships with the page (www/examples), copied into `dir/images`.
+fn example_cohort(dir: &Path) -> (std::path::PathBuf, Vec<String>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("www").join("examples");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("examples.json")).unwrap())
+            .unwrap();
+    let files: Vec<String> = manifest["examples"][0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    for f in &files {
+        std::fs::copy(root.join("kriegeskorte92").join("images").join(f), images.join(f)).unwrap();
+    }
+    (images, files)
+}
+
+fn npy_f32(path: &Path) -> Vec<f32> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    npyz::NpyFile::new(&bytes[..]).unwrap().into_vec::<f32>().unwrap()
+}
+
+#[test]
+fn analyze_zip_and_pack_write_a_results_zip_that_reads_back_exactly() {
+    use alignmap::results_zip::OpenedResults;
+    let dir = tempfile::tempdir().unwrap();
+    let weights = tiny_weights(dir.path());
+    let (images, files) = example_cohort(dir.path());
+    let rdm = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/examples/kriegeskorte24/rdm.csv");
+    let categories =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("www/examples/kriegeskorte92/categories.json");
+    let out = dir.path().join("out");
+    let zip = dir.path().join("k24.zip");
+    let run = alignmap(&[
+        "analyze",
+        "--weights",
+        &weights,
+        "--images",
+        images.to_str().unwrap(),
+        "--similarity",
+        rdm.to_str().unwrap(),
+        "--dissimilarity",
+        "--out",
+        out.to_str().unwrap(),
+        "--device",
+        "cpu",
+        "--zip",
+        zip.to_str().unwrap(),
+        "--categories",
+        categories.to_str().unwrap(),
+        "--title",
+        "tiny VGG on the example",
+    ]);
+    assert!(run.status.success());
+    let opened = OpenedResults::from_zip("k24.zip", &std::fs::read(&zip).unwrap()).unwrap();
+    assert_eq!(opened.names, files);
+    let as_f64 = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
+    assert_eq!(opened.ais_image, as_f64(npy_f32(&out.join("ais_image.npy"))));
+    assert_eq!(opened.dataset_r, as_f64(npy_f32(&out.join("ais_dataset.npy"))));
+    assert_eq!(opened.dataset_r2, as_f64(npy_f32(&out.join("ais_dataset_r2.npy"))));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(opened.summary, summary);
+    let per_image: Vec<f64> = summary["baseline"]["per_image"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["r"].as_f64().unwrap())
+        .collect();
+    assert_eq!(opened.baseline_per_image, per_image);
+    // Each heatmap is the library's heatmap of the folder's scores and feature maps.
+    let maps = npy_f32(&out.join("last_conv.npy"));
+    let shape = npy_shape(&out.join("last_conv.npy"));
+    let (c, h, w) = (shape[1] as usize, shape[2] as usize, shape[3] as usize);
+    for (i, heat) in opened.heatmaps.iter().enumerate() {
+        let want = alignmap::heatmap::Heatmap::from_scores(
+            &opened.ais_image[i * c..(i + 1) * c],
+            &maps[i * c * h * w..(i + 1) * c * h * w],
+            [c, h, w],
+        )
+        .unwrap();
+        assert_eq!(heat, &want, "{}", files[i]);
+    }
+    let m = &opened.manifest;
+    assert_eq!(m.title.as_deref(), Some("tiny VGG on the example"));
+    assert_eq!(m.categories.as_ref().unwrap()["002.png"], "human-body");
+    // 175×175 images are below the default 512: stored as they are, byte for byte.
+    assert_eq!(m.images[0].file, "images/002.png");
+    assert_eq!(std::fs::read(images.join("002.png")).unwrap(), {
+        let mut z = npyz::zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut z.by_name("images/002.png").unwrap(), &mut bytes).unwrap();
+        bytes
+    });
+    assert!(m.images.iter().all(|i| i.heatmap.is_some() == i.overlay.is_some()));
+
+    // pack: display copies, no overlays; the scores are the same.
+    let small = dir.path().join("small.zip");
+    let run = alignmap(&[
+        "pack",
+        "--results",
+        out.to_str().unwrap(),
+        "--images",
+        images.to_str().unwrap(),
+        "--out",
+        small.to_str().unwrap(),
+        "--max-side",
+        "64",
+        "--no-overlays",
+    ]);
+    assert!(run.status.success());
+    let packed = OpenedResults::from_zip("small.zip", &std::fs::read(&small).unwrap()).unwrap();
+    assert_eq!(packed.ais_image, opened.ais_image);
+    assert_eq!((packed.images[0].width(), packed.images[0].height()), (64, 64));
+    assert!(packed.manifest.images.iter().all(|i| i.overlay.is_none()));
+
+    // Not an analyze folder, and categories that miss an image: errors that name the file.
+    let run = alignmap(&[
+        "pack",
+        "--results",
+        images.to_str().unwrap(),
+        "--images",
+        images.to_str().unwrap(),
+        "--out",
+        small.to_str().unwrap(),
+    ]);
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("images.txt"));
+    let partial = dir.path().join("partial.json");
+    std::fs::write(&partial, r#"{"002.png": "face"}"#).unwrap();
+    let run = alignmap(&[
+        "pack",
+        "--results",
+        out.to_str().unwrap(),
+        "--images",
+        images.to_str().unwrap(),
+        "--out",
+        small.to_str().unwrap(),
+        "--categories",
+        partial.to_str().unwrap(),
+    ]);
+    assert!(!run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("partial.json: no category for 005.png"), "{stderr}");
+}

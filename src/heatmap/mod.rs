@@ -1,13 +1,20 @@
 //! Per-image heatmaps from Alignment Importance Scores and their display (METHOD.md, "Aim 2").
 //!
-//! A heatmap is the AIS-weighted sum of an image's feature maps: `w = max(AIS, 0)` normalised to
-//! sum 1 (NaN scores count as not positive), `heat = Σ_k w_k · A_k`. An image with no positive
-//! AIS has no heatmap ([`Heatmap::from_scores`] says `None`); nothing is divided by zero.
+//! A heatmap is the AIS-weighted sum of the magnitudes of an image's feature maps:
+//! `w = max(AIS, 0)` normalised to sum 1 (NaN scores count as not positive),
+//! `heat = Σ_k w_k · |A_k|`. It shows where the feature maps with high AIS are active. For
+//! non-negative maps (VGG-16's, after ReLU) `|A_k| = A_k`, so this is the authors' definition
+//! `Σ_k w_k · A_k` exactly. Signed maps (EfficientNet-Lite0's last block has no activation)
+//! would otherwise cancel: a map active at −3 counts as much as one at +3, where the plain sum
+//! can be negative everywhere although the image has positive AIS, and show nothing. An image
+//! with no positive AIS has no heatmap ([`Heatmap::from_scores`] says `None`); nothing is
+//! divided by zero. A feature map whose pooled block is zero gets AIS exactly 0, so a positive
+//! AIS comes with a map that is non-zero somewhere, and the heatmap has something to show.
 //!
 //! Display follows the authors' `overlay_mask`: resize to the image with OpenCV's bilinear rule,
-//! clip at 0 (EfficientNet's maps are signed), divide by the maximum, square, look the value up
-//! in a matplotlib colour map (256 colours) and blend `0.6·image + 0.4·colour`, truncating to
-//! 8 bits as NumPy's `astype(uint8)` does.
+//! clip at 0 (a no-op for these non-negative heatmaps), divide by the maximum, square, look the
+//! value up in a matplotlib colour map (256 colours) and blend `0.6·image + 0.4·colour`,
+//! truncating to 8 bits as NumPy's `astype(uint8)` does.
 
 mod grid;
 mod tables;
@@ -35,7 +42,8 @@ pub fn weights(ais: &[f64]) -> Option<Vec<f64>> {
 
 impl Heatmap {
     /// The heatmap of one image from its AIS row (`channels` values) and its feature maps
-    /// (`[channels, h, w]` row-major). `Ok(None)`: no positive AIS, so no heatmap.
+    /// (`[channels, h, w]` row-major): `Σ_k w_k · |A_k|` (module docs). `Ok(None)`: no positive
+    /// AIS, so no heatmap.
     pub fn from_scores(ais: &[f64], maps: &[f32], shape: [usize; 3]) -> Result<Option<Heatmap>> {
         let [channels, height, width] = shape;
         if ais.len() != channels || maps.len() != channels * height * width {
@@ -50,7 +58,7 @@ impl Heatmap {
         for (map, &wk) in maps.chunks_exact(height * width).zip(&w) {
             if wk != 0.0 {
                 for (s, &a) in sum.iter_mut().zip(map) {
-                    *s += wk * a as f64;
+                    *s += wk * (a as f64).abs();
                 }
             }
         }
@@ -275,6 +283,12 @@ mod tests {
         let heat = Heatmap::from_scores(&[3.0, 1.0], &maps, [2, 2, 2]).unwrap().unwrap();
         assert_eq!(heat.values, vec![3.25, 1.5, 2.25, 5.5]);
         assert_eq!(Heatmap::from_scores(&[-3.0, 0.0], &maps, [2, 2, 2]).unwrap(), None);
+        // Signed maps count by magnitude: with the plain sum, 0.75·(−1, −2, −3, −4) +
+        // 0.25·(1, 0, 0, 1) would be negative everywhere and show nothing.
+        let signed = [-1.0, -2.0, -3.0, -4.0, 1.0, 0.0, 0.0, 1.0];
+        let heat = Heatmap::from_scores(&[3.0, 1.0], &signed, [2, 2, 2]).unwrap().unwrap();
+        assert_eq!(heat.values, vec![1.0, 1.5, 2.25, 3.25]);
+        assert_eq!(heat.intensities().unwrap()[3], 1.0);
         assert!(
             Heatmap::from_scores(&[1.0], &maps, [2, 2, 2])
                 .unwrap_err()

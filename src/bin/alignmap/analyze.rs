@@ -65,6 +65,11 @@ pub struct AnalyzeArgs {
     /// Output folder (created when missing).
     #[arg(long)]
     pub out: PathBuf,
+    /// Also write a results zip the page opens without computing (as `alignmap pack`).
+    #[arg(long)]
+    pub zip: Option<PathBuf>,
+    #[command(flatten)]
+    pub pack: crate::pack::PackOptions,
 }
 
 /// A scored cohort.
@@ -157,7 +162,11 @@ pub fn engine_options(args: &CohortArgs, keep_grams: bool) -> EngineOptions {
 
 pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
     let run = run_cohort(&args.cohort, args.network.weights.as_deref(), args.network.model, false)?;
-    write_analysis(&args.out, &args.cohort, &run)
+    write_analysis(&args.out, &args.cohort, &run)?;
+    match &args.zip {
+        Some(zip) => crate::pack::pack_folder(&args.out, &args.cohort.images, zip, &args.pack),
+        None => Ok(()),
+    }
 }
 
 /// Writes everything `analyze` promises (README, "Outputs").
@@ -240,19 +249,8 @@ fn write_score_csv(
     values: &[f64],
     columns: usize,
 ) -> Result<()> {
-    let mut text = String::from("image");
-    for k in 0..columns {
-        text.push_str(&format!(",fm{k}"));
-    }
-    text.push('\n');
-    for (name, row) in row_names.iter().zip(values.chunks_exact(columns)) {
-        text.push_str(&csv_field(name));
-        for v in row {
-            text.push_str(&format!(",{v}"));
-        }
-        text.push('\n');
-    }
-    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+    std::fs::write(path, report::score_csv(row_names, values, columns))
+        .map_err(|e| Error::io(path, e))
 }
 
 /// A CSV field, quoted when it needs to be.

@@ -17,6 +17,7 @@ mod analyze;
 mod bench;
 mod compare;
 mod maps;
+mod pack;
 mod results;
 mod saliency_cmd;
 mod serve;
@@ -71,6 +72,9 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Heatmaps from an analyze folder drawn over their images (PNG per image), heatmaps.npy and a grid figure.
     Maps(maps::MapsArgs),
+    /// An analyze folder and its images as one results zip that the page opens without computing
+    /// (index.html?results=URL): images or display copies, heatmaps, scores, summary.
+    Pack(pack::PackArgs),
     /// Two models on one cohort: AIS statistics, Kolmogorov–Smirnov tests, heatmap Match vs maxEntropy.
     Compare(compare::CompareArgs),
     /// Pearson correlations between the dataset AIS of several cohorts (analyze folders) of one network.
@@ -148,6 +152,7 @@ fn main() {
         Command::Analyze(args) => analyze::analyze(&args),
         Command::Validate(args) => validate::validate(&args),
         Command::Maps(args) => maps::maps(&args),
+        Command::Pack(args) => pack::pack(&args),
         Command::Compare(args) => compare::compare(&args),
         Command::CrossCategory(args) => compare::cross_category(&args),
         Command::Convert { input, output, dtype } => convert(&input, &output, dtype),
