@@ -8,6 +8,7 @@ import { PRESETS, cached, download, store, DownloadError, formatBytes, listCache
 import { zipParts } from './zip.js';
 import { npyFloat32, scoreCsv } from './npy.js';
 import { histogram, spread, bars, lines } from './charts.js';
+import { mountJudgments } from './judge/panel.js';
 
 const $ = (id) => document.getElementById(id);
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
@@ -425,6 +426,7 @@ async function clearImages() {
 }
 
 function renderImages() {
+  judgments?.imagesChanged();
   const n = state.images.size;
   show($('image-status'), n ? `${n} image${n === 1 ? '' : 's'} ready (decoded here, in this browser).` : 'No images yet.');
   $('clear-images').disabled = n === 0 && !state.imageErrors.length && !state.skipped.length;
@@ -449,6 +451,28 @@ function renderImages() {
 
 function isNpz(file) {
   return /\.npz$/i.test(file.name);
+}
+
+// The similarity judgments of www/judge/ (mounted in main): their matrix becomes the human
+// matrix as a CSV file would.
+let judgments = null;
+
+async function useMatrixFile(file, dissimilarity) {
+  try {
+    const dt = new DataTransfer();
+    dt.items.add(file);
+    $('matrix-file').files = dt.files;
+  } catch {
+    // older browsers cannot set a file input; the status line names the file anyway
+  }
+  $('names-file').value = '';
+  document.querySelector(`input[name="direction"][value="${dissimilarity ? 'dissimilarity' : 'similarity'}"]`).checked = true;
+  state.results = null;
+  $('results').hidden = true;
+  $('key-field').hidden = true;
+  showError($('matrix-error'), '');
+  state.matrix = { file, key: '', arrays: null, info: null };
+  await readMatrix();
 }
 
 async function matrixChanged() {
@@ -577,6 +601,7 @@ async function refreshCheck() {
 const BUSY_CONTROLS = ['load-model', 'image-files', 'image-folder', 'clear-images', 'matrix-file', 'matrix-key', 'names-file', 'saliency-run', 'saliency-files', 'export', 'cv-run'];
 
 function updateRunButton() {
+  judgments?.refresh();
   const ready = !!(state.model && state.check && state.check.ok && !state.running);
   $('analyze').disabled = !ready;
   // While the engine runs, the cohort cannot change under it.
@@ -1183,6 +1208,17 @@ async function main() {
     return;
   }
   document.body.dataset.ready = 'engine';
+  judgments = mountJudgments({
+    section: $('judge-section'),
+    call,
+    images: () => sortedNames().map((n) => state.images.get(n)),
+    useMatrix: useMatrixFile,
+    analyze,
+    modelReady: () => !!state.model,
+    running: () => state.running,
+    results: () => state.results,
+  });
+  judgments.imagesChanged();
   await refreshCheck();
   await loadModel({ auto: true });
   document.body.dataset.ready = 'true';

@@ -134,6 +134,32 @@ const ops = {
     return { result: rgba, transfer: [rgba.buffer] };
   },
 
+  // Similarity judgments (src/web/judgments.rs, www/judge/): JSON strings in and out.
+  judgmentsSchedule({ n, seed }) {
+    return wasm.judgments_schedule(n, seed);
+  },
+
+  judgmentsSummarize({ request }) {
+    return wasm.judgments_summarize(request);
+  },
+
+  judgmentsNextSubset({ request, size }) {
+    return wasm.judgments_next_subset(request, size);
+  },
+
+  judgmentsKeepHeatmaps({ label }) {
+    return wasm.judgments_keep_heatmaps(label);
+  },
+
+  judgmentsClearHeatmaps() {
+    wasm.judgments_clear_heatmaps();
+    return null;
+  },
+
+  judgmentsHeatmapAgreement() {
+    return wasm.judgments_heatmap_agreement();
+  },
+
   saliencyModels() {
     return wasm.saliency_models();
   },

@@ -14,6 +14,7 @@
 //!   (scores as typed arrays, overlays as RGBA, saliency contours with relative risks).
 
 mod cohort;
+mod judgments;
 mod results;
 
 use std::cell::RefCell;
@@ -30,6 +31,7 @@ use crate::similarity::HumanMatrix;
 use crate::weights::TensorMap;
 
 pub use cohort::*;
+pub use judgments::*;
 pub use results::*;
 
 /// A matrix as read, with what the summary needs to name it.

@@ -114,9 +114,9 @@ export const CHROMIUM_ARGS_NO_WEBGPU = [
  * Launches Chromium with a fresh temporary user-data-dir. Resolves to
  * { context, userDataDir, newPage(), close() }; newPage() records page errors and console errors
  * on page.problems, which assertNoProblems() checks. Options: args (default CHROMIUM_ARGS),
- * viewport (default 1100×800), acceptDownloads.
+ * viewport (default 1100×800), hasTouch (a touch screen, for phone-sized checks), acceptDownloads.
  */
-export async function launchBrowser({ args = CHROMIUM_ARGS, viewport = { width: 1100, height: 800 } } = {}) {
+export async function launchBrowser({ args = CHROMIUM_ARGS, viewport = { width: 1100, height: 800 }, hasTouch = false } = {}) {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found: run scripts/setup.sh (it installs Debian's chromium)`);
   }
@@ -126,6 +126,7 @@ export async function launchBrowser({ args = CHROMIUM_ARGS, viewport = { width: 
     headless: true,
     args,
     viewport,
+    hasTouch,
     acceptDownloads: true,
   });
   // The persistent context opens with one about:blank page; close it so only ours are left.

@@ -1,0 +1,160 @@
+//! The similarity judgments collected in the page (`crate::judgments`, `docs/judgments.md`):
+//! JSON in, JSON out. The page stores the trials; these calls compute.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use wasm_bindgen::prelude::*;
+
+use super::{js_error, with};
+use crate::heatmap::Heatmap;
+use crate::judgments::{self, arrangement, group, ratings};
+
+/// The rating schedule of one participant over `n` images: JSON `[{ a, b, repeat }]` (cohort
+/// indices), every pair once in random order (from `seed`) plus a few repeats.
+#[wasm_bindgen]
+pub fn judgments_schedule(n: u32, seed: u32) -> Result<String, JsError> {
+    if n < 4 {
+        return Err(JsError::new(&format!("{n} image(s): the ratings need at least 4")));
+    }
+    serde_json::to_string(&ratings::schedule(n as usize, seed)).map_err(js_error)
+}
+
+/// Every participant's matrix, the mean over the chosen ones, split-half reliability and
+/// agreement: `request` is `{ images, participants, include }` (JSON), the answer a
+/// `GroupResult` (JSON; NaN as null).
+#[wasm_bindgen]
+pub fn judgments_summarize(request: String) -> Result<String, JsError> {
+    let request: group::Request = serde_json::from_str(&request)
+        .map_err(|e| JsError::new(&format!("the stored judgments cannot be read: {e}")))?;
+    let result = group::summarize(&request).map_err(js_error)?;
+    serde_json::to_string(&result).map_err(js_error)
+}
+
+/// The next subset for a participant's further arrangement (`request` as for
+/// [`judgments_summarize`], one participant): JSON list of image names, `size` of them.
+#[wasm_bindgen]
+pub fn judgments_next_subset(request: String, size: u32) -> Result<String, JsError> {
+    let request: group::Request = serde_json::from_str(&request)
+        .map_err(|e| JsError::new(&format!("the stored judgments cannot be read: {e}")))?;
+    let n = request.images.len();
+    let p = request
+        .participants
+        .first()
+        .ok_or_else(|| JsError::new("no participant to choose a subset for"))?;
+    let placed = p
+        .trials
+        .iter()
+        .filter_map(|t| match t {
+            judgments::Trial::Arrangement(a) if a.done => Some(a),
+            _ => None,
+        })
+        .map(|a| {
+            let images = a
+                .images
+                .iter()
+                .map(|name| {
+                    request.images.iter().position(|x| x == name).ok_or_else(|| {
+                        JsError::new(&format!("image '{name}' is not in the cohort"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let positions = a
+                .positions
+                .iter()
+                .map(|q| {
+                    q.ok_or_else(|| JsError::new("a finished arrangement has an unplaced image"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(arrangement::Placed { images, positions })
+        })
+        .collect::<Result<Vec<_>, JsError>>()?;
+    let evidence = if placed.is_empty() {
+        vec![f64::NAN; judgments::pairs(n)]
+    } else {
+        arrangement::combine(&placed, n).map_err(js_error)?.evidence
+    };
+    let subset = arrangement::next_subset(&evidence, n, size as usize);
+    serde_json::to_string(&subset.iter().map(|&i| &request.images[i]).collect::<Vec<_>>())
+        .map_err(js_error)
+}
+
+/// Heatmaps of finished analyses, kept under a label (a participant's code) for the Match.
+struct Kept {
+    names: Vec<String>,
+    heatmaps: Vec<Option<Heatmap>>,
+    sizes: Vec<(usize, usize)>,
+}
+
+thread_local! {
+    static KEPT: RefCell<BTreeMap<String, Kept>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Keeps the heatmaps of the last analysis under `label` (replacing one of that label);
+/// returns how many images have a heatmap.
+#[wasm_bindgen]
+pub fn judgments_keep_heatmaps(label: String) -> Result<u32, JsError> {
+    let kept = with(|s| -> Result<Kept, JsError> {
+        let a = s.results.as_ref().ok_or_else(|| JsError::new("run the analysis first"))?;
+        let sizes = (0..a.names.len())
+            .map(|i| {
+                super::results::picture(a, s, i)
+                    .map(|image| (image.width() as usize, image.height() as usize))
+            })
+            .collect::<Result<Vec<_>, JsError>>()?;
+        Ok(Kept { names: a.names.clone(), heatmaps: a.heatmaps.clone(), sizes })
+    })?;
+    let defined = kept.heatmaps.iter().filter(|h| h.is_some()).count() as u32;
+    KEPT.with(|k| k.borrow_mut().insert(label, kept));
+    Ok(defined)
+}
+
+/// Forgets every kept analysis.
+#[wasm_bindgen]
+pub fn judgments_clear_heatmaps() {
+    KEPT.with(|k| k.borrow_mut().clear());
+}
+
+/// The heatmap Match between every two kept analyses: JSON `{ labels, images, pairs: [{ a, b,
+/// perImage, median }], median }` (perImage: NaN as null; median over images with a Match; the
+/// overall median over the pairs' medians).
+#[wasm_bindgen]
+pub fn judgments_heatmap_agreement() -> Result<String, JsError> {
+    KEPT.with(|k| {
+        let kept = k.borrow();
+        let labels: Vec<&String> = kept.keys().collect();
+        if labels.len() < 2 {
+            return Err(JsError::new("the heatmap Match needs the analyses of two participants"));
+        }
+        let first = &kept[labels[0]];
+        let mut pairs = Vec::new();
+        let mut medians = Vec::new();
+        for (x, a) in labels.iter().enumerate() {
+            for b in &labels[x + 1..] {
+                let (ka, kb) = (&kept[*a], &kept[*b]);
+                if ka.names != kb.names {
+                    return Err(JsError::new(&format!(
+                        "the analyses of '{a}' and '{b}' are of different images"
+                    )));
+                }
+                let per_image = group::heatmap_matches(&ka.heatmaps, &kb.heatmaps, &ka.sizes)
+                    .map_err(js_error)?;
+                let median = group::median(&per_image);
+                medians.push(median);
+                pairs.push(serde_json::json!({
+                    "a": a, "b": b,
+                    "perImage": per_image.iter().map(|v| v.is_finite().then_some(*v)).collect::<Vec<_>>(),
+                    "median": median.is_finite().then_some(median),
+                }));
+            }
+        }
+        let overall = group::median(&medians);
+        serde_json::to_string(&serde_json::json!({
+            "labels": labels,
+            "images": first.names,
+            "pairs": pairs,
+            "median": overall.is_finite().then_some(overall),
+        }))
+        .map_err(js_error)
+    })
+}
