@@ -290,7 +290,7 @@ pub fn split_half(rows: &[&[f64]]) -> std::result::Result<Reliability, String> {
         return Err("split-half reliability needs at least two participants".into());
     }
     let h = p / 2;
-    let (halves, method) = match combinations(p, h, p % 2 == 0, MAX_SPLITS) {
+    let (halves, method) = match combinations(p, h, p.is_multiple_of(2), MAX_SPLITS) {
         Some(all) => (all, "all"),
         None => (
             (0..MAX_SPLITS as u32)

@@ -400,6 +400,8 @@ test('judgments: both tasks on a touch-sized viewport (390×844, touch)', { skip
   try {
     const page = await openPage(browser);
     await addImages(page);
+    const pageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(pageWidth <= 390, `the page fits the phone's width (${pageWidth} px)`);
     await newParticipant(page, 'T1', 'arrangement');
     const geo = await page.evaluate(() => window.alignmap.judgments.task().view.geometry());
     assert.ok(geo.width <= 390 && geo.diameter >= 300 && geo.thumb >= 40, `the arena fits the phone, with thumbnails large enough to grab (${JSON.stringify(geo)})`);

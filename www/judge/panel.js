@@ -118,7 +118,8 @@ export function mountJudgments(api) {
   // The task dialog.
   ui.dialog = el('dialog', { id: 'judge-task', class: 'judge-dialog', 'aria-labelledby': 'judge-task-title' });
   ui.taskTitle = el('h2', { id: 'judge-task-title' });
-  ui.pause = el('button', { type: 'button', class: 'secondary', id: 'judge-pause', text: 'Pause (everything is saved)' });
+  ui.pause = el('button', { type: 'button', class: 'secondary', id: 'judge-pause', title: 'Pause: everything so far is saved' },
+    'Pause', el('span', { class: 'judge-wide', text: ' (everything is saved)' }));
   ui.taskBody = el('div', { class: 'judge-task-body' });
   ui.live = el('p', { class: 'visually-hidden', 'aria-live': 'polite', id: 'judge-live' });
   ui.dialog.append(el('div', { class: 'dialog-head' }, ui.taskTitle, ui.pause), ui.taskBody, ui.live);
@@ -275,7 +276,9 @@ export function mountJudgments(api) {
       const consistency = p.task === 'rating'
         ? (c ? `${c.repeated} repeats: mean |Δ| ${c.mean_abs_difference.toFixed(2)}, ${Math.round(100 * c.within_one)} % within 1` : '—')
         : (s && s.trials > 1 ? `${s.trials} trials combined (${s.iterations} iterations${s.converged ? '' : ', not converged'})` : '—');
-      const cont = el('button', { type: 'button', class: 'secondary', text: done && p.task === 'rating' ? 'Done' : 'Continue', disabled: done && p.task === 'rating', 'aria-label': `continue ${p.id}'s ${p.task}`, 'data-focus': `continue:${p.id}` });
+      // Nothing left to do: a rater who rated every pair, an arranger with no open arrangement.
+      const finished = p.task === 'rating' ? done : !p.trials.some((t) => !t.done);
+      const cont = el('button', { type: 'button', class: 'secondary', text: finished ? 'Done' : 'Continue', disabled: finished, 'aria-label': finished ? `${p.id} has finished` : `continue ${p.id}'s ${p.task}`, 'data-focus': `continue:${p.id}` });
       cont.addEventListener('click', () => openTask(p));
       const more = p.task === 'arrangement' && done && !p.trials.some((t) => !t.done)
         ? el('button', { type: 'button', class: 'secondary', text: 'Refine (subset)', title: 'Another arrangement of the images with the least evidence so far', 'aria-label': `another arrangement of a subset for ${p.id}` })

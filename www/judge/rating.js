@@ -6,6 +6,7 @@ const LABELS = { 1: 'very different', 4: 'in between', 7: 'very similar' };
 
 function clock(ms) {
   const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 10) return 'a few seconds';
   if (s < 60) return `${s} s`;
   const m = Math.round(s / 60);
   return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
@@ -95,6 +96,7 @@ export function ratingTask(container, { schedule, urls, given, onRate, onUndo, o
     busy = true;
     const ms = performance.now() - shownAt;
     const button = scale.querySelector(`[data-value="${value}"]`);
+    for (const b of scale.querySelectorAll('[data-chosen]')) delete b.dataset.chosen;
     button.dataset.chosen = 'true';
     try {
       await onRate(k, value, ms);

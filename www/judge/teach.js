@@ -15,7 +15,7 @@ function el(tag, props = {}, ...children) {
   return e;
 }
 
-const CLASS = '(class mean)';
+const CLASS = 'class mean';
 
 function r2(x) {
   return x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(2);
@@ -70,7 +70,7 @@ export function mountTeach(api) {
       const tr = el('tr', {}, el('th', { scope: 'row', text: a }));
       for (const b of labels) {
         const v = a === b ? 1 : match.get(`${a}\n${b}`);
-        tr.append(el('td', { class: 'numbers', text: a === b ? '1' : r2(v), 'data-match': a === b ? '' : String(v) }));
+        tr.append(el('td', { class: 'numbers', text: a === b ? '1.00' : r2(v), 'data-match': a === b ? '' : String(v) }));
       }
       body.append(tr);
     }
