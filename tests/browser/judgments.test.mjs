@@ -1,9 +1,10 @@
 // Similarity judgments collected in the page (www/judge/, src/judgments/) in headless Chromium:
 // - a scripted arrangement (mouse drags to known places, then arrow keys) gives exactly the RDM
 //   of the stored positions, which are the places dragged to (within a pixel), and a reload in
-//   the middle keeps every image placed so far;
+//   the middle keeps every image placed so far; a second arrangement of a subset is combined;
 // - ratings by key presses (and by the on-screen buttons) give the expected matrix, repeats
-//   averaged, and a reload in the middle keeps every rating made;
+//   averaged, and a reload in the middle keeps every rating made (resumed from the stored
+//   thumbnails, without the image files, which then attach again);
 // - two participants' mean, split-half reliability and agreement equal the NumPy reference
 //   (tests/golden/judgments/judgments.py) run on the exported raw trials (skipped without numpy);
 // - the exported CSV round-trips through `alignmap analyze` (needs the native binary and the
@@ -265,6 +266,19 @@ test('judgments: arrangement by drags and keys, ratings by keys and buttons, rel
     assert.ok(worst <= 1e-12, `the RDM is the distances of the positions (worst ${worst})`);
     assert.equal(s.orientation, 'dissimilarity');
 
+    // --- A second arrangement of the subset with the least evidence, combined with the first.
+    await page.click('#judge-participants tr[data-participant="A1"] button:has-text("Refine")');
+    await page.waitForSelector('#judge-task[open] .arena-item');
+    const subset = (await person(page, 'A1')).trials[1].images;
+    assert.equal(subset.length, Math.ceil(COUNT / 2), 'half the images, those with the least evidence');
+    const spread = targets(subset.length);
+    for (let i = 0; i < subset.length; i++) await dragTo(page, subset[i], spread[i]);
+    await page.click('.arena-done');
+    await page.waitForFunction(() => window.alignmap.judgments.summary()?.participants.find((p) => p.id === 'A1')?.trials === 2);
+    const combined = (await summaryOf(page)).participants.find((p) => p.id === 'A1');
+    assert.ok(combined.converged && combined.iterations > 0, `two arrangements combined (${combined.iterations} iterations)`);
+    assert.ok(combined.matrix.every(Number.isFinite), 'the combined RDM is complete');
+
     // --- Ratings by keys, with a reload in the middle; one repeat rated one step off.
     await newParticipant(page, 'R1', 'rating');
     const r1 = await person(page, 'R1');
@@ -286,12 +300,18 @@ test('judgments: arrangement by drags and keys, ratings by keys and buttons, rel
     assert.match(await page.textContent('.rating-text'), new RegExp(`Pair ${middle + 1} of ${total} · about .* left`), 'progress and time left');
     await page.reload();
     page = await openPage(browser, page);
-    await addImages(page);
+    // Without the image files: resume from the stored thumbnails.
+    await page.click('#judge-stored button:has-text("Resume")');
+    await page.waitForFunction((n) => window.alignmap.judgments.current()?.names.length === n && !window.alignmap.judgments.current().loaded
+      && window.alignmap.judgments.idle(), COUNT);
     assert.equal((await person(page, 'R1')).trials.length, middle, 'after a reload every rating is still there');
     await page.click('#judge-participants button[data-focus="continue:R1"]');
     await page.waitForSelector('#judge-task[open] .rating-task');
+    assert.match(await page.getAttribute('.rating-pair img', 'src'), /^blob:/, 'the stored thumbnails are shown');
     await ratePairs(page, 'R1', middle, total, 'keys', keyRating);
+    // The same files again: the judgments attach to them.
     await page.waitForFunction(() => !document.querySelector('#judge-task[open]'));
+    await addImages(page);
     await page.waitForFunction(() => window.alignmap.judgments.summary()?.participants.some((p) => p.id === 'R1' && p.complete));
     s = await summaryOf(page);
     const m1 = s.participants.find((p) => p.id === 'R1');
