@@ -10,7 +10,7 @@
 // - the exported CSV round-trips through `alignmap analyze` (needs the native binary and the
 //   bundled network), the page's analysis of it matches the command line's, and the per-
 //   participant analyses give a heatmap Match table;
-// - both tasks on a touch-sized viewport (390×844, touch), with a touch drag.
+// - both tasks on a touch-sized viewport (390×844, touch), with a touch drag; a participant deleted.
 // Screenshots of both tasks at 1366×768 and 390×844 go to tests/browser/artifacts/judge-*.png.
 //
 // The images are synthetic PNGs made here (no data needed). Needs www/pkg (scripts/build-wasm.sh).
@@ -448,6 +448,15 @@ test('judgments: both tasks on a touch-sized viewport (390×844, touch)', { skip
     await shot(page, 'judge-ratings-390-touch');
     const overflow = await page.evaluate(() => document.querySelector('#judge-task').scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the rating task fits the width (overflow ${overflow} px)`);
+    // Delete a participant (the confirmation is accepted): gone from the list and from storage.
+    await page.click('#judge-pause');
+    await page.waitForFunction(() => window.alignmap.judgments.idle() && document.querySelector('#judge-participants tr[data-participant="T2"]'));
+    await page.click('#judge-participants tr[data-participant="T2"] button.danger');
+    await page.waitForFunction(() => window.alignmap.judgments.idle() && !document.querySelector('#judge-participants tr[data-participant="T2"]'));
+    await page.reload();
+    await openPage(browser, page);
+    await addImages(page);
+    assert.deepEqual((await people(page)).map((q) => q.id), ['T1'], 'T2 is deleted, T1 is kept');
     assertNoProblems(page);
   } finally {
     await browser.close();
