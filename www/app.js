@@ -2,13 +2,15 @@
 // freezes; this file only moves files to the worker, shows what it says, and puts the RGBA pixels
 // it returns on canvases. No framework, no build step, ES2020.
 //
-// ?device=cpu or ?device=webgpu in the address forces a device.
+// ?device=cpu or ?device=webgpu in the address forces a device. The rest of the address holds
+// the view (share.js): ?example=…, ?results=URL, colour map, opacity, the open image.
 
 import { PRESETS, cached, download, store, DownloadError, formatBytes, listCached, clearCache, cacheAvailable } from './models.js';
-import { zipParts } from './zip.js';
-import { npyFloat32, scoreCsv } from './npy.js';
 import { histogram, spread, bars, lines } from './charts.js';
 import { mountJudgments } from './judge/panel.js';
+import { example as findExample, exampleFiles } from './examples.js';
+import { fetchResults, fileNameOf, ResultsError } from './published.js';
+import { linkView, parseView } from './share.js';
 
 const $ = (id) => document.getElementById(id);
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
@@ -31,6 +33,9 @@ const state = {
   display: { colormap: 'jet', opacity: 40, original: false },
   saliency: null,
   viewer: { index: -1, mode: 'heatmap' },
+  // Where the cohort came from when it is an example (cleared when a visitor changes it), and
+  // what the results on screen are: { kind: 'example' | 'results' | 'run', … }.
+  cohortOrigin: null,
 };
 
 // Figures the tests (and the curious) can read: window.alignmap.timings.
@@ -378,6 +383,7 @@ async function entriesOf(dataTransfer) {
 async function addImages(fileList) {
   const files = Array.from(fileList);
   if (!files.length) return;
+  state.cohortOrigin = null;
   const fresh = [];
   const notes = [];
   for (const file of files) {
@@ -415,6 +421,7 @@ async function addImages(fileList) {
 }
 
 async function clearImages() {
+  state.cohortOrigin = null;
   state.images.clear();
   state.imageErrors = [];
   state.skipped = [];
@@ -477,6 +484,7 @@ async function useMatrixFile(file, dissimilarity) {
 
 async function matrixChanged() {
   const file = $('matrix-file').files[0];
+  state.cohortOrigin = null;
   state.results = null;
   $('results').hidden = true;
   showError($('matrix-error'), '');
@@ -670,7 +678,7 @@ async function analyze() {
   try {
     const r = await call('analyze', { batch: 4 });
     timings.analysisMs = performance.now() - t0;
-    state.results = { ...r, names: r.info.names, n: r.info.n, channels: r.info.channels };
+    state.results = { ...r, names: r.info.names, n: r.info.n, channels: r.info.channels, origin: state.cohortOrigin || { kind: 'run' } };
     for (const li of document.querySelectorAll('#stages li')) {
       li.dataset.status = 'done';
       li.querySelector('progress').value = li.querySelector('progress').max;
@@ -734,9 +742,53 @@ function renderSummary() {
   add('Cohort', `${r.n} images × ${r.channels} feature maps of ${s.model.name}`);
   add('Dataset AIS', `${positive} of ${r.channels} feature maps lower the 2OI when removed (AIS > 0)`);
   if (s.ais.undefined_scores) add('Undefined scores', `${s.ais.undefined_scores} (an embedding or a human row is constant)`);
-  add('Device', s.device);
-  const t = s.timings;
-  add('Time', `${seconds(timings.analysisMs)} (network ${seconds(1000 * t.network_seconds)}, ablation ${seconds(1000 * t.ablation_seconds)})`);
+  const t = s.timings || {};
+  const o = r.origin || { kind: 'run' };
+  if (o.kind === 'results') {
+    add('Computed on', `${s.device || 'not recorded'}${Number.isFinite(t.total_seconds) ? `, in ${seconds(1000 * t.total_seconds)}` : ''} (by ${o.manifest.made_by}); opened here in ${seconds(o.openMs)}, nothing computed`);
+    if (s.human && s.human.file) add('Human matrix', `${s.human.file}${s.human.key ? ` (${s.human.key})` : ''}, ${s.human.direction}`);
+  } else {
+    add('Device', s.device);
+    add('Time', `${seconds(timings.analysisMs)} (network ${seconds(1000 * t.network_seconds)}, ablation ${seconds(1000 * t.ablation_seconds)})`);
+  }
+  if (o.kind === 'example') {
+    add('Example', `${o.example.title}: ${o.example.summary}`);
+    add('Human task', o.example.task);
+    add('Source', o.example.source);
+  }
+  renderAbout();
+}
+
+/** One line above the summary: what these results are. */
+function renderAbout() {
+  const o = state.results.origin || { kind: 'run' };
+  const box = $('view-about');
+  box.textContent = '';
+  if (o.kind === 'run') {
+    box.hidden = true;
+    return;
+  }
+  const strong = document.createElement('strong');
+  const rest = document.createElement('span');
+  if (o.kind === 'example') {
+    strong.textContent = `Example: ${o.example.title}. `;
+    rest.textContent = `${o.example.files.length} images of the Kriegeskorte 92 set with 16 people’s similarity judgments (their mean dissimilarities), ` +
+      'analysed here on the bundled EfficientNet-Lite0. The cohort above shows its files; change them to analyse your own.';
+  } else {
+    strong.textContent = `Published results${o.manifest.title ? `: ${o.manifest.title}` : ''}. `;
+    rest.textContent = `Opened from ${o.url || o.file} without computing (no network weights loaded): ${state.results.n} images × ${state.results.channels} feature maps of ${state.results.summary.model?.name || 'a network'}.`;
+  }
+  box.append(strong, rest);
+  box.hidden = false;
+}
+
+/** Categories of the results on screen: { categories: { name → id }, labels: { id → label } } or null. */
+function resultCategories() {
+  const o = state.results && state.results.origin;
+  if (!o) return null;
+  if (o.kind === 'example' && o.categories) return { categories: o.categories, labels: o.labels || {} };
+  if (o.kind === 'results' && o.manifest.categories) return { categories: o.manifest.categories, labels: o.manifest.category_labels || {} };
+  return null;
 }
 
 async function drawLegend() {
@@ -748,6 +800,17 @@ function renderGallery() {
   const r = state.results;
   const gallery = $('gallery');
   gallery.textContent = '';
+  const cats = resultCategories();
+  const order = cats ? Array.from(new Set(r.names.map((n) => cats.categories[n]).filter(Boolean))) : [];
+  const legend = $('category-legend');
+  legend.textContent = '';
+  legend.hidden = !order.length;
+  for (const [k, id] of order.entries()) {
+    const li = document.createElement('li');
+    li.dataset.category = String(k % 8);
+    li.textContent = `${cats.labels[id] || id} (${r.names.filter((n) => cats.categories[n] === id).length})`;
+    legend.append(li);
+  }
   r.names.forEach((name, i) => {
     const li = document.createElement('li');
     const button = document.createElement('button');
@@ -767,7 +830,19 @@ function renderGallery() {
     const base = r.info.baseline.perImage[i];
     meta.textContent = `r = ${fmt(base, 3)} · top: ${top || 'none'}`;
     button.setAttribute('aria-label', `${name}: image baseline r = ${fmt(base, 3)}; top feature maps ${top || 'none'}. Enlarge.`);
-    button.append(canvas, title, meta);
+    const why = document.createElement('span');
+    why.className = 'why';
+    why.hidden = true;
+    button.append(canvas, title, meta, why);
+    const category = cats && cats.categories[name];
+    if (category) {
+      li.dataset.category = String(order.indexOf(category) % 8);
+      const chip = document.createElement('span');
+      chip.className = 'chip';
+      chip.textContent = cats.labels[category] || category;
+      title.after(chip);
+      button.setAttribute('aria-label', `${button.getAttribute('aria-label').replace(/ Enlarge\.$/, '')} Category: ${chip.textContent}. Enlarge.`);
+    }
     button.addEventListener('click', () => openViewer(i));
     li.append(button);
     gallery.append(li);
@@ -788,9 +863,14 @@ async function drawGallery(t0) {
     putPixels(button.querySelector('canvas'), picture);
     button.dataset.heatmap = picture.defined ? 'yes' : 'none';
     button.title = picture.note || '';
+    const why = button.querySelector('.why');
+    why.textContent = picture.defined ? '' : `No heatmap: ${picture.note}.`;
+    why.hidden = picture.defined;
     if (t0 !== undefined && timings.firstHeatmapMs === undefined) {
       await nextFrame();
       timings.firstHeatmapMs = performance.now() - t0;
+      // Since the page was opened (performance.now() counts from the navigation).
+      timings.firstHeatmapSinceOpenMs = performance.now();
     }
   }
   if (t0 !== undefined) timings.allHeatmapsMs = performance.now() - t0;
@@ -816,7 +896,12 @@ function renderCharts() {
 }
 
 async function renderResults(t0) {
+  delete document.body.dataset.results;
+  delete $('gallery').dataset.drawn;
   $('results').hidden = false;
+  const opened = state.results.origin && state.results.origin.kind === 'results';
+  $('cv-run').disabled = opened;
+  $('cv-run').title = opened ? 'Opened results hold no network: cross-validation needs the network and the human matrix.' : '';
   renderSummary();
   renderGallery();
   await drawLegend();
@@ -826,7 +911,9 @@ async function renderResults(t0) {
   document.body.dataset.results = 'ready';
 }
 
-function displayChanged() {
+function displayChanged(event) {
+  // Dragging the opacity slider replaces the address's entry; other changes add one.
+  if (event) link.update({ replace: event.type === 'input' });
   state.display.colormap = $('colormap').value;
   state.display.opacity = Number($('opacity').value);
   state.display.original = document.querySelector('input[name="show"]:checked').value === 'original';
@@ -872,19 +959,21 @@ async function drawViewer() {
   }
 }
 
-function openViewer(index) {
+function openViewer(index, mode = 'heatmap') {
   state.viewer.index = index;
-  state.viewer.mode = 'heatmap';
+  state.viewer.mode = mode;
   const dialog = $('viewer');
   if (!dialog.open) dialog.showModal();
   $('viewer-close').focus();
-  drawViewer();
+  link.update();
+  return drawViewer();
 }
 
 function stepViewer(delta) {
   const n = state.results ? state.results.n : 0;
   if (!n) return;
   state.viewer.index = (state.viewer.index + delta + n) % n;
+  link.update({ replace: true });
   drawViewer();
 }
 
@@ -988,29 +1077,7 @@ async function crossValidate() {
   try {
     const cv = await call('crossValidate', { folds, seeds });
     state.crossValidation = { folds, seeds, ...cv };
-    const dl = $('cv-summary');
-    dl.textContent = '';
-    const add = (term, value) => {
-      const dt = document.createElement('dt');
-      dt.textContent = term;
-      const dd = document.createElement('dd');
-      dd.textContent = value;
-      dl.append(dt, dd);
-    };
-    const r2 = cv.r2;
-    add('Test r², all feature maps (Full)', `${fmt(r2.full.mean)} ± ${fmt(r2.full.sd)} (mean ± sd over ${cv.folds.length} folds)`);
-    add('Test r², S* kept (Retained)', `${fmt(r2.retained.mean)} ± ${fmt(r2.retained.sd)}`);
-    add('|S*|', `${cv.setSize.mean.toFixed(1)} ± ${cv.setSize.sd.toFixed(1)} of ${state.results.channels} feature maps`);
-    add('Retained vs Full', r2.test.undefined ? `no t-test: ${r2.test.undefined}`
-      : `paired t(${r2.test.df}) = ${r2.test.t.toFixed(3)}, p = ${r2.test.pTwoSided.toExponential(2)} two-sided, ${r2.test.pGreater.toExponential(2)} one-sided (Retained > Full)`);
-    $('cv-results').hidden = false;
-    const width = Math.min(720, Math.max(320, $('results').clientWidth - 60));
-    lines($('cv-chart'), [
-      { label: 'training r²', values: meanCurve(cv.folds, 'trainCurve') },
-      { label: 'test r²', values: meanCurve(cv.folds, 'testCurve'), dashed: true },
-    ], { width, xTitle: 'feature maps kept (m, by training AIS)', yTitle: 'r²', marker: cv.setSize.mean, markerLabel: `mean |S*| = ${cv.setSize.mean.toFixed(0)}` });
-    $('cv-chart').setAttribute('role', 'img');
-    $('cv-chart').setAttribute('aria-label', `Selection curves; test r² Full ${fmt(r2.full.mean)}, Retained ${fmt(r2.retained.mean)}`);
+    showCrossValidation(cv);
     show($('cv-status'), `Done in ${seconds(performance.now() - t0)}.`, 'done');
   } catch (err) {
     if (err.message !== 'cancelled') show($('cv-status'), `Cross-validation failed: ${err.message}`, 'error');
@@ -1021,6 +1088,52 @@ async function crossValidate() {
     $('cv-progress').hidden = true;
     updateRunButton();
   }
+}
+
+/** The summary and curves of a cross-validation: run here, or held by an opened results zip. */
+function showCrossValidation(cv) {
+  const dl = $('cv-summary');
+  dl.textContent = '';
+  const add = (term, value) => {
+    const dt = document.createElement('dt');
+    dt.textContent = term;
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    dl.append(dt, dd);
+  };
+  const r2 = cv.r2;
+  add('Test r², all feature maps (Full)', `${fmt(r2.full.mean)} ± ${fmt(r2.full.sd)} (mean ± sd over ${r2.full.perFold.length} folds)`);
+  add('Test r², S* kept (Retained)', `${fmt(r2.retained.mean)} ± ${fmt(r2.retained.sd)}`);
+  add('|S*|', `${cv.setSize.mean.toFixed(1)} ± ${cv.setSize.sd.toFixed(1)} of ${state.results.channels} feature maps`);
+  add('Retained vs Full', r2.test.undefined ? `no t-test: ${r2.test.undefined}`
+    : `paired t(${r2.test.df}) = ${r2.test.t.toFixed(3)}, p = ${r2.test.pTwoSided.toExponential(2)} two-sided, ${r2.test.pGreater.toExponential(2)} one-sided (Retained > Full)`);
+  $('cv-results').hidden = false;
+  $('cv-chart').closest('figure').hidden = !cv.folds.length;
+  if (!cv.folds.length) return;
+  const width = Math.min(720, Math.max(320, $('results').clientWidth - 60));
+  lines($('cv-chart'), [
+    { label: 'training r²', values: meanCurve(cv.folds, 'trainCurve') },
+    { label: 'test r²', values: meanCurve(cv.folds, 'testCurve'), dashed: true },
+  ], { width, xTitle: 'feature maps kept (m, by training AIS)', yTitle: 'r²', marker: cv.setSize.mean, markerLabel: `mean |S*| = ${cv.setSize.mean.toFixed(0)}` });
+  $('cv-chart').setAttribute('role', 'img');
+  $('cv-chart').setAttribute('aria-label', `Selection curves; test r² Full ${fmt(r2.full.mean)}, Retained ${fmt(r2.retained.mean)}`);
+}
+
+/** summary.json's cross_validation (as the export writes it) in the shape of the worker's answer. */
+function crossValidationFromSummary(c) {
+  const back = (x) => ({
+    full: { mean: x.full.mean, sd: x.full.sd, perFold: x.full.per_fold },
+    retained: { mean: x.retained.mean, sd: x.retained.sd, perFold: x.retained.per_fold },
+    se: x.loftus_masson_se,
+    test: x.paired_t_test_retained_vs_full || { undefined: 'not recorded' },
+  });
+  const curves = c.curves || [];
+  return {
+    folds: curves.map((f) => ({ seed: f.seed, fold: f.fold, setSize: f.set_size, trainCurve: f.train_r, testCurve: f.test_r })),
+    r: back(c.r),
+    r2: back(c.r2),
+    setSize: { mean: c.set_size.mean, sd: c.set_size.sd },
+  };
 }
 
 async function cancelCrossValidation() {
@@ -1039,31 +1152,18 @@ async function cancelCrossValidation() {
 
 // ---------------------------------------------------------------- export
 
-function canvasPng(picture) {
-  const canvas = document.createElement('canvas');
-  putPixels(canvas, picture);
-  return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the browser could not encode a PNG'))), 'image/png'));
-}
-
-function stem(name) {
-  const i = name.lastIndexOf('.');
-  return i > 0 ? name.slice(0, i) : name;
-}
-
 async function exportZip() {
   const r = state.results;
   if (!r) return;
   const button = $('export');
   button.disabled = true;
   const t0 = performance.now();
+  show($('export-status'), 'Writing the zip…');
   try {
-    const { n, channels, names } = r;
-    const both = new Float64Array(2 * channels);
-    both.set(r.dataset, 0);
-    both.set(r.datasetR2, channels);
     const { colormap, opacity } = state.display;
     const summary = JSON.parse(r.summaryText);
-    summary.overlays = { colormap, image_weight: 1 - opacity / 100, folder: 'overlays/', without_heatmap: [] };
+    const without = Array.from(document.querySelectorAll('#gallery .thumb[data-heatmap="none"]'), (b) => r.names[Number(b.dataset.index)]);
+    summary.overlays = { colormap, image_weight: 1 - opacity / 100, folder: 'overlays/', without_heatmap: without };
     summary.made_by = 'alignmap in the browser (www/)';
     if (state.saliency) summary.saliency = { source: state.saliency.source, summary: state.saliency.summary, images: state.saliency.images };
     if (state.crossValidation) {
@@ -1072,28 +1172,25 @@ async function exportZip() {
       summary.cross_validation = {
         folds: cv.folds.length / cv.seeds.length, seeds: cv.seeds, r: plain(cv.r), r2: plain(cv.r2),
         set_size: { mean: cv.setSize.mean, sd: cv.setSize.sd, per_fold: cv.folds.map((f) => f.setSize) },
+        // The selection curves (2OI r with the top m feature maps kept), so that "Open results" draws them again.
+        curves: cv.folds.map((f) => ({ seed: f.seed, fold: f.fold, set_size: f.setSize, train_r: Array.from(f.trainCurve), test_r: Array.from(f.testCurve) })),
       };
+    } else if (r.storedCrossValidation) {
+      summary.cross_validation = r.storedCrossValidation;
     }
-    const entries = [
-      { name: 'images.txt', data: names.join('\n') + '\n' },
-      { name: 'ais_image.npy', data: npyFloat32([n, channels], r.image) },
-      { name: 'ais_image.csv', data: scoreCsv(names, r.image, channels) },
-      { name: 'ais_dataset.npy', data: npyFloat32([channels], r.dataset) },
-      { name: 'ais_dataset_r2.npy', data: npyFloat32([channels], r.datasetR2) },
-      { name: 'ais_dataset.csv', data: scoreCsv(['ais_r', 'ais_r2'], both, channels) },
-    ];
-    for (let i = 0; i < n; i++) {
-      show($('export-status'), `Drawing overlay ${i + 1} of ${n}…`);
-      const picture = await call('overlay', { index: i, colormap, imageWeight: 1 - opacity / 100, original: false, maxSide: 0 });
-      if (!picture.defined) {
-        summary.overlays.without_heatmap.push(names[i]);
-        continue;
-      }
-      const png = await canvasPng(picture);
-      entries.push({ name: `overlays/${stem(names[i])}.png`, data: new Uint8Array(await png.arrayBuffer()) });
-    }
-    entries.push({ name: 'summary.json', data: JSON.stringify(summary, null, 2) + '\n' });
-    const blob = new Blob(zipParts(entries), { type: 'application/zip' });
+    const cats = resultCategories();
+    const o = r.origin || {};
+    const title = o.kind === 'example' ? `Example: ${o.example.title} (Kriegeskorte 92), ${summary.model?.name || ''}` : null;
+    const bytes = await call('exportResults', {
+      summary: JSON.stringify(summary),
+      colormap,
+      imageWeight: 1 - opacity / 100,
+      maxSide: Number($('export-images').value),
+      overlays: true,
+      categories: cats ? JSON.stringify(cats) : null,
+      title,
+    });
+    const blob = new Blob([bytes], { type: 'application/zip' });
     const url = URL.createObjectURL(blob);
     const a = document.createElement('a');
     a.href = url;
@@ -1103,13 +1200,170 @@ async function exportZip() {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60000);
     timings.exportMs = performance.now() - t0;
-    show($('export-status'), `alignmap-results.zip: ${entries.length} files, ${formatBytes(blob.size)}.`);
+    show($('export-status'), `alignmap-results.zip: ${formatBytes(blob.size)}, in ${seconds(timings.exportMs)}. “Open results” shows it again without computing.`);
   } catch (err) {
     show($('export-status'), `The export failed: ${err.message}`);
   } finally {
     button.disabled = false;
   }
 }
+
+// ---------------------------------------------------------------- the first minute
+// An example in one click (examples.js), published results without computing (published.js),
+// and the view in the address (share.js).
+
+// A click before the engine has started (or while the bundled network loads) waits for it.
+let engineStarted;
+const engine = new Promise((resolve) => { engineStarted = resolve; });
+
+function startProgress(done, total) {
+  const box = $('start-progress');
+  const bar = box.querySelector('progress');
+  box.hidden = !total;
+  bar.max = Math.max(1, total);
+  bar.value = done;
+}
+
+async function tryExample(id) {
+  if (state.running) return;
+  showError($('start-error'), '');
+  const status = $('start-status');
+  const button = $('try-example');
+  button.disabled = true;
+  const t0 = performance.now();
+  try {
+    await engine;
+    if (state.modelLoading) await state.modelLoading;
+    const ex = await findExample(id);
+    $('example-choice').value = id;
+    show(status, `Fetching the example: ${ex.files.length} images and their human dissimilarities…`, 'loading');
+    const files = await exampleFiles(ex, (done, total) => startProgress(done, total));
+    startProgress(0, 0);
+    if (!state.model || state.model.name !== PRESETS.bundled.url) {
+      show(status, 'Loading the bundled network (EfficientNet-Lite0)…', 'loading');
+      await loadModel({ auto: true });
+      if (!state.model || state.model.name !== PRESETS.bundled.url) throw new Error(`the bundled network did not load: ${$('model-error').textContent}`);
+    }
+    // Through the cohort section, as a visitor's own files: it shows what the example consists of.
+    await clearImages();
+    $('names-file').value = '';
+    document.querySelector(`input[name="direction"][value="${ex.direction}"]`).checked = true;
+    const transfer = new DataTransfer();
+    transfer.items.add(files.matrix);
+    $('matrix-file').files = transfer.files;
+    await matrixChanged();
+    await addImages(files.images);
+    if (!state.check || !state.check.ok) throw new Error(`the example's files do not fit together: ${$('checks').textContent}`);
+    state.cohortOrigin = { kind: 'example', id, example: ex, categories: files.categories, labels: files.labels };
+    show(status, `Running the example on the bundled network: ${ex.files.length} images…`, 'running');
+    $('run-section').scrollIntoView({ block: 'start' });
+    await analyze();
+    if (!state.results || state.results.origin.kind !== 'example') {
+      throw new Error($('run-error').hidden ? 'the analysis did not finish' : $('run-error').textContent);
+    }
+    timings.exampleMs = performance.now() - t0;
+    show(status, `${ex.title}: done in ${seconds(timings.exampleMs)}; the heatmaps are below.`, 'done');
+    link.update();
+  } catch (err) {
+    if (err.message === 'cancelled') return;
+    showError($('start-error'), `The example could not run: ${err.message}`);
+    show(status, '', 'error');
+  } finally {
+    startProgress(0, 0);
+    button.disabled = false;
+  }
+}
+
+async function openResultsFrom({ url = null, file = null }) {
+  if (state.running) return;
+  showError($('start-error'), '');
+  const status = $('start-status');
+  const t0 = performance.now();
+  try {
+    await engine;
+    let blob = file;
+    const name = file ? file.name : fileNameOf(url);
+    if (!file) {
+      show(status, `Fetching ${url}…`, 'loading');
+      blob = await fetchResults(new URL(url, location.href).href, {
+        onProgress: ({ received, total }) => {
+          startProgress(received, total);
+          show(status, `Fetching ${name}: ${formatBytes(received)}${total ? ` of ${formatBytes(total)}` : ''}…`, 'loading');
+        },
+      });
+      startProgress(0, 0);
+    }
+    show(status, `Reading ${name} (${formatBytes(blob.size)})…`, 'loading');
+    const r = await call('openResults', { blob, name });
+    const origin = { kind: 'results', url, file: name, manifest: r.opened.manifest, openMs: performance.now() - t0 };
+    state.results = { ...r, names: r.info.names, n: r.info.n, channels: r.info.channels, origin, storedCrossValidation: r.summary.cross_validation || null };
+    state.saliency = null;
+    state.crossValidation = null;
+    $('cv-results').hidden = true;
+    $('saliency-results').textContent = '';
+    show($('saliency-status'), '');
+    await renderResults(t0);
+    if (state.results.storedCrossValidation) {
+      showCrossValidation(crossValidationFromSummary(state.results.storedCrossValidation));
+      show($('cv-status'), 'The cross-validation this file holds (computed when it was made).');
+    } else {
+      show($('cv-status'), 'This file holds no cross-validation: it needs the network and the human matrix (analyse the cohort here, or use alignmap validate).');
+    }
+    timings.openResultsMs = performance.now() - t0;
+    show(status, `Opened ${name}: ${state.results.n} images, in ${seconds(timings.openResultsMs)}, nothing computed.` +
+      (url ? '' : ' (A file from this computer cannot be shared by a link: publish it and link to ?results=its address.)'), 'done');
+    link.update();
+    $('results').scrollIntoView({ block: 'start' });
+  } catch (err) {
+    startProgress(0, 0);
+    const message = err instanceof ResultsError ? err.message : `${err.message}`;
+    showError($('start-error'), `The results could not be opened: ${message}`);
+    show(status, '', 'error');
+  }
+}
+
+/** The view on screen, for the address. */
+function readView() {
+  const r = state.results;
+  const o = r && !$('results').hidden ? r.origin : null;
+  const source = $('saliency-source');
+  const open = $('viewer').open && r && state.viewer.index >= 0;
+  return {
+    example: o && o.kind === 'example' ? o.id : null,
+    results: o && o.kind === 'results' ? o.url : null,
+    cmap: state.display.colormap,
+    opacity: state.display.opacity,
+    show: state.display.original ? 'original' : 'overlay',
+    image: open ? r.names[state.viewer.index] : null,
+    view: open && state.viewer.mode === 'saliency' ? 'saliency' : 'heatmap',
+    saliency: source.value && source.options.length && source.value !== source.options[0].value ? source.value : null,
+  };
+}
+
+/** Shows a view from the address: its data (example or results), display, open image. */
+async function applyView(view) {
+  const o = state.results ? state.results.origin : null;
+  if (view.results && !(o && o.kind === 'results' && o.url === view.results)) {
+    await openResultsFrom({ url: view.results });
+  } else if (!view.results && view.example && !(o && o.kind === 'example' && o.id === view.example)) {
+    await tryExample(view.example);
+  } else if (state.results && o && o.kind !== 'run') {
+    // Back to a view without data (the landing): the results are put away, not forgotten.
+    $('results').hidden = !(view.example || view.results);
+  }
+  $('colormap').value = view.cmap;
+  $('opacity').value = String(view.opacity);
+  document.querySelector(`input[name="show"][value="${view.show}"]`).checked = true;
+  displayChanged();
+  const source = $('saliency-source');
+  if (view.saliency && Array.from(source.options).some((x) => x.value === view.saliency)) source.value = view.saliency;
+  else if (source.options.length) source.value = source.options[0].value;
+  const index = view.image && state.results && !$('results').hidden ? state.results.names.indexOf(view.image) : -1;
+  if (index >= 0) await openViewer(index, view.view);
+  else if ($('viewer').open) $('viewer').close();
+}
+
+const link = linkView({ read: readView, apply: applyView });
 
 // ---------------------------------------------------------------- wiring
 
@@ -1179,8 +1433,10 @@ function wire() {
   $('viewer-next').addEventListener('click', () => stepViewer(1));
   $('viewer-saliency').addEventListener('click', () => {
     state.viewer.mode = state.viewer.mode === 'saliency' ? 'heatmap' : 'saliency';
+    link.update();
     drawViewer();
   });
+  $('saliency-source').addEventListener('change', () => link.update());
   $('viewer').addEventListener('keydown', (e) => {
     if (e.key === 'ArrowLeft') stepViewer(-1);
     if (e.key === 'ArrowRight') stepViewer(1);
@@ -1188,6 +1444,9 @@ function wire() {
   $('viewer').addEventListener('close', () => {
     const button = document.querySelector(`#gallery .thumb[data-index="${state.viewer.index}"]`);
     if (button) button.focus();
+    state.viewer.index = -1;
+    state.viewer.mode = 'heatmap';
+    link.update();
   });
   // A click on the backdrop closes the dialog.
   $('viewer').addEventListener('click', (e) => { if (e.target === $('viewer')) $('viewer').close(); });
@@ -1197,6 +1456,22 @@ function wire() {
   $('export').addEventListener('click', exportZip);
   $('cv-run').addEventListener('click', crossValidate);
   $('cv-cancel').addEventListener('click', cancelCrossValidation);
+
+  $('try-example').addEventListener('click', () => tryExample($('example-choice').value));
+  $('results-file').addEventListener('change', (e) => {
+    const file = e.target.files[0];
+    e.target.value = '';
+    if (file) openResultsFrom({ file });
+  });
+  $('results-url-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const url = $('results-url').value.trim();
+    if (url) openResultsFrom({ url });
+  });
+  // Their own cohort will use the bundled network unless they choose another: load it now.
+  $('own-cohort').addEventListener('click', () => {
+    if (!state.model && state.worker) loadModel({ auto: true });
+  });
   updateModelFields();
 }
 
@@ -1220,8 +1495,17 @@ async function main() {
   });
   judgments.imagesChanged();
   await refreshCheck();
-  await loadModel({ auto: true });
+  engineStarted();
+  const view = parseView(location.search);
+  // Published results need no network: it is loaded only when it will be used.
+  if (!view.results) {
+    state.modelLoading = loadModel({ auto: true });
+    await state.modelLoading;
+    state.modelLoading = null;
+  }
   document.body.dataset.ready = 'true';
+  await link.suspend(() => applyView(view));
+  document.body.dataset.view = 'applied';
 }
 
 main();

@@ -120,6 +120,24 @@ const ops = {
     };
   },
 
+  // Published results: a results zip read by the crate; afterwards the getters answer as after a run.
+  async openResults({ blob, name }) {
+    const opened = wasm.open_results(new Uint8Array(await blob.arrayBuffer()), name);
+    const info = wasm.result_info();
+    const image = wasm.ais_image();
+    const dataset = wasm.ais_dataset();
+    const datasetR2 = wasm.ais_dataset_r2();
+    return {
+      result: { opened, summary: opened.summary, info, image, dataset, datasetR2, summaryText: wasm.summary_json() },
+      transfer: [image.buffer, dataset.buffer, datasetR2.buffer, info.baseline.perImage.buffer],
+    };
+  },
+
+  exportResults({ summary, colormap, imageWeight, maxSide = 0, overlays = true, categories = null, title = null }) {
+    const bytes = wasm.results_zip(summary, colormap, imageWeight, maxSide, overlays, categories || undefined, title || undefined);
+    return { result: bytes, transfer: [bytes.buffer] };
+  },
+
   async crossValidate({ folds = 5, seeds = [] }, post) {
     return wasm.cross_validate(folds, new Uint32Array(seeds), (stage, done, total) => post({ type: 'progress', stage, done, total }));
   },

@@ -15,6 +15,7 @@
 
 mod cohort;
 mod judgments;
+mod published;
 mod results;
 
 use std::cell::RefCell;
@@ -32,6 +33,7 @@ use crate::weights::TensorMap;
 
 pub use cohort::*;
 pub use judgments::*;
+pub use published::*;
 pub use results::*;
 
 /// A matrix as read, with what the summary needs to name it.

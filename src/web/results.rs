@@ -17,18 +17,48 @@ use burn::prelude::{Tensor, TensorData};
 /// every adapter gives (the command line's default is 256 MiB).
 const CHUNK_BYTES: usize = 128 << 20;
 
-/// One finished analysis.
+/// One finished analysis: run here, or opened from a results zip (`published.rs`).
 pub(crate) struct Analysis {
     pub names: Vec<String>,
     pub scores: AisScores,
-    /// Per image: feature maps `[channels, h, w]` and their shape.
+    /// Per image, at feature-map resolution; `None`: no positive AIS.
+    pub heatmaps: Vec<Option<Heatmap>>,
+    /// Per image: feature maps `[channels, h, w]` and their shape, after a run here; empty for
+    /// opened results (they hold only the heatmaps).
     pub maps: Vec<(Vec<f32>, [usize; 3])>,
     pub summary: serde_json::Value,
-    /// What cross-validation needs besides the scores (with their Gram matrices): the network,
-    /// the ablation inputs `[n, channels, positions]` on the host, the human matrix in image order.
+    /// What cross-validation needs; absent for opened results.
+    pub compute: Option<Compute>,
+    /// The pictures of opened results (a run draws on the session's images).
+    pub pictures: Option<Vec<image::RgbImage>>,
+    /// Where opened results came from, and their manifest.
+    pub opened: Option<(String, crate::results_zip::Manifest)>,
+}
+
+/// What cross-validation needs besides the scores (with their Gram matrices): the network, the
+/// ablation inputs `[n, channels, positions]` on the host, the human matrix in image order.
+pub(crate) struct Compute {
     pub net: crate::model::Network,
     pub inputs: Vec<f32>,
     pub human: Vec<f64>,
+}
+
+/// Image `index` of the analysis as drawn: the opened zip's picture, or the session's image.
+pub(crate) fn picture<'a>(
+    a: &'a Analysis,
+    s: &'a super::Session,
+    index: usize,
+) -> Result<&'a image::RgbImage, JsError> {
+    let name = a.names.get(index).ok_or_else(|| {
+        JsError::new(&format!("no image {index}: the analysis has {}", a.names.len()))
+    })?;
+    match &a.pictures {
+        Some(pictures) => Ok(&pictures[index]),
+        None => s
+            .images
+            .get(name)
+            .ok_or_else(|| JsError::new(&format!("{name}: no longer in the cohort"))),
+    }
 }
 
 fn call_progress(progress: &Function, stage: &str, done: usize, total: usize) {
@@ -139,15 +169,26 @@ pub async fn analyze(progress: Function, batch: u32) -> Result<JsValue, JsError>
     let summary = serde_json::Value::Object(summary);
     let text = summary.to_string();
     let inputs_host = extracted.inputs;
+    let c = scores.channels;
+    let heatmaps = extracted
+        .maps
+        .iter()
+        .enumerate()
+        .map(|(i, (maps, shape))| {
+            Heatmap::from_scores(&scores.image[i * c..(i + 1) * c], maps, *shape)
+        })
+        .collect::<crate::Result<Vec<_>>>()
+        .map_err(js_error)?;
     with(|s| {
         s.results = Some(Analysis {
             names,
             scores,
+            heatmaps,
             maps: extracted.maps,
             summary,
-            net,
-            inputs: inputs_host,
-            human: matched.similarity,
+            compute: Some(Compute { net, inputs: inputs_host, human: matched.similarity }),
+            pictures: None,
+            opened: None,
         })
     });
     js_sys::JSON::parse(&text).map_err(|_| JsError::new("cannot build the summary"))
@@ -213,27 +254,9 @@ pub fn ais_dataset_r2() -> Result<Float64Array, JsError> {
 /// The image at `index` of the analysis, shrunk (Pillow's bilinear) so that its longer side is
 /// at most `max_side` (0: full size).
 fn original(a: &Analysis, s: &super::Session, index: usize, max_side: u32) -> Result<Rgb, JsError> {
-    let name = a.names.get(index).ok_or_else(|| {
-        JsError::new(&format!("no image {index}: the analysis has {}", a.names.len()))
-    })?;
-    let image = s
-        .images
-        .get(name)
-        .ok_or_else(|| JsError::new(&format!("{name}: no longer in the cohort")))?;
-    let (w, h) = (image.width() as usize, image.height() as usize);
-    let longer = w.max(h);
-    let max = max_side as usize;
-    let rgb = if max > 0 && longer > max {
-        let (nw, nh) = ((w * max / longer).max(1), (h * max / longer).max(1));
-        Rgb {
-            width: nw,
-            height: nh,
-            pixels: crate::resample::resize_rgb8(image.as_raw(), w, h, nw, nh),
-        }
-    } else {
-        Rgb { width: w, height: h, pixels: image.as_raw().clone() }
-    };
-    Ok(rgb)
+    let image = picture(a, s, index)?;
+    Ok(crate::results_zip::display_copy(image, max_side)
+        .unwrap_or_else(|| Rgb::from(image.clone())))
 }
 
 fn rgba(rgb: &Rgb) -> Uint8ClampedArray {
@@ -246,10 +269,9 @@ fn rgba(rgb: &Rgb) -> Uint8ClampedArray {
 }
 
 fn heatmap_of(a: &Analysis, index: usize) -> Result<Option<Heatmap>, JsError> {
-    let c = a.scores.channels;
-    let (maps, shape) = &a.maps[index];
-    Heatmap::from_scores(&a.scores.image[index * c..(index + 1) * c], maps, *shape)
-        .map_err(js_error)
+    a.heatmaps.get(index).cloned().ok_or_else(|| {
+        JsError::new(&format!("no image {index}: the analysis has {}", a.names.len()))
+    })
 }
 
 /// The heatmap of image `index` blended over it (`colormap`: jet, viridis or magma;
@@ -281,9 +303,11 @@ pub fn overlay(
             None => false,
         };
         let note = match (&heat, defined) {
-            (None, _) => "no feature map has a positive AIS for this image, so it has no heatmap",
+            (None, _) => {
+                "no feature map has a positive AIS for this image: removing any one of them does not lower its alignment with the human judgments, so there is nothing to draw"
+            }
             (Some(_), false) => {
-                "the AIS-weighted sum of the feature maps is nowhere positive (these feature maps are signed), so there is no heatmap to draw"
+                "the feature maps with positive AIS are zero everywhere on this image, so there is nothing to draw"
             }
             _ => "",
         };
@@ -397,10 +421,7 @@ pub fn saliency_overlay(index: u32, source: String) -> Result<JsValue, JsError> 
     with_results(|a, s| {
         let i = index as usize;
         let name = a.names.get(i).ok_or_else(|| JsError::new(&format!("no image {i}")))?;
-        let image = s
-            .images
-            .get(name)
-            .ok_or_else(|| JsError::new(&format!("{name}: no longer in the cohort")))?;
+        let image = picture(a, s, i)?;
         let (w, h) = (image.width() as usize, image.height() as usize);
         let heat = heatmap_of(a, i)?.ok_or_else(|| {
             JsError::new(&format!(
@@ -433,7 +454,7 @@ pub fn saliency_summary(source: String) -> Result<JsValue, JsError> {
         let mut all = Vec::new();
         for (i, name) in a.names.iter().enumerate() {
             let result = (|| -> Result<Vec<risk::LevelRisk>, String> {
-                let image = s.images.get(name).ok_or("no longer in the cohort")?;
+                let image = picture(a, s, i).map_err(|_| "no longer in the cohort")?;
                 let (w, h) = (image.width() as usize, image.height() as usize);
                 let heat = heatmap_of(a, i)
                     .map_err(|_| "no heatmap".to_string())?
@@ -475,10 +496,7 @@ pub fn saliency_map(index: u32, source: String) -> Result<JsValue, JsError> {
     with_results(|a, s| {
         let i = index as usize;
         let name = a.names.get(i).ok_or_else(|| JsError::new(&format!("no image {i}")))?;
-        let image = s
-            .images
-            .get(name)
-            .ok_or_else(|| JsError::new(&format!("{name}: no longer in the cohort")))?;
+        let image = picture(a, s, i)?;
         let values = saliency_of(s, name, image, &source).map_err(|e| JsError::new(&e))?;
         let gray = saliency::SaliencyMap {
             width: image.width() as usize,
@@ -545,6 +563,9 @@ pub async fn cross_validate(
     let device = with(|s| s.device.clone()).ok_or_else(|| JsError::new("call init_device first"));
     let outcome = async {
         let device = device?;
+        let compute = analysis.compute.as_ref().ok_or_else(|| {
+            JsError::new("these results were opened from a file, without the network and the human matrix: cross-validation needs both (run the analysis here, or see the cross-validation the file holds)")
+        })?;
         let seeds = if seeds.is_empty() { crate::folds::PAPER_SEEDS.to_vec() } else { seeds };
         let split = selection::make_folds(analysis.names.len(), folds as usize, &seeds)
             .map_err(js_error)?;
@@ -552,18 +573,18 @@ pub async fn cross_validate(
         let channels = analysis.scores.channels;
         let inputs = Tensor::<3>::from_data(
             TensorData::new(
-                analysis.inputs.clone(),
-                [n, channels, analysis.inputs.len() / (n * channels)],
+                compute.inputs.clone(),
+                [n, channels, compute.inputs.len() / (n * channels)],
             ),
             &device.device,
         );
         let options = EngineOptions { chunk_bytes: CHUNK_BYTES, keep_grams: false };
         call_progress(&progress, "folds", 0, split.len());
         selection::cross_validate(
-            &analysis.net,
+            &compute.net,
             &inputs,
             &analysis.scores,
-            &analysis.human,
+            &compute.human,
             &split,
             &options,
             &mut |done, total| call_progress(&progress, "folds", done, total),

@@ -29,8 +29,8 @@ import {
   startServer, launchBrowser, assertNoProblems, screenshot, wwwDir, artifactsDir, CHROMIUM_ARGS_NO_WEBGPU, sampleMemory,
 } from './harness.mjs';
 import { petersonCohort, kriegeskorteCohort, hasPeterson, npyFile, sharedData } from './cohort.mjs';
-import { unzipStored } from '../../www/zip.js';
 import { npyFloat32 } from '../../www/npy.js';
+import { unzip } from './unzip.mjs';
 
 const run = promisify(execFile);
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'alignmap-target');
@@ -146,7 +146,7 @@ async function exportZip(page, name) {
   assert.equal(download.suggestedFilename(), 'alignmap-results.zip');
   const file = path.join(tmp, `${name}.zip`);
   await download.saveAs(file);
-  return unzipStored(new Uint8Array(await fsp.readFile(file)));
+  return unzip(new Uint8Array(await fsp.readFile(file)));
 }
 
 /** Statistics of a canvas's pixels: distinct colours (up to 4096) and the luminance spread. */
