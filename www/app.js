@@ -912,8 +912,8 @@ async function renderResults(t0) {
 }
 
 function displayChanged(event) {
-  // Dragging the opacity slider replaces the address's entry; other changes add one.
-  if (event) link.update({ replace: event.type === 'input' });
+  // A change adds an entry to the history; dragging the opacity slider adds one when released.
+  if (event && event.type !== 'input') link.update();
   state.display.colormap = $('colormap').value;
   state.display.opacity = Number($('opacity').value);
   state.display.original = document.querySelector('input[name="show"]:checked').value === 'original';

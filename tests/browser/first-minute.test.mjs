@@ -274,7 +274,8 @@ test('published beside a copy of the page: ?results= opens it with no network we
   const want = (await cli).whole;
   // The README's recipe: the page's files (www/ without models/) and the zip, on a static server.
   const site = path.join(tmp, 'site');
-  await fsp.cp(wwwDir, site, { recursive: true, filter: (src) => !src.startsWith(path.join(wwwDir, 'models')) });
+  const models = path.join(wwwDir, 'models');
+  await fsp.cp(wwwDir, site, { recursive: true, filter: (src) => src !== models && !src.startsWith(models + path.sep) });
   await fsp.mkdir(path.join(site, 'results'), { recursive: true });
   await fsp.copyFile(want.zip, path.join(site, 'results', 'k92.zip'));
   const host = await startServer(site);
