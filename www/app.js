@@ -912,12 +912,12 @@ async function renderResults(t0) {
 }
 
 function displayChanged(event) {
-  // A change adds an entry to the history; dragging the opacity slider adds one when released.
-  if (event && event.type !== 'input') link.update();
   state.display.colormap = $('colormap').value;
   state.display.opacity = Number($('opacity').value);
   state.display.original = document.querySelector('input[name="show"]:checked').value === 'original';
   $('opacity-value').textContent = `${state.display.opacity} %`;
+  // A change adds an entry to the history; dragging the opacity slider adds one when released.
+  if (event && event.type !== 'input') link.update();
   if (!state.results) return;
   drawLegend();
   drawGallery();
