@@ -808,7 +808,7 @@ function renderGallery() {
   for (const [k, id] of order.entries()) {
     const li = document.createElement('li');
     li.dataset.category = String(k % 8);
-    li.textContent = `${cats.labels[id] || id} (${r.names.filter((n) => cats.categories[n] === id).length})`;
+    li.textContent = `${cats.labels[id] || id.replace(/[-_]/g, ' ')} (${r.names.filter((n) => cats.categories[n] === id).length})`;
     legend.append(li);
   }
   r.names.forEach((name, i) => {
@@ -839,7 +839,7 @@ function renderGallery() {
       li.dataset.category = String(order.indexOf(category) % 8);
       const chip = document.createElement('span');
       chip.className = 'chip';
-      chip.textContent = cats.labels[category] || category;
+      chip.textContent = cats.labels[category] || category.replace(/[-_]/g, ' ');
       title.after(chip);
       button.setAttribute('aria-label', `${button.getAttribute('aria-label').replace(/ Enlarge\.$/, '')} Category: ${chip.textContent}. Enlarge.`);
     }
@@ -1457,6 +1457,8 @@ function wire() {
   $('cv-run').addEventListener('click', crossValidate);
   $('cv-cancel').addEventListener('click', cancelCrossValidation);
 
+  // The opacity slider redraws while it moves ('input') and enters the history when released.
+  $('opacity').addEventListener('change', displayChanged);
   $('try-example').addEventListener('click', () => tryExample($('example-choice').value));
   $('results-file').addEventListener('change', (e) => {
     const file = e.target.files[0];
