@@ -7,6 +7,7 @@
 
 pub mod ablation;
 pub mod cohort;
+pub mod correlation;
 pub mod device;
 pub mod error;
 pub mod extract;

@@ -1,4 +1,4 @@
-//! Aim 1's validation (METHOD.md): sequential selection of feature maps by dataset AIS, under
+//! Aim 1's validation (docs/METHOD.md): sequential selection of feature maps by dataset AIS, under
 //! cross-validation over images, as the authors' code does it.
 //!
 //! Per fold, the training images' dataset AIS (`r² − r_k²`, the code's choice) come from the
@@ -14,7 +14,8 @@
 
 use burn::prelude::*;
 
-use crate::ablation::{AisScores, ChannelGrams, EngineOptions, standardize};
+use crate::ablation::{AisScores, ChannelGrams, EngineOptions};
+use crate::correlation;
 use crate::error::{Error, Result};
 use crate::extract::read_f32;
 use crate::model::Network;
@@ -69,7 +70,7 @@ pub fn training_ais(
     train: &[usize],
 ) -> Vec<f64> {
     let r2 = two_oi(&grams.full, human, n, train).powi(2);
-    (0..channels).map(|k| r2 - two_oi(grams.channel(k, n), human, n, train).powi(2)).collect()
+    (0..channels).map(|k| r2 - two_oi(&grams.channel(k, n), human, n, train).powi(2)).collect()
 }
 
 /// Channels by score, highest first; ties keep channel order, NaN scores come last.
@@ -89,31 +90,30 @@ pub struct Curves {
     pub test_r: Vec<f64>,
 }
 
-/// Per m of `order`'s prefixes, every image's embedding with only those channels kept, as
-/// Gram matrices of standardised embeddings; `visit(m, gram)` sees each `n × n` matrix.
-async fn prefix_grams(
+/// Per m of `order`'s prefixes, every image's embedding with only those channels kept, as the
+/// cohort's correlation matrix (f64, from the device's f32 embeddings); `visit(m, z)` sees each
+/// `n × n` matrix.
+async fn prefix_correlations(
     net: &Network,
     inputs: &Tensor<3>,
     order: &[usize],
     options: &EngineOptions,
-    visit: &mut dyn FnMut(usize, &[f32]),
+    visit: &mut dyn FnMut(usize, &[f64]),
 ) -> Result<()> {
     let [n, _, _] = inputs.dims();
     let mut prefix = net.head_pre(inputs.zeros_like());
     let [_, out, positions] = prefix.dims();
-    let kc = crate::ablation::chunk_channels(options, n, out * positions, net.embedding_size());
+    let dim = net.embedding_size();
+    let kc = crate::ablation::chunk_channels(options, n, out * positions, dim);
     let mut m = 0;
     for chunk in order.chunks(kc) {
         let cumulative =
             net.removal(inputs, chunk).cumsum(0) + prefix.clone().unsqueeze_dim::<4>(0);
         prefix = cumulative.clone().slice([chunk.len() - 1..chunk.len()]).squeeze_dim::<3>(0);
         let embeddings = net.embed_from_pre(cumulative.reshape([chunk.len() * n, out, positions]));
-        let hidden = embeddings.dims()[1];
-        let z = standardize(embeddings.reshape([chunk.len(), n, hidden]));
-        let grams = read_f32(z.clone().matmul(z.swap_dims(1, 2))).await?;
-        for gram in grams.chunks_exact(n * n) {
+        for cohort in read_f32(embeddings).await?.chunks_exact(n * dim) {
             m += 1;
-            visit(m, gram);
+            visit(m, &correlation::correlation_matrix(cohort, dim));
         }
     }
     Ok(())
@@ -130,9 +130,9 @@ pub async fn selection_curves(
 ) -> Result<Curves> {
     let n = inputs.dims()[0];
     let mut curves = Curves::default();
-    prefix_grams(net, inputs, order, options, &mut |_, gram| {
-        curves.train_r.push(two_oi(gram, human, n, &fold.train));
-        curves.test_r.push(two_oi(gram, human, n, &fold.test));
+    prefix_correlations(net, inputs, order, options, &mut |_, z| {
+        curves.train_r.push(two_oi(z, human, n, &fold.train));
+        curves.test_r.push(two_oi(z, human, n, &fold.test));
     })
     .await?;
     Ok(curves)

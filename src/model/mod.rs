@@ -12,6 +12,7 @@ pub mod efficientnet;
 pub mod vgg16;
 
 use burn::prelude::*;
+use burn::tensor::activation::relu;
 
 pub use efficientnet::EfficientNetLite0;
 pub use vgg16::{Vgg16, Vgg16Spec};
@@ -66,6 +67,37 @@ impl ModelName {
                 ),
             ))
         }
+    }
+}
+
+/// The full head pass the engine takes its exact embedding changes against.
+#[derive(Clone, Debug)]
+pub struct HeadPass {
+    /// The head's first pre-activation `[n, out, positions']`.
+    pub pre: Tensor<3>,
+    /// VGG-16: fc7's pre-activation `[n, hidden]`.
+    inner: Option<Tensor<2>>,
+    /// `[n, embedding]`.
+    pub embedding: Tensor<2>,
+}
+
+/// `act(x + delta) − act(x)` for `act = clamp(·, 0, hi)` (ReLU without `hi`, ReLU6 with 6),
+/// accurate relative to the change rather than to `x`: with `a = act(x)` it equals
+/// `clamp((x − a) + delta, −a, hi − a)`, where `x − a` is exactly 0 inside the linear range and
+/// small (or irrelevant) outside it. Same-shaped tensors.
+pub fn activation_change<const D: usize>(
+    x: Tensor<D>,
+    delta: Tensor<D>,
+    hi: Option<f32>,
+) -> Tensor<D> {
+    let active = match hi {
+        Some(hi) => x.clone().clamp(0.0, hi),
+        None => x.clone().clamp_min(0.0),
+    };
+    let change = (x - active.clone() + delta).max_pair(active.clone().neg());
+    match hi {
+        Some(hi) => change.min_pair(active.neg() + hi),
+        None => change,
     }
 }
 
@@ -186,6 +218,101 @@ impl Network {
         match self {
             Self::Vgg16(m) => m.head.from_fc6_pre(pre.squeeze_dim(2)),
             Self::EfficientNetLite0(_) => EfficientNetLite0::embed_from_pre(pre),
+        }
+    }
+
+    /// The full head pass on the ablation inputs, kept for [`Network::embedding_change`].
+    pub fn head_pass(&self, inputs: Tensor<3>) -> HeadPass {
+        let pre = self.head_pre(inputs);
+        match self {
+            Self::Vgg16(m) => {
+                let inner = m.head.fc7.forward(relu(pre.clone().squeeze_dim::<2>(2)));
+                HeadPass { pre, embedding: relu(inner.clone()), inner: Some(inner) }
+            }
+            Self::EfficientNetLite0(_) => HeadPass {
+                embedding: EfficientNetLite0::embed_from_pre(pre.clone()),
+                pre,
+                inner: None,
+            },
+        }
+    }
+
+    /// The full head pass in f64 on the host, from the f32 ablation inputs and weights: the
+    /// embeddings `[n, embedding]` the scores' correlations start from. VGG-16 sums fc6's
+    /// per-channel terms (49-long f32 products, `kc` channels at a time) in f64 and runs fc7 in
+    /// f64; EfficientNet-Lite0 runs its 1×1 head convolution in f64. The f32 pass would leave
+    /// errors of ~1e-6 in the correlations of ill-conditioned cohorts (docs/ENGINE.md, "Accuracy").
+    pub async fn embeddings_f64(
+        &self,
+        inputs: &Tensor<3>,
+        inputs_host: &[f32],
+        kc: usize,
+    ) -> Result<Vec<f64>> {
+        use crate::correlation::{Operand, matmul};
+        use crate::extract::read_f32;
+        let f64s = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
+        let [n, channels, positions] = inputs.dims();
+        match self {
+            Self::Vgg16(m) => {
+                let bias6 = f64s(read_f32(m.head.fc6.bias.clone()).await?);
+                let out = bias6.len();
+                let mut pre: Vec<f64> = bias6.repeat(n);
+                let all: Vec<usize> = (0..channels).collect();
+                for chunk in all.chunks(kc.max(1)) {
+                    let terms = read_f32(self.removal(inputs, chunk)).await?;
+                    for block in terms.chunks_exact(n * out) {
+                        pre.iter_mut().zip(block).for_each(|(p, &t)| *p += f64::from(t));
+                    }
+                }
+                pre.iter_mut().for_each(|v| *v = v.max(0.0));
+                let w7 = f64s(read_f32(m.head.fc7.weight.clone()).await?);
+                let bias7 = f64s(read_f32(m.head.fc7.bias.clone()).await?);
+                let hidden = bias7.len();
+                let mut e = matmul(Operand::Rows(&pre), Operand::Rows(&w7), n, out, hidden);
+                for row in e.chunks_exact_mut(hidden) {
+                    row.iter_mut().zip(&bias7).for_each(|(v, b)| *v = (*v + b).max(0.0));
+                }
+                Ok(e)
+            }
+            Self::EfficientNetLite0(m) => {
+                let w = f64s(read_f32(m.head_weight.clone()).await?);
+                let bias = f64s(read_f32(m.head_bias.clone()).await?);
+                let out = bias.len();
+                let mut e = Vec::with_capacity(n * out);
+                for maps in inputs_host.chunks_exact(channels * positions) {
+                    let maps = f64s(maps.to_vec());
+                    let pre =
+                        matmul(Operand::Rows(&w), Operand::Rows(&maps), out, channels, positions);
+                    e.extend(pre.chunks_exact(positions).zip(&bias).map(|(row, b)| {
+                        row.iter().map(|v| (v + b).clamp(0.0, 6.0)).sum::<f64>() / positions as f64
+                    }));
+                }
+                Ok(e)
+            }
+        }
+    }
+
+    /// How every image's embedding changes when the `removal` terms `[kc, n, out, positions']`
+    /// are subtracted from its pre-activation: `[kc, n, embedding]`, the ablated embedding minus
+    /// `pass.embedding`. Computed from differences through every layer (the linear ones act on
+    /// the change alone, the activations by [`activation_change`]), so the result is accurate
+    /// relative to the change, not to the embedding: a small change is not lost to cancellation.
+    pub fn embedding_change(&self, pass: &HeadPass, removal: Tensor<4>) -> Tensor<3> {
+        let [kc, n, out, positions] = removal.dims();
+        let pre = pass.pre.clone().unsqueeze_dim::<4>(0).expand([kc, n, out, positions]);
+        match self {
+            Self::Vgg16(m) => {
+                let hidden_change = activation_change(pre, removal.neg(), None);
+                let inner_change =
+                    hidden_change.reshape([kc * n, out]).matmul(m.head.fc7.weight.clone());
+                let hidden = inner_change.dims()[1];
+                let inner = pass.inner.clone().expect("VGG-16's pass keeps fc7's pre-activation");
+                let inner = inner.unsqueeze_dim::<3>(0).expand([kc, n, hidden]);
+                activation_change(inner, inner_change.reshape([kc, n, hidden]), None)
+            }
+            Self::EfficientNetLite0(_) => {
+                activation_change(pre, removal.neg(), Some(6.0)).mean_dim(3).squeeze_dim(3)
+            }
         }
     }
 

@@ -41,13 +41,20 @@ pub fn tensor4(values: Vec<f32>, shape: [usize; 4], device: &Device) -> Tensor<4
     Tensor::from_data(TensorData::new(values, shape), device)
 }
 
-/// The shared real data, or None with a message when this checkout has none.
+/// A test whose inputs are absent skips with a message on a user's clone, and fails under CI
+/// (`CI` set), which always has them.
+pub fn skip_or_fail(why: &str) {
+    assert!(std::env::var_os("CI").is_none(), "CI has every input, but {why}");
+    eprintln!("skipping: {why}");
+}
+
+/// The shared real data, or None with a message when this checkout has none (a failure in CI).
 pub fn shared_data(rel: &str) -> Option<PathBuf> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel);
     if path.exists() {
         Some(path)
     } else {
-        eprintln!("skipping: {} is absent (real data lives in ../shared/data)", path.display());
+        skip_or_fail(&format!("{} is absent (real data lives in ../shared/data)", path.display()));
         None
     }
 }
@@ -76,10 +83,52 @@ pub fn efficientnet_checkpoint() -> Option<PathBuf> {
     if path.is_file() {
         Some(path)
     } else {
-        eprintln!(
-            "skipping: {} is absent (bash models/fetch-efficientnet-lite0.sh fetches it)",
+        skip_or_fail(&format!(
+            "{} is absent (bash models/fetch-efficientnet-lite0.sh fetches it)",
             path.display()
-        );
+        ));
         None
     }
+}
+
+/// Largest |a − b| over two equally long samples; infinite when a value is NaN on one side only
+/// or when the lengths differ, so that a NaN never passes a tolerance. NaN on both sides agrees
+/// (an undefined score on both sides is the same answer).
+pub fn max_abs_diff<A: Copy + Into<f64>, B: Copy + Into<f64>>(a: &[A], b: &[B]) -> f64 {
+    if a.len() != b.len() {
+        return f64::INFINITY;
+    }
+    a.iter().zip(b).fold(0.0, |worst: f64, (&x, &y)| {
+        let (x, y): (f64, f64) = (x.into(), y.into());
+        let d = match (x.is_nan(), y.is_nan()) {
+            (true, true) => 0.0,
+            (false, false) => (x - y).abs(),
+            _ => f64::INFINITY,
+        };
+        if d.is_nan() { f64::INFINITY } else { worst.max(d) }
+    })
+}
+
+/// Fails unless every value is within `tolerance` of the reference (NaN never passes);
+/// returns the largest difference.
+pub fn assert_close<A: Copy + Into<f64>, B: Copy + Into<f64>>(
+    what: &str,
+    got: &[A],
+    want: &[B],
+    tolerance: f64,
+) -> f64 {
+    let d = max_abs_diff(got, want);
+    eprintln!("{what}: max |Δ| = {d:.3e} over {} values (tolerance {tolerance:.0e})", want.len());
+    if d > tolerance && got.len() == want.len() {
+        let worst = (0..got.len())
+            .max_by(|&i, &j| {
+                let e = |k: usize| max_abs_diff(&got[k..=k], &want[k..=k]);
+                e(i).total_cmp(&e(j))
+            })
+            .unwrap_or(0);
+        let (g, w): (f64, f64) = (got[worst].into(), want[worst].into());
+        eprintln!("  worst at index {worst}: {g} vs {w}");
+    }
+    assert!(d <= tolerance, "{what}: max |Δ| = {d:.3e} exceeds {tolerance:.0e}");
+    d
 }
