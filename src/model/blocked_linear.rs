@@ -57,10 +57,18 @@ impl BlockedLinear {
         }
     }
 
-    /// The rows of the given channels, `[channels.len(), positions, out]`, gathered block by block.
+    /// The rows of the given channels, `[channels.len(), positions, out]`, in the order given
+    /// (gathered block by block, then put back in that order: selection visits channels by
+    /// rank, not by index).
     pub fn channel_rows(&self, channels: &[usize]) -> Tensor<3> {
         let out = self.out_features();
         let device = self.bias.device();
+        let block_of = |k: usize| k / self.channels_per_block;
+        // Where each requested channel lands in the block-by-block gather.
+        let mut gathered: Vec<usize> = (0..channels.len()).collect();
+        gathered.sort_by_key(|&j| block_of(channels[j]));
+        let mut position = vec![0i64; channels.len()];
+        gathered.iter().enumerate().for_each(|(at, &j)| position[j] = at as i64);
         let parts: Vec<Tensor<3>> = self
             .blocks
             .iter()
@@ -82,7 +90,13 @@ impl BlockedLinear {
                 })
             })
             .collect();
-        Tensor::cat(parts, 0)
+        let rows = Tensor::cat(parts, 0);
+        if gathered.windows(2).all(|w| w[0] < w[1]) {
+            return rows;
+        }
+        let index =
+            Tensor::<1, Int>::from_data(TensorData::new(position, [channels.len()]), &device);
+        rows.select(0, index)
     }
 
     pub fn out_features(&self) -> usize {
@@ -159,6 +173,17 @@ mod tests {
                 full.clone().slice([c0 * positions..c1 * positions, 0..out])
             })
             .collect();
+        // Rows of channels asked for out of order, across blocks, come back in that order.
+        let order = [4, 1, 0, 3];
+        let rows: Vec<f32> = layer.channel_rows(&order).into_data().try_to_vec().unwrap();
+        for (j, &k) in order.iter().enumerate() {
+            for p in 0..positions {
+                for o in 0..out {
+                    let want = weight[o * channels * positions + k * positions + p];
+                    assert_eq!(rows[(j * positions + p) * out + o], want, "channel {k}");
+                }
+            }
+        }
         let got = layer.forward(Tensor::from_data(
             TensorData::new(x.clone(), [2, channels * positions]),
             &device,
