@@ -172,9 +172,9 @@ fn validate_and_maps_run_on_peterson_animals() {
         "animals",
         "--names",
         peterson.join("fnames.json").to_str().unwrap(),
+        // Lists take commas as well as spaces.
         "--seeds",
-        "111",
-        "222",
+        "111,222",
         "--out",
         out.to_str().unwrap(),
         "--device",

@@ -116,8 +116,8 @@ enum Command {
     /// Benchmark: the AIS engine against the naive path (a full head pass per ablated channel)
     /// on full-size VGG-16 with generated weights and images; prints times and their ratio.
     Bench {
-        /// Cohort sizes to time.
-        #[arg(long, num_args = 1.., default_values_t = [24, 120])]
+        /// Cohort sizes to time, space- or comma-separated.
+        #[arg(long, num_args = 1.., value_delimiter = ',', default_values_t = [24, 120])]
         n: Vec<usize>,
         /// Time the naive path on this many channels and scale to all (each channel is the same work).
         #[arg(long)]

@@ -26,8 +26,8 @@ pub struct MapsArgs {
     /// The image's share of each overlay pixel (the paper: 0.6).
     #[arg(long, default_value_t = 0.6)]
     pub image_weight: f64,
-    /// Images (file names) for the grid figure; default: the first 12.
-    #[arg(long, num_args = 1..)]
+    /// Images (file names) for the grid figure, space- or comma-separated; default: the first 12.
+    #[arg(long, num_args = 1.., value_delimiter = ',')]
     pub grid: Option<Vec<String>>,
     /// Grid columns.
     #[arg(long, default_value_t = 4)]

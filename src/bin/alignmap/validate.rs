@@ -23,8 +23,9 @@ pub struct ValidateArgs {
     /// Folds over images.
     #[arg(long, default_value_t = 5)]
     pub folds: usize,
-    /// Shuffle seeds (NumPy's legacy MT19937, as the authors' code). Default: 111 222 … 888.
-    #[arg(long, num_args = 1..)]
+    /// Shuffle seeds (NumPy's legacy MT19937, as the authors' code), space- or comma-separated.
+    /// Default: 111 222 … 888.
+    #[arg(long, num_args = 1.., value_delimiter = ',')]
     pub seeds: Option<Vec<u32>>,
     /// Name of the cohort in figures and tables (default: the images folder's name).
     #[arg(long)]
