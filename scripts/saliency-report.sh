@@ -94,6 +94,20 @@ checked against an independent numpy/scipy computation on real NUS fixations
 - **Centre bias**: exp(−½((x − w/2)²/σx² + (y − h/2)²/σy²)) at pixel centres, σx = 0.2 w,
   σy = 0.2 h. AUC-Judd is the same for any σ (it only ranks pixels).
 - **Chance**: independent uniform values (splitmix64, seeded by the image's index).
+
+## Imported TranSalNet maps, and how they differ from the authors' script
+
+`alignmap saliency --saliency DIR` (and the page's import) reads one map per image
+(`<stem>.png` or `.npy`, any size) and fits it to the image with TranSalNet's `postprocess_img`:
+resize with the aspect kept so the map covers the image (OpenCV bilinear), then crop the centre.
+`postprocess_img(pred, org_dir)` takes the image's size as **(rows, columns)**, as TranSalNet's
+own `testing.py` passes it (`cv2.imread(...).shape[:2]`). The authors' RR script passes Pillow's
+`Image.size` instead, which is **(width, height)**: for a non-square image their map is fitted
+to the transposed size (a 300-wide, 200-high image gets a map 200 wide and 300 high), so it no
+longer lies over the image it belongs to. alignmap fits maps the right way round (rows =
+height); on square images, such as the paper's 500×500 stimuli, the two agree exactly. The unit
+test `import::tests::imported_maps_keep_their_orientation_on_non_square_images` checks that a
+map salient on its left stays salient on the left of a wide and of a tall image.
 """)
 PY
 echo "wrote docs/saliency.md" >&2

@@ -298,6 +298,23 @@ mod tests {
     }
 
     #[test]
+    fn imported_maps_keep_their_orientation_on_non_square_images() {
+        // A 6 × 4 map salient in its left half only. Fitted to a wide and to a tall image, the
+        // left edge stays salient and the right edge dark on every row: fitting to the
+        // transposed size (the authors' script) would give a map of the wrong shape.
+        let values = (0..24).map(|i| if i % 6 < 3 { 1.0 } else { 0.0 }).collect();
+        let map = StoredMap { width: 6, height: 4, values };
+        for (width, height) in [(30, 12), (12, 30)] {
+            let fitted = transalnet_postprocess(&map, width, height);
+            assert_eq!(fitted.len(), width * height);
+            for row in fitted.chunks_exact(width) {
+                assert!(row[0] > 0.99, "{width}×{height}: the left edge stays salient");
+                assert!(row[width - 1] < 1e-6, "{width}×{height}: the right edge stays dark");
+            }
+        }
+    }
+
+    #[test]
     fn loading_a_folder_lists_every_missing_map() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.npy"), npy(&[1, 2], &[0.0f32, 1.0], false)).unwrap();
