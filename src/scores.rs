@@ -1,5 +1,5 @@
 //! Second-order isomorphism (2OI) and the host-side arithmetic of Alignment Importance Scores,
-//! in f64 (METHOD.md, "Similarity and second-order isomorphism" and "Aim 2").
+//! in f64 (docs/METHOD.md, "Similarity and second-order isomorphism" and "Aim 2").
 
 /// Pearson correlation of two equally long samples; NaN when either is constant.
 pub fn pearson(a: &[f64], b: &[f64]) -> f64 {

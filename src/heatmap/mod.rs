@@ -1,4 +1,4 @@
-//! Per-image heatmaps from Alignment Importance Scores and their display (METHOD.md, "Aim 2").
+//! Per-image heatmaps from Alignment Importance Scores and their display (docs/METHOD.md, "Aim 2").
 //!
 //! A heatmap is the AIS-weighted sum of the magnitudes of an image's feature maps:
 //! `w = max(AIS, 0)` normalised to sum 1 (NaN scores count as not positive),

@@ -1,4 +1,4 @@
-//! Saliency (METHOD.md, Aim 3): built-in saliency models, the MIT/Tübingen benchmark metrics
+//! Saliency (docs/METHOD.md, Aim 3): built-in saliency models, the MIT/Tübingen benchmark metrics
 //! against human eye fixations, imported maps (TranSalNet's post-processing), and the relative
 //! risk between a saliency map and an AIS heatmap with its contour overlay.
 //!

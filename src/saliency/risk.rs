@@ -1,4 +1,4 @@
-//! Relative risk between a saliency map and an AIS heatmap (METHOD.md, Aim 3), as the authors'
+//! Relative risk between a saliency map and an AIS heatmap (docs/METHOD.md, Aim 3), as the authors'
 //! `overlay_prediction_ground_truth` computes it, and its per-cohort summary.
 //!
 //! At each level p, Sal = pixels of the saliency map strictly above its (100 − p)th percentile

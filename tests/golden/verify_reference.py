@@ -4,7 +4,7 @@
 the floor/ceil definition on non-multiple sizes;  3. floor-mode max-pool;
 4. an explicit numpy re-implementation of PIL's 8-bit BILINEAR resize (the spec the
 Rust side has to follow) against PIL on every test image and some extra sizes;
-5. the naive AIS goldens against the rank-49 identity of METHOD.md;
+5. the naive AIS goldens against the rank-49 identity of docs/METHOD.md;
 6. the 16-bit PNG reader against PIL's own (high-byte) decoding;  7. the generator
 against pure-Python big-int arithmetic.
 """
