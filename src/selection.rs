@@ -109,7 +109,7 @@ async fn prefix_correlations(
     for chunk in order.chunks(kc) {
         let cumulative =
             net.removal(inputs, chunk).cumsum(0) + prefix.clone().unsqueeze_dim::<4>(0);
-        prefix = cumulative.clone().slice([chunk.len() - 1..chunk.len()]).squeeze_dim::<3>(0);
+        prefix = cumulative.clone().narrow(0, chunk.len() - 1, 1).squeeze_dim::<3>(0);
         let embeddings = net.embed_from_pre(cumulative.reshape([chunk.len() * n, out, positions]));
         for cohort in read_f32(embeddings).await?.chunks_exact(n * dim) {
             m += 1;

@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
 
+/// A tensor ready to write: name, shape, little-endian bytes.
+type EncodedTensor = (String, Vec<usize>, Vec<u8>);
+
 /// Storage precision of a written safetensors file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StoredDtype {
@@ -56,7 +59,7 @@ fn strip_wrappers(mut key: &str) -> &str {
 
 fn widen(source: &str, key: &str, bytes: &[u8], dtype: &str) -> Result<Vec<f32>> {
     let chunked = |size: usize| {
-        if bytes.len() % size != 0 {
+        if !bytes.len().is_multiple_of(size) {
             return Err(Error::weights(
                 source,
                 format!(
@@ -216,7 +219,7 @@ impl TensorMap {
                 format!("missing tensor '{key}' (expected shape {expected:?})"),
             ));
         };
-        if tensor.shape != expected && !stored.iter().any(|s| *s == tensor.shape.as_slice()) {
+        if tensor.shape != expected && !stored.contains(&tensor.shape.as_slice()) {
             let message =
                 format!("tensor '{key}' has shape {:?}, expected {expected:?}", tensor.shape);
             self.tensors.insert(key.to_string(), tensor);
@@ -262,20 +265,19 @@ impl TensorMap {
 
     /// Writes the tensors as a safetensors file in the given precision.
     pub fn to_safetensors(&self, dtype: StoredDtype) -> Result<Vec<u8>> {
-        let (st_dtype, encoded): (safetensors::Dtype, Vec<(String, Vec<usize>, Vec<u8>)>) =
-            match dtype {
-                StoredDtype::F32 => {
-                    (safetensors::Dtype::F32, self.encode(|v| v.to_le_bytes().to_vec()))
-                }
-                StoredDtype::F16 => (
-                    safetensors::Dtype::F16,
-                    self.encode(|v| half::f16::from_f32(v).to_le_bytes().to_vec()),
-                ),
-                StoredDtype::BF16 => (
-                    safetensors::Dtype::BF16,
-                    self.encode(|v| half::bf16::from_f32(v).to_le_bytes().to_vec()),
-                ),
-            };
+        let (st_dtype, encoded): (safetensors::Dtype, Vec<EncodedTensor>) = match dtype {
+            StoredDtype::F32 => {
+                (safetensors::Dtype::F32, self.encode(|v| v.to_le_bytes().to_vec()))
+            }
+            StoredDtype::F16 => (
+                safetensors::Dtype::F16,
+                self.encode(|v| half::f16::from_f32(v).to_le_bytes().to_vec()),
+            ),
+            StoredDtype::BF16 => (
+                safetensors::Dtype::BF16,
+                self.encode(|v| half::bf16::from_f32(v).to_le_bytes().to_vec()),
+            ),
+        };
         let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = encoded
             .iter()
             .map(|(k, shape, bytes)| {

@@ -102,6 +102,8 @@ pub fn activation_change<const D: usize>(
 }
 
 /// A loaded network.
+// One network per session, moved rarely: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Network {
     Vgg16(Vgg16),

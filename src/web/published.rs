@@ -58,7 +58,6 @@ pub fn open_results(bytes: &[u8], file_name: String) -> Result<JsValue, JsError>
             names,
             scores,
             heatmaps,
-            maps: Vec::new(),
             summary,
             compute: None,
             pictures: Some(images),

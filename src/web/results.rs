@@ -23,9 +23,6 @@ pub(crate) struct Analysis {
     pub scores: AisScores,
     /// Per image, at feature-map resolution; `None`: no positive AIS.
     pub heatmaps: Vec<Option<Heatmap>>,
-    /// Per image: feature maps `[channels, h, w]` and their shape, after a run here; empty for
-    /// opened results (they hold only the heatmaps).
-    pub maps: Vec<(Vec<f32>, [usize; 3])>,
     pub summary: serde_json::Value,
     /// What cross-validation needs; absent for opened results.
     pub compute: Option<Compute>,
@@ -184,7 +181,6 @@ pub async fn analyze(progress: Function, batch: u32) -> Result<JsValue, JsError>
             names,
             scores,
             heatmaps,
-            maps: extracted.maps,
             summary,
             compute: Some(Compute { net, inputs: inputs_host, human: matched.similarity }),
             pictures: None,
