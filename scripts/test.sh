@@ -28,6 +28,7 @@ stage() {
 }
 
 stage setup bash scripts/setup.sh
+stage fmt cargo fmt --check
 stage models bash models/fetch-efficientnet-lite0.sh
 stage cargo-test cargo test --all-targets
 stage cargo-build cargo build --bin alignmap

@@ -76,15 +76,20 @@ pub fn bench(
         let engine_s = start.elapsed().as_secs_f64();
         let sample = naive_channels.unwrap_or(channels).clamp(1, channels);
         let maps = all_maps(&extracted, &device);
-        let start = Instant::now();
-        pollster::block_on(ablation::alignment_importance_naive(
-            &model,
-            maps,
-            &human,
-            0..sample,
-            &mut |_, _| {},
-        ))?;
-        let naive_s = start.elapsed().as_secs_f64() * channels as f64 / sample as f64;
+        // The naive path's setup (the full pass) once, its per-channel head passes scaled.
+        let naive = |only: std::ops::Range<usize>| -> Result<f64> {
+            let start = Instant::now();
+            pollster::block_on(ablation::alignment_importance_naive(
+                &model,
+                maps.clone(),
+                &human,
+                only,
+                &mut |_, _| {},
+            ))?;
+            Ok(start.elapsed().as_secs_f64())
+        };
+        let setup_s = naive(0..0)?;
+        let naive_s = setup_s + (naive(0..sample)? - setup_s) * channels as f64 / sample as f64;
         println!(
             "n = {n:>4}: engine {engine_s:8.2} s | naive {naive_s:8.2} s{} | ratio {:6.1}x | trunk {trunk_s:.2} s | zero pairs {} | device {}",
             if sample < channels {
