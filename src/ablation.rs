@@ -287,9 +287,12 @@ pub async fn alignment_importance_naive(
     let inputs = net.ablation_inputs(maps.clone());
     let inputs_host = read_f32(inputs.clone()).await?;
     let dim = net.embedding_size();
-    let full_f64 = net.embeddings_f64(&inputs, &inputs_host, 32).await?;
+    let pre = net.head_pre(inputs.clone());
+    let [_, out, positions] = pre.dims();
+    let kc = chunk_channels(&EngineOptions::default(), n, out * positions, dim);
+    let full_f64 = net.embeddings_f64(&inputs, &inputs_host, kc).await?;
     let mut scorer = Scorer::new(&full_f64, dim, &device, &inputs_host, channels, human, false)?;
-    let full = net.head(maps.clone());
+    let full = net.embed_from_pre(pre);
     let total = only.len();
     for k in only {
         let mut keep = vec![1.0f32; channels];

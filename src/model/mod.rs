@@ -70,15 +70,15 @@ impl ModelName {
     }
 }
 
-/// The full head pass the engine takes its exact embedding changes against.
+/// What [`Network::embedding_change`] needs of the full head pass: the pre-activations at which
+/// each activation's change is taken (the embeddings themselves come from
+/// [`Network::embeddings_f64`]).
 #[derive(Clone, Debug)]
 pub struct HeadPass {
     /// The head's first pre-activation `[n, out, positions']`.
     pub pre: Tensor<3>,
     /// VGG-16: fc7's pre-activation `[n, hidden]`.
     inner: Option<Tensor<2>>,
-    /// `[n, embedding]`.
-    pub embedding: Tensor<2>,
 }
 
 /// `act(x + delta) − act(x)` for `act = clamp(·, 0, hi)` (ReLU without `hi`, ReLU6 with 6),
@@ -229,13 +229,9 @@ impl Network {
         match self {
             Self::Vgg16(m) => {
                 let inner = m.head.fc7.forward(relu(pre.clone().squeeze_dim::<2>(2)));
-                HeadPass { pre, embedding: relu(inner.clone()), inner: Some(inner) }
+                HeadPass { pre, inner: Some(inner) }
             }
-            Self::EfficientNetLite0(_) => HeadPass {
-                embedding: EfficientNetLite0::embed_from_pre(pre.clone()),
-                pre,
-                inner: None,
-            },
+            Self::EfficientNetLite0(_) => HeadPass { pre, inner: None },
         }
     }
 
@@ -296,7 +292,7 @@ impl Network {
 
     /// How every image's embedding changes when the `removal` terms `[kc, n, out, positions']`
     /// are subtracted from its pre-activation: `[kc, n, embedding]`, the ablated embedding minus
-    /// `pass.embedding`. Computed from differences through every layer (the linear ones act on
+    /// the full one. Computed from differences through every layer (the linear ones act on
     /// the change alone, the activations by [`activation_change`]), so the result is accurate
     /// relative to the change, not to the embedding: a small change is not lost to cancellation.
     pub fn embedding_change(&self, pass: &HeadPass, removal: Tensor<4>) -> Tensor<3> {
