@@ -1,6 +1,8 @@
 // Network weights: the presets, downloads with progress, and the browser's Cache API so that the
 // next visit needs no network. Nothing else is ever fetched from another site.
 
+import { readChunks } from './util.js';
+
 export const CACHE_NAME = 'alignmap-weights-v1';
 
 export const PRESETS = {
@@ -117,28 +119,24 @@ export async function download(url, { onProgress = () => {}, signal } = {}) {
   }
   const lengthHeader = Number(response.headers.get('content-length'));
   const total = Number.isFinite(lengthHeader) && lengthHeader > 0 ? lengthHeader : null;
-  const chunks = [];
+  let chunks;
   let received = 0;
-  onProgress({ received, total });
+  const report = (bytes) => {
+    received = bytes;
+    onProgress({ received, total });
+  };
+  report(0);
   if (response.body && response.body.getReader) {
-    const reader = response.body.getReader();
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        chunks.push(value);
-        received += value.length;
-        onProgress({ received, total });
-      }
+      chunks = await readChunks(response, report);
     } catch (err) {
       if (err && err.name === 'AbortError') throw new DownloadError('aborted', 'The download was cancelled.');
       throw new DownloadError('network', `The download from ${new URL(href).host} broke off after ${formatBytes(received)}: ${err.message || err}`);
     }
   } else {
     const buffer = await response.arrayBuffer();
-    chunks.push(new Uint8Array(buffer));
-    received = buffer.byteLength;
-    onProgress({ received, total });
+    chunks = [new Uint8Array(buffer)];
+    report(buffer.byteLength);
   }
   if (total !== null && received !== total) {
     throw new DownloadError('network', `The download stopped at ${formatBytes(received)} of ${formatBytes(total)}; try again.`);

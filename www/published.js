@@ -2,6 +2,8 @@
 // fetched from a URL with progress, or chosen on this computer. The zip is read in the worker by
 // the crate (src/results_zip.rs); this file only gets its bytes.
 
+import { readChunks } from './util.js';
+
 export class ResultsError extends Error {}
 
 /** A results zip from `url` as a Blob; onProgress({ received, total }). */
@@ -17,16 +19,7 @@ export async function fetchResults(url, { onProgress = () => {}, signal } = {}) 
   if (!response.ok) throw new ResultsError(`${url}: HTTP ${response.status}${response.status === 404 ? ' (no such file on the server)' : ''}`);
   const total = Number(response.headers.get('content-length')) || 0;
   if (!response.body) return response.blob();
-  const reader = response.body.getReader();
-  const chunks = [];
-  let received = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    received += value.length;
-    onProgress({ received, total });
-  }
+  const chunks = await readChunks(response, (received) => onProgress({ received, total }));
   return new Blob(chunks, { type: 'application/zip' });
 }
 

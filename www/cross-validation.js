@@ -1,0 +1,120 @@
+// Cross-validation on request (step 4, the paper's Aim 1): feature selection by dataset AIS on
+// the training folds, Full against Retained on the test images; or the one an opened results zip
+// holds (summary.json's cross_validation, as the export writes it).
+import { state } from './state.js';
+import { el } from './dom.js';
+import { call, onProgress } from './engine.js';
+import { lines } from './charts.js';
+import { show, showError, fmt, seconds, definitions } from './util.js';
+import { updateRunButton } from './checks.js';
+import { restoreWorker } from './network.js';
+
+const PAPER_SEEDS = [111, 222, 333, 444, 555, 666, 777, 888];
+
+function meanCurve(folds, key) {
+  const length = folds[0][key].length;
+  const out = new Float64Array(length);
+  for (let m = 0; m < length; m++) {
+    let sum = 0;
+    let count = 0;
+    for (const f of folds) {
+      const r = f[key][m];
+      if (Number.isFinite(r)) { sum += r * r; count++; }
+    }
+    out[m] = count ? sum / count : NaN;
+  }
+  return out;
+}
+
+async function crossValidate() {
+  if (!state.results || state.running) return;
+  const folds = Number(el.cvFolds.value);
+  const seeds = PAPER_SEEDS.slice(0, Number(el.cvSeeds.value));
+  state.running = true;
+  updateRunButton();
+  el.cvRun.disabled = true;
+  el.cvCancel.hidden = false;
+  el.cvProgress.hidden = false;
+  const bar = el.cvProgress.querySelector('progress');
+  const t0 = performance.now();
+  show(el.cvStatus, `Cross-validating: ${folds} folds × ${seeds.length} shuffle(s)…`);
+  onProgress((m) => {
+    if (m.stage !== 'folds') return;
+    bar.max = Math.max(1, m.total);
+    bar.value = m.done;
+    const elapsed = performance.now() - t0;
+    el.cvText.textContent = `${m.done} of ${m.total} folds · ${seconds(elapsed)}` +
+      (m.done > 0 && m.done < m.total ? ` · about ${seconds((elapsed / m.done) * (m.total - m.done))} left` : '');
+  });
+  try {
+    const cv = await call('crossValidate', { folds, seeds });
+    state.crossValidation = { folds, seeds, ...cv };
+    showCrossValidation(cv);
+    show(el.cvStatus, `Done in ${seconds(performance.now() - t0)}.`, 'done');
+  } catch (err) {
+    if (err.message !== 'cancelled') show(el.cvStatus, `Cross-validation failed: ${err.message}`, 'error');
+  } finally {
+    state.running = false;
+    el.cvRun.disabled = false;
+    el.cvCancel.hidden = true;
+    el.cvProgress.hidden = true;
+    updateRunButton();
+  }
+}
+
+/** The summary and curves of a cross-validation: run here, or held by an opened results zip. */
+export function showCrossValidation(cv) {
+  const add = definitions(el.cvSummary);
+  const r2 = cv.r2;
+  add('Test r², all feature maps (Full)', `${fmt(r2.full.mean)} ± ${fmt(r2.full.sd)} (mean ± sd over ${r2.full.perFold.length} folds)`);
+  add('Test r², S* kept (Retained)', `${fmt(r2.retained.mean)} ± ${fmt(r2.retained.sd)}`);
+  add('|S*|', `${cv.setSize.mean.toFixed(1)} ± ${cv.setSize.sd.toFixed(1)} of ${state.results.channels} feature maps`);
+  add('Retained vs Full', r2.test.undefined ? `no t-test: ${r2.test.undefined}`
+    : `paired t(${r2.test.df}) = ${r2.test.t.toFixed(3)}, p = ${r2.test.pTwoSided.toExponential(2)} two-sided, ${r2.test.pGreater.toExponential(2)} one-sided (Retained > Full)`);
+  el.cvResults.hidden = false;
+  el.cvChart.closest('figure').hidden = !cv.folds.length;
+  if (!cv.folds.length) return;
+  const width = Math.min(720, Math.max(320, el.results.clientWidth - 60));
+  lines(el.cvChart, [
+    { label: 'training r²', values: meanCurve(cv.folds, 'trainCurve') },
+    { label: 'test r²', values: meanCurve(cv.folds, 'testCurve'), dashed: true },
+  ], { width, xTitle: 'feature maps kept (m, by training AIS)', yTitle: 'r²', marker: cv.setSize.mean, markerLabel: `mean |S*| = ${cv.setSize.mean.toFixed(0)}` });
+  el.cvChart.setAttribute('role', 'img');
+  el.cvChart.setAttribute('aria-label', `Selection curves; test r² Full ${fmt(r2.full.mean)}, Retained ${fmt(r2.retained.mean)}`);
+}
+
+/** summary.json's cross_validation (as the export writes it) in the shape of the worker's answer. */
+export function crossValidationFromSummary(c) {
+  const back = (x) => ({
+    full: { mean: x.full.mean, sd: x.full.sd, perFold: x.full.per_fold },
+    retained: { mean: x.retained.mean, sd: x.retained.sd, perFold: x.retained.per_fold },
+    se: x.loftus_masson_se,
+    test: x.paired_t_test_retained_vs_full || { undefined: 'not recorded' },
+  });
+  const curves = c.curves || [];
+  return {
+    folds: curves.map((f) => ({ seed: f.seed, fold: f.fold, setSize: f.set_size, trainCurve: f.train_r, testCurve: f.test_r })),
+    r: back(c.r),
+    r2: back(c.r2),
+    setSize: { mean: c.set_size.mean, sd: c.set_size.sd },
+  };
+}
+
+async function cancelCrossValidation() {
+  el.cvCancel.hidden = true;
+  show(el.cvStatus, 'Cancelled; the engine restarts and the analysis must be run again.', 'cancelled');
+  state.running = false;
+  state.results = null;
+  try {
+    await restoreWorker();
+  } catch (err) {
+    showError(el.runError, `The engine did not restart: ${err.message}. Reload the page.`);
+  }
+  el.results.hidden = true;
+  updateRunButton();
+}
+
+export function wireCrossValidation() {
+  el.cvRun.addEventListener('click', crossValidate);
+  el.cvCancel.addEventListener('click', cancelCrossValidation);
+}

@@ -1,0 +1,52 @@
+// The analysis engine: the WebAssembly module lives in a module worker (worker.js), so the page
+// never freezes. call(op, args) asks it for something and resolves to its answer; its progress
+// messages go to the one listener set by onProgress (the task running).
+import { state } from './state.js';
+
+let nextId = 1;
+const pending = new Map();
+let progressListener = () => {};
+
+export function onProgress(listener) {
+  progressListener = listener;
+}
+
+export function startWorker() {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  worker.onmessage = (event) => {
+    const m = event.data;
+    if (m && m.type === 'progress') {
+      progressListener(m);
+      return;
+    }
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (m.ok) p.resolve(m.result);
+    else p.reject(new Error(m.error));
+  };
+  worker.onerror = (event) => {
+    event.preventDefault();
+    const message = event.message || 'the worker failed to start (does this browser support module workers?)';
+    for (const p of pending.values()) p.reject(new Error(message));
+    pending.clear();
+  };
+  state.worker = worker;
+  return worker;
+}
+
+export function call(op, args = {}) {
+  const worker = state.worker;
+  return new Promise((resolve, reject) => {
+    const id = nextId++;
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ id, op, args });
+  });
+}
+
+export function stopWorker() {
+  if (state.worker) state.worker.terminate();
+  for (const p of pending.values()) p.reject(new Error('cancelled'));
+  pending.clear();
+  state.worker = null;
+}
