@@ -29,7 +29,7 @@ stage() {
 
 stage setup bash scripts/setup.sh
 stage fmt cargo fmt --check
-stage models bash models/fetch-efficientnet-lite0.sh
+stage models bash models/fetch-efficientnet-lite.sh
 stage cargo-test cargo test --all-targets
 stage cargo-build cargo build --bin alignmap
 # The page loads the bundled network from www/models (the browser tests skip without it).

