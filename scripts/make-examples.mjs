@@ -17,12 +17,16 @@
 // The 24: four images of each of the six categories, evenly spaced through each category in file
 // order (positions ⌊(j + ½)·size/4⌋, j = 0…3), so that every kind of stimulus is there.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { unzipStored } from '../www/zip.js';
-import { readNpy } from '../www/npy.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// The zip and NPY readers are npm packages of tests/browser (scripts/setup.sh installs them).
+const require = createRequire(path.join(root, 'tests', 'browser', 'package.json'));
+const { unzipSync } = require('fflate');
+const { parse } = require('npyjs');
+const { reshape } = require('npyjs/reshape');
 const source = path.resolve(process.argv[2] || path.join(root, '..', 'shared', 'data', 'kriegeskorte92'));
 const out = path.join(root, 'www', 'examples');
 
@@ -33,50 +37,27 @@ function die(message) {
 
 const npzPath = path.join(source, 'behav_rdms_92.npz');
 if (!fs.existsSync(npzPath)) die(`${npzPath} not found: expected the Kriegeskorte 92 set (behav_rdms_92.npz, images/, LICENSE_rsatoolbox_MIT.txt)`);
-const npz = unzipStored(new Uint8Array(fs.readFileSync(npzPath)));
+const npz = unzipSync(fs.readFileSync(npzPath));
 for (const key of ['mean_rdm.npy', 'rdms.npy', 'image_files.npy', 'image_category.npy', 'category_vectors.npy', 'category_labels.npy']) {
-  if (!npz[key]) die(`${npzPath}: no stored array ${key}`);
+  if (!npz[key]) die(`${npzPath}: no array ${key}`);
 }
 
-/** A little-endian unicode (<Un) .npy as strings. */
-function strings(bytes, name) {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint16(8, true);
-  const header = new TextDecoder().decode(bytes.subarray(10, 10 + headerLength));
-  const m = /'descr':\s*'<U(\d+)'/.exec(header);
-  if (!m) die(`${name}: expected a unicode string array, got ${header.trim()}`);
-  const width = Number(m[1]);
-  const count = (bytes.length - 10 - headerLength) / (4 * width);
-  const result = [];
-  for (let i = 0; i < count; i++) {
-    let s = '';
-    for (let j = 0; j < width; j++) {
-      const c = view.getUint32(10 + headerLength + 4 * (i * width + j), true);
-      if (c) s += String.fromCodePoint(c);
-    }
-    result.push(s);
-  }
-  return result;
+/** An array of the .npz: { data, shape, dtype } with `data` in C order (flat; nested rows with `rows`). */
+function array(key, dtype, { rows = false } = {}) {
+  const bytes = npz[`${key}.npy`];
+  const a = parse(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  if (!dtype.test(a.dtype)) die(`${npzPath}: ${key} has dtype ${a.dtype}, expected ${dtype.source}`);
+  if (!rows && !a.fortranOrder) return a;
+  const nested = reshape(a.data, a.shape, a.fortranOrder);
+  return { ...a, data: rows ? nested : nested.flat(Infinity) };
 }
 
-/** A uint8 matrix .npy (C or Fortran order) as rows. */
-function u8Matrix(bytes, name) {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint16(8, true);
-  const header = new TextDecoder().decode(bytes.subarray(10, 10 + headerLength));
-  if (!/'descr':\s*'\|u1'/.test(header)) die(`${name}: expected uint8, got ${header.trim()}`);
-  const [rows, cols] = /'shape':\s*\((\d+),\s*(\d+)\)/.exec(header).slice(1).map(Number);
-  const fortran = /'fortran_order':\s*True/.test(header);
-  const data = bytes.subarray(10 + headerLength);
-  return Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, k) => data[fortran ? k * rows + i : i * cols + k]));
-}
-
-const files = strings(npz['image_files.npy'], 'image_files').map((f) => path.basename(f));
-const kinds = strings(npz['image_category.npy'], 'image_category');
-const labels = strings(npz['category_labels.npy'], 'category_labels');
-const vectors = u8Matrix(npz['category_vectors.npy'], 'category_vectors');
-const mean = readNpy(npz['mean_rdm.npy']);
-const rdms = readNpy(npz['rdms.npy']);
+const files = array('image_files', /^U\d+$/).data.map((f) => path.basename(f));
+const kinds = array('image_category', /^U\d+$/).data;
+const labels = array('category_labels', /^U\d+$/).data;
+const vectors = array('category_vectors', /^u1$/, { rows: true }).data;
+const mean = array('mean_rdm', /^f8$/);
+const rdms = array('rdms', /^f8$/);
 const n = files.length;
 if (n !== 92 || mean.shape.join() !== '92,92') die(`expected 92 images and a 92×92 mean RDM, got ${n} and ${mean.shape.join('×')}`);
 
@@ -85,8 +66,8 @@ const subjects = rdms.shape[0];
 let worst = 0;
 for (let i = 0; i < n * n; i++) {
   let s = 0;
-  for (let k = 0; k < subjects; k++) s += rdms.values[k * n * n + i];
-  worst = Math.max(worst, Math.abs(s / subjects - mean.values[i]));
+  for (let k = 0; k < subjects; k++) s += rdms.data[k * n * n + i];
+  worst = Math.max(worst, Math.abs(s / subjects - mean.data[i]));
 }
 if (worst > 1e-12) die(`mean_rdm differs from the mean of the ${subjects} subjects' RDMs by ${worst}`);
 
@@ -117,7 +98,7 @@ small.sort((a, b) => a - b);
 
 function csv(rows) {
   const lines = [rows.map((i) => files[i]).join(',')];
-  for (const a of rows) lines.push(rows.map((b) => String(mean.values[a * n + b])).join(','));
+  for (const a of rows) lines.push(rows.map((b) => String(mean.data[a * n + b])).join(','));
   return lines.join('\n') + '\n';
 }
 

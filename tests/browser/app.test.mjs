@@ -29,8 +29,8 @@ import {
   startServer, launchBrowser, assertNoProblems, screenshot, wwwDir, artifactsDir, CHROMIUM_ARGS_NO_WEBGPU, sampleMemory,
 } from './harness.mjs';
 import { petersonCohort, kriegeskorteCohort, hasPeterson, npyFile, sharedData } from './cohort.mjs';
-import { npyFloat32 } from '../../www/npy.js';
-import { unzip } from './unzip.mjs';
+import { unzipSync } from 'fflate';
+import { dump } from 'npyjs';
 
 const run = promisify(execFile);
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'alignmap-target');
@@ -146,7 +146,7 @@ async function exportZip(page, name) {
   assert.equal(download.suggestedFilename(), 'alignmap-results.zip');
   const file = path.join(tmp, `${name}.zip`);
   await download.saveAs(file);
-  return unzip(new Uint8Array(await fsp.readFile(file)));
+  return unzipSync(await fsp.readFile(file));
 }
 
 /** Statistics of a canvas's pixels: distinct colours (up to 4096) and the luminance spread. */
@@ -459,7 +459,7 @@ async function endToEnd(browser, label, query, count, options = {}) {
     // An imported saliency map (2-D NPY) for the first image; the others are reported missing.
     const [h, w] = [300, 300];
     const map = Array.from({ length: h * w }, (_, i) => Math.exp(-(((i % w) - 150) ** 2 + (Math.floor(i / w) - 120) ** 2) / 3000));
-    await page.setInputFiles('#saliency-files', { name: `${path.basename(cohorts[count].cohort.imageFiles[0], '.png')}.npy`, mimeType: 'application/octet-stream', buffer: Buffer.from(npyFloat32([h, w], map)) });
+    await page.setInputFiles('#saliency-files', { name: `${path.basename(cohorts[count].cohort.imageFiles[0], '.png')}.npy`, mimeType: 'application/octet-stream', buffer: Buffer.from(dump(Float32Array.from(map), [h, w])) });
     await page.waitForFunction(() => /Imported 1 saliency map/.test(document.querySelector('#saliency-status').textContent));
     assert.equal(await page.$eval('#saliency-source', (s) => s.value), 'imported');
     await page.click('#saliency-run');

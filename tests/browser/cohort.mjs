@@ -5,9 +5,10 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { unzipSync, zipSync } from 'fflate';
+import { dump, parse } from 'npyjs';
+import { reshape } from 'npyjs/reshape';
 import { repoRoot } from './harness.mjs';
-import { zipParts, unzipStored } from '../../www/zip.js';
-import { readNpy } from '../../www/npy.js';
 
 export const sharedData = process.env.ALIGNMAP_SHARED_DATA || path.resolve(repoRoot, '..', 'shared', 'data');
 export const peterson = path.join(sharedData, 'peterson');
@@ -21,18 +22,9 @@ export function hasKriegeskorte() {
   return ['behav_rdms_92.npz', 'images'].every((p) => fs.existsSync(path.join(kriegeskorte, p)));
 }
 
-/** A little-endian float64 .npy (NumPy 1.0 header). */
+/** A little-endian float64 .npy of `values` (C order) with `shape`. */
 export function npyFloat64(shape, values) {
-  const dims = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': ${dims}, }`;
-  header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
-  const bytes = new Uint8Array(10 + header.length + 8 * values.length);
-  bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-  new DataView(bytes.buffer).setUint16(8, header.length, true);
-  for (let i = 0; i < header.length; i++) bytes[10 + i] = header.charCodeAt(i);
-  const data = new DataView(bytes.buffer, 10 + header.length);
-  values.forEach((v, i) => data.setFloat64(8 * i, v, true));
-  return bytes;
+  return new Uint8Array(dump(Float64Array.from(values), shape));
 }
 
 function subMatrix(values, n, rows) {
@@ -54,21 +46,22 @@ export async function petersonCohort(dir, count) {
   const imagesDir = path.join(dir, 'images');
   await fsp.mkdir(imagesDir, { recursive: true });
   for (const f of chosen) await fsp.copyFile(path.join(peterson, 'images', 'animals', f), path.join(imagesDir, f));
-  const npz = unzipStored(new Uint8Array(await fsp.readFile(path.join(peterson, 'hsim_peterson.npz'))));
-  const entries = [];
+  const npz = unzipSync(await fsp.readFile(path.join(peterson, 'hsim_peterson.npz')));
+  const entries = {};
   const names = {};
   for (const key of ['animals', 'fruits']) {
-    const { shape, values } = readNpy(npz[`${key}.npy`]);
+    const { shape, values } = npyFile(npz[`${key}.npy`]);
     const n = shape[0];
     const list = fnames[key].fnames;
     // animals: the rows of the chosen images; fruits: its first `count` rows (a decoy array).
     const rows = key === 'animals' ? chosen.map((f) => list.indexOf(f)) : Array.from({ length: count }, (_, i) => i);
     if (rows.some((r) => r < 0)) throw new Error(`an image has no row in fnames.json[${key}]`);
-    entries.push({ name: `${key}.npy`, data: npyFloat64([count, count], subMatrix(values, n, rows)) });
+    entries[`${key}.npy`] = npyFloat64([count, count], subMatrix(values, n, rows));
     names[key] = { fnames: rows.map((r) => list[r]) };
   }
   const npzPath = path.join(dir, 'hsim.npz');
-  await fsp.writeFile(npzPath, Buffer.concat(zipParts(entries)));
+  // Stored, not deflated: as numpy.savez writes an .npz.
+  await fsp.writeFile(npzPath, zipSync(entries, { level: 0 }));
   const namesPath = path.join(dir, 'fnames.json');
   await fsp.writeFile(namesPath, JSON.stringify(names));
   return { imagesDir, imageFiles: chosen.map((f) => path.join(imagesDir, f)), npz: npzPath, names: namesPath, count };
@@ -82,7 +75,13 @@ export function kriegeskorteCohort() {
   return { imagesDir: dir, imageFiles, npz: path.join(kriegeskorte, 'behav_rdms_92.npz'), key: 'mean_rdm' };
 }
 
-/** Reads an exported or CLI .npy as { shape, values }. */
+/**
+ * Reads an .npy (exported, written by the command line, or an array of the shared data) as
+ * { shape, values } with the values in C order, whatever order the file stores.
+ */
 export function npyFile(bytes) {
-  return readNpy(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+  const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const { data, shape, fortranOrder } = parse(u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength));
+  if (!fortranOrder || shape.length < 2) return { shape, values: data };
+  return { shape, values: data.constructor.from(reshape(data, shape, true).flat(Infinity)) };
 }

@@ -18,8 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startServer, launchBrowser, assertNoProblems, screenshot, wwwDir, artifactsDir } from './harness.mjs';
+import { unzipSync } from 'fflate';
 import { npyFile } from './cohort.mjs';
-import { unzip } from './unzip.mjs';
 
 const run = promisify(execFile);
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'alignmap-target');
@@ -206,7 +206,7 @@ test('"Try an example" runs in one click, draws heatmaps with categories, and it
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
     const exported = path.join(tmp, 'exported.zip');
     await download.saveAs(exported);
-    const files = unzip(fs.readFileSync(exported));
+    const files = unzipSync(fs.readFileSync(exported));
     for (const f of ['alignmap-results.json', 'images.txt', 'ais_image.npy', 'ais_image.csv', 'summary.json', `heatmaps/${small.files[0]}.npy`, `images/${small.files[0]}`]) {
       assert.ok(files[f], `the export holds ${f}`);
     }
