@@ -90,4 +90,27 @@ impl SimilarityError {
     pub(crate) fn unsupported(file: &str, message: impl Into<String>) -> Self {
         SimilarityError::Unsupported { file: file.to_string(), message: message.into() }
     }
+
+    /// A [`SimilarityError::MissingKey`], suggesting one of `keys` that differs only in case or by
+    /// a prefix (" (did you mean 'animals'?)").
+    pub(crate) fn missing_key<'a>(
+        file: &str,
+        what: &str,
+        key: &str,
+        mut keys: impl Iterator<Item = &'a str>,
+        available: String,
+    ) -> Self {
+        let lower = key.to_lowercase();
+        let close = |k: &&str| {
+            let kl = k.to_lowercase();
+            kl == lower || (!lower.is_empty() && (kl.starts_with(&lower) || lower.starts_with(&kl)))
+        };
+        SimilarityError::MissingKey {
+            file: file.to_string(),
+            what: what.to_string(),
+            key: key.to_string(),
+            hint: keys.find(close).map(|k| format!(" (did you mean '{k}'?)")).unwrap_or_default(),
+            available,
+        }
+    }
 }

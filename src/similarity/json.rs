@@ -86,13 +86,9 @@ pub(crate) fn parse_json(
                     None
                 }
                 Some(k) => {
-                    return Err(SimilarityError::MissingKey {
-                        file: file.to_string(),
-                        what: "member".into(),
-                        key: k.to_string(),
-                        hint: super::npz::suggestion(k, obj.keys().map(String::as_str)),
-                        available: obj.keys().cloned().collect::<Vec<_>>().join(", "),
-                    });
+                    let keys = obj.keys().map(String::as_str);
+                    let available = keys.clone().collect::<Vec<_>>().join(", ");
+                    return Err(SimilarityError::missing_key(file, "member", k, keys, available));
                 }
                 None if has_matrix(obj) => None,
                 None => {

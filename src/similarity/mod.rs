@@ -186,7 +186,7 @@ pub fn parse_matrix(
         }
         Format::Npy => {
             key_ignored(&mut warnings);
-            (npy_matrix(file, bytes)?, Ok(None))
+            (npy::read_matrix(file, bytes)?, Ok(None))
         }
         Format::Npz => npz::parse_npz(file, bytes, key)?,
     };
@@ -229,44 +229,6 @@ pub fn parse_matrix(
 
     raw.warnings = warnings;
     validate::validate(file, &names_file, raw, direction)
-}
-
-/// A 2-D numeric `.npy` as a raw matrix.
-fn npy_matrix(file: &str, bytes: &[u8]) -> Result<RawMatrix, SimilarityError> {
-    let array = npy::read_npy(file, bytes)?;
-    let shape = &array.header.shape;
-    let values = match array.data {
-        npy::Data::Numbers(v) => v,
-        npy::Data::Strings(_) => {
-            return Err(SimilarityError::format(
-                file,
-                "holds strings; expected a 2-D array of numbers",
-            ));
-        }
-    };
-    match shape.len() {
-        2 => Ok(RawMatrix {
-            rows: shape[0],
-            cols: shape[1],
-            values,
-            names: None,
-            warnings: Vec::new(),
-        }),
-        3 => Err(SimilarityError::WrongShape {
-            file: file.to_string(),
-            message: format!(
-                "is a 3-D array ({}), for example one matrix per subject; expected a 2-D square matrix: average them first (e.g. np.mean(x, axis=0))",
-                npy::shape_text(shape)
-            ),
-        }),
-        d => Err(SimilarityError::WrongShape {
-            file: file.to_string(),
-            message: format!(
-                "is a {d}-D array ({}); expected a 2-D square matrix",
-                npy::shape_text(shape)
-            ),
-        }),
-    }
 }
 
 /// Native convenience: reads the matrix file (and the names file, if any) and calls

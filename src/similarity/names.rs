@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::error::SimilarityError;
-use super::npy::{self, Data};
+use super::npy;
 
 /// Keys of a names object (`{"fnames": [...]}`), in the order they are tried.
 const LIST_KEYS: [&str; 3] = ["fnames", "names", "image_files"];
@@ -17,18 +17,18 @@ pub(crate) fn parse_names_file(
     key: Option<&str>,
 ) -> Result<Vec<String>, SimilarityError> {
     if bytes.starts_with(npy::MAGIC) {
-        let array = npy::read_npy(file, bytes)?;
-        return match (array.header.shape.len(), array.data) {
-            (1, Data::Strings(names)) => Ok(names),
-            _ => Err(SimilarityError::format(
+        let (header, data) = npy::split(file, bytes)?;
+        if header.shape.len() != 1 {
+            return Err(SimilarityError::format(
                 file,
                 format!(
-                    "holds a {} array of {:?}; expected a 1-D array of strings (file names)",
-                    npy::shape_text(&array.header.shape),
-                    array.header.dtype
+                    "holds a {} array of {}; expected a 1-D array of strings (file names)",
+                    npy::shape_text(&header.shape),
+                    header.describe()
                 ),
-            )),
-        };
+            ));
+        }
+        return npy::strings(file, &header, data);
     }
     let text = super::text::decode(file, bytes)?;
     let trimmed = text.trim_start();
@@ -65,13 +65,8 @@ fn from_json(file: &str, value: &Value, key: Option<&str>) -> Result<Vec<String>
         Some(k) => match obj.get(k) {
             Some(v) => (k.to_string(), v),
             None => {
-                return Err(SimilarityError::MissingKey {
-                    file: file.to_string(),
-                    what: "category".into(),
-                    key: k.to_string(),
-                    hint: super::npz::suggestion(k, obj.keys().map(String::as_str)),
-                    available: categories(),
-                });
+                let keys = obj.keys().map(String::as_str);
+                return Err(SimilarityError::missing_key(file, "category", k, keys, categories()));
             }
         },
         None if obj.len() == 1 => {

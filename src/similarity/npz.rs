@@ -5,7 +5,7 @@ use std::io::{Cursor, Read};
 
 use super::RawMatrix;
 use super::error::SimilarityError;
-use super::npy::{self, Data, Header};
+use super::npy::{self, Header};
 
 /// Members larger than this (uncompressed) are refused: 1 GiB holds a float64 matrix of
 /// 11,585 images, far beyond any human similarity data set.
@@ -24,13 +24,13 @@ struct Member {
     /// The zip member name.
     zip_name: String,
     /// Its header, or why it could not be read.
-    header: Result<Header, String>,
+    header: Result<Header, SimilarityError>,
 }
 
 impl Member {
     fn describe(&self) -> String {
         match &self.header {
-            Ok(h) if h.dtype.is_string() => {
+            Ok(h) if h.is_string() => {
                 format!("{} ({}, strings)", self.key, npy::shape_text(&h.shape))
             }
             Ok(h) => format!("{} ({})", self.key, npy::shape_text(&h.shape)),
@@ -39,7 +39,7 @@ impl Member {
     }
 
     fn is_square_matrix(&self) -> bool {
-        matches!(&self.header, Ok(h) if h.dtype.is_numeric() && h.shape.len() == 2 && h.shape[0] == h.shape[1])
+        matches!(&self.header, Ok(h) if h.is_numeric() && h.shape.len() == 2 && h.shape[0] == h.shape[1])
     }
 }
 
@@ -73,15 +73,10 @@ pub(crate) fn parse_npz(
 
     let mut warnings = Vec::new();
     let chosen = match key {
-        Some(k) => {
-            members.iter().find(|m| m.key == k).ok_or_else(|| SimilarityError::MissingKey {
-                file: file.to_string(),
-                what: "array".into(),
-                key: k.to_string(),
-                hint: suggestion(k, members.iter().map(|m| m.key.as_str())),
-                available: available(),
-            })?
-        }
+        Some(k) => members.iter().find(|m| m.key == k).ok_or_else(|| {
+            let keys = members.iter().map(|m| m.key.as_str());
+            SimilarityError::missing_key(file, "array", k, keys, available())
+        })?,
         None => {
             let candidates: Vec<&Member> =
                 members.iter().filter(|m| m.is_square_matrix()).collect();
@@ -114,53 +109,10 @@ pub(crate) fn parse_npz(
     };
 
     let label = format!("{file} (array '{}')", chosen.key);
-    let header = chosen.header.clone().map_err(|why| SimilarityError::format(&label, why))?;
-    if !header.dtype.is_numeric() {
-        return Err(SimilarityError::WrongShape {
-            file: file.to_string(),
-            message: format!(
-                "the array '{}' holds {}; expected numbers. 2-D square arrays in the file: {}",
-                chosen.key,
-                if header.dtype.is_string() {
-                    "strings".to_string()
-                } else {
-                    format!("{:?}", header.dtype)
-                },
-                square()
-            ),
-        });
-    }
-    match header.shape.len() {
-        2 => {}
-        3 => {
-            return Err(SimilarityError::WrongShape {
-                file: file.to_string(),
-                message: format!(
-                    "the array '{}' is 3-D ({}), for example one matrix per subject; expected a 2-D square matrix. Choose a 2-D key ({}), or average the matrices first (e.g. np.mean(x, axis=0))",
-                    chosen.key,
-                    npy::shape_text(&header.shape),
-                    square()
-                ),
-            });
-        }
-        d => {
-            return Err(SimilarityError::WrongShape {
-                file: file.to_string(),
-                message: format!(
-                    "the array '{}' is {}-D ({}); expected a 2-D square matrix. 2-D square arrays in the file: {}",
-                    chosen.key,
-                    d,
-                    npy::shape_text(&header.shape),
-                    square()
-                ),
-            });
-        }
-    }
-    let array = read_member(file, &mut archive, &chosen.zip_name, &label)?;
-    let Data::Numbers(values) = array.data else {
-        return Err(SimilarityError::format(&label, "holds strings; expected numbers"));
-    };
-    let (rows, cols) = (array.header.shape[0], array.header.shape[1]);
+    let header = chosen.header.clone()?;
+    let subject = format!("the array '{}'", chosen.key);
+    let (rows, cols) = npy::check_matrix(file, &subject, &header, Some(square().as_str()))?;
+    let values = read_member(file, &mut archive, &chosen.zip_name, &label, npy::numbers)?;
 
     let names = find_names(file, &mut archive, &members, key, rows);
     Ok((RawMatrix { rows, cols, values, names: None, warnings }, names))
@@ -185,16 +137,14 @@ fn find_names(
         let Some(m) = members.iter().find(|m| m.key == k) else {
             continue;
         };
-        let label = format!("{file} (array '{}')", m.key);
-        let header = m.header.clone().map_err(|why| SimilarityError::format(&label, why))?;
+        let header = m.header.clone()?;
         if header.shape.len() != 1 || header.shape[0] != n {
             continue;
         }
-        if matches!(header.dtype, npy::Dtype::Object) || header.dtype.is_string() {
-            let array = read_member(file, archive, &m.zip_name, &label)?;
-            if let Data::Strings(names) = array.data {
-                return Ok(Some((m.key.clone(), names)));
-            }
+        if header.is_object() || header.is_string() {
+            let label = format!("{file} (array '{}')", m.key);
+            let names = read_member(file, archive, &m.zip_name, &label, npy::strings)?;
+            return Ok(Some((m.key.clone(), names)));
         }
     }
     Ok(None)
@@ -216,20 +166,20 @@ fn list_members(file: &str, archive: &mut Archive) -> Result<Vec<Member>, Simila
             continue;
         };
         let label = format!("{file} (array '{key}')");
-        let header =
-            npy::read_header(&label, &mut (&mut entry).take(MAX_MEMBER)).map_err(|e| e.to_string());
+        let header = npy::read_header(&label, &mut (&mut entry).take(MAX_MEMBER));
         members.push(Member { key, zip_name, header });
     }
     Ok(members)
 }
 
-/// Reads one member completely and decodes it.
-fn read_member(
+/// Reads one member completely and decodes its data with `decode` (numbers or strings).
+fn read_member<T>(
     file: &str,
     archive: &mut Archive,
     zip_name: &str,
     label: &str,
-) -> Result<npy::Array, SimilarityError> {
+    decode: fn(&str, &Header, &[u8]) -> Result<T, SimilarityError>,
+) -> Result<T, SimilarityError> {
     let zip = archive.zip_archive();
     let entry = zip.by_name(zip_name).map_err(|e| {
         SimilarityError::format(file, format!("the member '{zip_name}' cannot be read: {e}"))
@@ -246,18 +196,6 @@ fn read_member(
         .take(MAX_MEMBER)
         .read_to_end(&mut buf)
         .map_err(|e| SimilarityError::format(label, format!("cannot be decompressed: {e}")))?;
-    npy::read_npy(label, &buf)
-}
-
-/// " (did you mean 'animals'?)" when a key differs only in case or by a prefix.
-pub(crate) fn suggestion<'a>(key: &str, keys: impl Iterator<Item = &'a str>) -> String {
-    let lower = key.to_lowercase();
-    for k in keys {
-        let kl = k.to_lowercase();
-        if kl == lower || (!lower.is_empty() && (kl.starts_with(&lower) || lower.starts_with(&kl)))
-        {
-            return format!(" (did you mean '{k}'?)");
-        }
-    }
-    String::new()
+    let (header, data) = npy::split(label, &buf)?;
+    decode(label, &header, data)
 }

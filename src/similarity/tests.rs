@@ -130,8 +130,8 @@ fn npy_numbers_and_orders() {
         "{:?}",
         h.values
     );
-    let a = npy::read_npy("a.npy", &fixture("arange23_fortran_be.npy")).unwrap();
-    assert_eq!(a.data, npy::Data::Numbers(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+    let a = npy::read_matrix("a.npy", &fixture("arange23_fortran_be.npy")).unwrap();
+    assert_eq!(a.values, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     let e = sim("a.npy", &fixture("arange23_fortran_be.npy")).unwrap_err();
     assert!(matches!(e, SimilarityError::NotSquare { rows: 2, cols: 3, .. }), "{e}");
     let cube = npy::encode("<f8", false, &[2, 4, 4], &[0u8; 256]);

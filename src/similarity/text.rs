@@ -1,5 +1,5 @@
-//! Delimited text tables (CSV, TSV, whitespace/comma `.txt`): decoding, tokenising, and finding
-//! the header row and names column around a block of numbers.
+//! Delimited text tables (CSV, TSV, whitespace/comma `.txt`): decoding, splitting into cells with
+//! the `csv` crate, and finding the header row and names column around a block of numbers.
 
 use super::RawMatrix;
 use super::error::SimilarityError;
@@ -7,8 +7,8 @@ use super::error::SimilarityError;
 /// How cells are separated.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Delimiter {
-    /// One character ends each cell (`,` `;` or tab); empty cells are kept.
-    Char(char),
+    /// One byte ends each cell (`,` `;` or tab); empty cells are kept.
+    Char(u8),
     /// Runs of spaces and tabs separate cells.
     Whitespace,
 }
@@ -66,18 +66,11 @@ fn utf16(file: &str, bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, S
     })
 }
 
-/// One cell of a table.
-#[derive(Debug, Clone, PartialEq)]
-struct Cell {
-    text: String,
-    quoted: bool,
-}
-
-/// One non-blank row of a table, with the file line it starts on (from 1).
+/// One non-blank row of a table (cells trimmed), with the file line it starts on (from 1).
 #[derive(Debug, Clone)]
 struct Record {
     line: usize,
-    cells: Vec<Cell>,
+    cells: Vec<String>,
 }
 
 /// Picks the delimiter from the extension and the first content line.
@@ -85,23 +78,23 @@ fn choose_delimiter(kind: TextKind, text: &str) -> Delimiter {
     let first =
         text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).unwrap_or("");
     match kind {
-        TextKind::Tsv => Delimiter::Char('\t'),
+        TextKind::Tsv => Delimiter::Char(b'\t'),
         TextKind::Csv => {
             if first.contains(',') || !(first.contains(';') || first.contains('\t')) {
-                Delimiter::Char(',')
+                Delimiter::Char(b',')
             } else if first.contains(';') {
-                Delimiter::Char(';')
+                Delimiter::Char(b';')
             } else {
-                Delimiter::Char('\t')
+                Delimiter::Char(b'\t')
             }
         }
         TextKind::Auto => {
             if tab_separated(text) {
-                Delimiter::Char('\t')
+                Delimiter::Char(b'\t')
             } else if first.contains(',') {
-                Delimiter::Char(',')
+                Delimiter::Char(b',')
             } else if first.contains(';') {
-                Delimiter::Char(';')
+                Delimiter::Char(b';')
             } else {
                 Delimiter::Whitespace
             }
@@ -126,177 +119,82 @@ fn tab_separated(text: &str) -> bool {
     c0 > 1 && (c0 == c1 || c0 + 1 == c1) && rest.all(|c| c == c1)
 }
 
-/// Splits text into records of cells: quoted fields (with `""` escapes and embedded newlines),
-/// CRLF/CR/LF line ends, blank lines and `#` comment lines skipped. Returns the records and the
-/// number of comment lines skipped.
+/// Splits text into records with the `csv` crate: quoted fields (with `""` escapes and embedded
+/// newlines), CRLF/CR/LF line ends, blank lines and `#` comment lines skipped. Returns the
+/// records and the number of comment lines skipped.
 fn tokenize(
     file: &str,
     text: &str,
     delim: Delimiter,
 ) -> Result<(Vec<Record>, usize), SimilarityError> {
-    let is_sep = |c: char| match delim {
-        Delimiter::Char(d) => c == d,
-        Delimiter::Whitespace => c == ' ' || c == '\t',
-    };
-    let mut records = Vec::new();
-    let mut comments = 0usize;
-    let mut chars = text.chars().peekable();
-    let mut line = 1usize;
-
-    // state of the record being built
-    let mut cells: Vec<Cell> = Vec::new();
-    let mut cur = String::new();
-    let mut cur_quoted = false;
-    let mut cell_started = false; // saw a character of the current cell (whitespace mode)
-    let mut record_line = 1usize;
-
-    // finish the current cell
-    fn push_cell(cells: &mut Vec<Cell>, cur: &mut String, quoted: &mut bool, trim: bool) {
-        let text = if *quoted || !trim { std::mem::take(cur) } else { cur.trim().to_string() };
-        cur.clear();
-        cells.push(Cell { text, quoted: *quoted });
-        *quoted = false;
-    }
-    let trim_cells = true;
-
-    loop {
-        let c = chars.next();
-        match c {
-            None | Some('\n') | Some('\r') => {
-                if c == Some('\r') && chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                // end of record
-                match delim {
-                    Delimiter::Char(_) => {
-                        push_cell(&mut cells, &mut cur, &mut cur_quoted, trim_cells)
-                    }
-                    Delimiter::Whitespace => {
-                        if cell_started {
-                            push_cell(&mut cells, &mut cur, &mut cur_quoted, trim_cells);
-                        }
-                    }
-                }
-                let blank = cells.iter().all(|c| c.text.trim().is_empty() && !c.quoted);
-                let comment = cells
-                    .first()
-                    .is_some_and(|c| !c.quoted && c.text.trim_start().starts_with('#'));
-                if comment {
-                    comments += 1;
-                } else if !blank {
-                    records.push(Record { line: record_line, cells: std::mem::take(&mut cells) });
-                }
-                cells.clear();
-                cur.clear();
-                cur_quoted = false;
-                cell_started = false;
-                if c.is_none() {
-                    break;
-                }
-                line += 1;
-                record_line = line;
-            }
-            Some('"') if cur.trim().is_empty() && !cur_quoted => {
-                // quoted field
-                let start_line = line;
-                cur.clear();
-                cur_quoted = true;
-                cell_started = true;
-                loop {
-                    match chars.next() {
-                        None => {
-                            return Err(SimilarityError::format(
-                                file,
-                                format!(
-                                    "line {start_line}: a quoted field is never closed; expected a closing '\"'"
-                                ),
-                            ));
-                        }
-                        Some('"') => {
-                            if chars.peek() == Some(&'"') {
-                                chars.next();
-                                cur.push('"');
-                            } else {
-                                break;
-                            }
-                        }
-                        Some('\r') => {
-                            if chars.peek() == Some(&'\n') {
-                                chars.next();
-                            }
-                            line += 1;
-                            cur.push('\n');
-                        }
-                        Some('\n') => {
-                            line += 1;
-                            cur.push('\n');
-                        }
-                        Some(ch) => cur.push(ch),
-                    }
-                }
-                // after the closing quote: only spaces until the delimiter or line end
-                while let Some(&ch) = chars.peek() {
-                    if ch == '\n' || ch == '\r' || is_sep(ch) {
-                        break;
-                    }
-                    if ch == ' ' || ch == '\t' {
-                        chars.next();
-                        continue;
-                    }
-                    return Err(SimilarityError::format(
-                        file,
-                        format!(
-                            "line {line}: unexpected '{ch}' after a closing quote; expected a delimiter or the end of the line"
-                        ),
-                    ));
-                }
-            }
-            Some(ch) if is_sep(ch) => match delim {
-                Delimiter::Char(_) => push_cell(&mut cells, &mut cur, &mut cur_quoted, trim_cells),
-                Delimiter::Whitespace => {
-                    if cell_started {
-                        push_cell(&mut cells, &mut cur, &mut cur_quoted, trim_cells);
-                        cell_started = false;
-                    }
-                }
-            },
-            Some(ch) => {
-                cur.push(ch);
-                cell_started = true;
-            }
+    // one line end, so that the line numbers count lone CRs too; blanks as spaces, whose runs
+    // then give empty cells that are dropped
+    let mut text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let sep = match delim {
+        Delimiter::Char(c) => c,
+        Delimiter::Whitespace => {
+            text = text.replace('\t', " ");
+            b' '
         }
+    };
+    let comments = text.lines().filter(|l| l.starts_with('#')).count();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(sep)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let (mut records, mut last) = (Vec::new(), String::new());
+    for row in reader.records() {
+        let row = row.map_err(|e| SimilarityError::format(file, format!("cannot be read: {e}")))?;
+        let line = row.position().map_or(0, |p| p.line() as usize);
+        last = row.iter().next_back().unwrap_or("").to_string();
+        let mut cells: Vec<String> = row.iter().map(|c| c.trim().to_string()).collect();
+        if delim == Delimiter::Whitespace {
+            cells.retain(|c| !c.is_empty());
+        }
+        if cells.iter().any(|c| !c.is_empty()) {
+            records.push(Record { line, cells });
+        }
+    }
+    // csv reads an unclosed quote to the end of the text: the text then ends with that quote
+    // and the field's content, the quote standing at the start of a field
+    let opened = format!("\"{}", last.replace('"', "\"\""));
+    if let Some(start) = text.len().checked_sub(opened.len())
+        && text.ends_with(&opened)
+        && start.checked_sub(1).is_none_or(|i| [b'\n', sep].contains(&text.as_bytes()[i]))
+    {
+        let line = text[..start].matches('\n').count() + 1;
+        return Err(SimilarityError::format(
+            file,
+            format!("line {line}: a quoted field is never closed; expected a closing '\"'"),
+        ));
     }
     Ok((records, comments))
 }
 
 /// Numbers, and the usual spellings of a missing value (read as NaN so that validation reports
 /// its row and column).
-fn parse_number(text: &str) -> Option<f64> {
-    let t = text.trim();
-    if t.is_empty() {
-        return None;
-    }
+fn parse_number(t: &str) -> Option<f64> {
     match t {
         "NA" | "N/A" | "na" | "n/a" | "NaN" | "nan" | "NAN" | "null" | "NULL" | "None" => {
-            return Some(f64::NAN);
+            Some(f64::NAN)
         }
-        _ => {}
+        _ => t.parse::<f64>().ok(),
     }
-    t.parse::<f64>().ok()
 }
 
 /// Whether a cell holds a name (non-empty text that is not a number).
-fn is_name(cell: &Cell) -> bool {
-    !cell.text.trim().is_empty() && parse_number(&cell.text).is_none()
+fn is_name(cell: &str) -> bool {
+    !cell.is_empty() && parse_number(cell).is_none()
 }
 
 /// Whether numeric cells could be image ids: distinct integers written with digits only.
-fn id_like<'a>(cells: impl Iterator<Item = &'a Cell>) -> bool {
+fn id_like<'a>(cells: impl Iterator<Item = &'a String>) -> bool {
     let mut seen = std::collections::HashSet::new();
-    cells.into_iter().all(|c| {
-        let t = c.text.trim();
-        !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) && seen.insert(t.to_string())
-    })
+    cells
+        .into_iter()
+        .all(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) && seen.insert(t.as_str()))
 }
 
 /// Reads a delimited text table into a raw matrix with optional names.
@@ -306,38 +204,30 @@ pub(crate) fn parse_table(
     kind: TextKind,
 ) -> Result<RawMatrix, SimilarityError> {
     let text = decode(file, bytes)?;
-    if text.trim().is_empty() {
-        return Err(SimilarityError::Empty { file: file.to_string() });
-    }
-    let delim = choose_delimiter(kind, &text);
-    let (records, comments) = tokenize(file, &text, delim)?;
+    let (records, comments) = tokenize(file, &text, choose_delimiter(kind, &text))?;
     let mut warnings = Vec::new();
     if comments > 0 {
         warnings.push(format!("{file}: skipped {comments} comment line(s) starting with '#'"));
     }
-    if records.is_empty() {
+    let Some(first) = records.first() else {
         return Err(SimilarityError::Empty { file: file.to_string() });
-    }
+    };
 
-    let first = &records[0];
-    let corner_empty = first.cells.len() >= 2
-        && first.cells[0].text.trim().is_empty()
-        && !is_name(&first.cells[0]);
+    let corner_empty = first.cells.len() >= 2 && first.cells[0].is_empty();
     let mut header = corner_empty
-        || first.cells.iter().skip(1).any(is_name)
+        || first.cells.iter().skip(1).any(|c| is_name(c))
         || (first.cells.len() == 1 && is_name(&first.cells[0]));
-    let body_of = |header: bool| &records[usize::from(header)..];
-    if body_of(header).is_empty() {
+    if records.len() == usize::from(header) {
         return Err(SimilarityError::format(
             file,
             "holds only a header row; expected rows of numbers below it",
         ));
     }
+    let body = &records[usize::from(header)..];
     let mut names_col =
-        corner_empty || body_of(header).iter().any(|r| r.cells.first().is_some_and(is_name));
+        corner_empty || body.iter().any(|r| r.cells.first().is_some_and(|c| is_name(c)));
 
     // every body row must have the same number of cells
-    let body = body_of(header);
     let width = body[0].cells.len();
     if let Some(bad) = body.iter().find(|r| r.cells.len() != width) {
         return Err(SimilarityError::format(
@@ -353,24 +243,13 @@ pub(crate) fn parse_table(
     }
 
     // numbers used as names: a table with one row or column too many
-    if !header
-        && !names_col
-        && records.len() == width + 1
-        && records.len() > 1
-        && id_like(records[0].cells.iter())
-    {
+    if !header && !names_col && records.len() == width + 1 && id_like(first.cells.iter()) {
         header = true;
         warnings.push(format!(
             "{file}: the table has one more row than columns, so its first row was read as a header of names"
         ));
     }
-    let body = body_of(header);
-    if body.is_empty() {
-        return Err(SimilarityError::format(
-            file,
-            "holds only a header row; expected rows of numbers below it",
-        ));
-    }
+    let body = &records[usize::from(header)..];
     if !names_col && width == body.len() + 1 && id_like(body.iter().filter_map(|r| r.cells.first()))
     {
         names_col = true;
@@ -379,44 +258,34 @@ pub(crate) fn parse_table(
         ));
     }
     let c0 = usize::from(names_col);
-    let cols = width.saturating_sub(c0);
-    let rows = body.len();
+    let (rows, cols) = (body.len(), width.saturating_sub(c0));
 
-    // header names
-    let header_names: Option<Vec<String>> = if header {
-        let h = &records[0];
-        let cells: &[Cell] = if h.cells.len() == width {
-            &h.cells[c0..]
-        } else if names_col && h.cells.len() + 1 == width {
-            &h.cells[..]
-        } else {
-            return Err(SimilarityError::format(
-                file,
-                format!(
-                    "the header row (line {}) has {} cells but the data rows have {}{}; expected one name per column",
-                    h.line,
-                    h.cells.len(),
-                    width,
-                    if names_col { " (including the names column)" } else { "" }
-                ),
-            ));
-        };
-        let mut names = Vec::with_capacity(cells.len());
-        for (j, c) in cells.iter().enumerate() {
-            let name = c.text.trim().to_string();
-            if name.is_empty() {
+    let header_names = if header {
+        let cells = match first.cells.len() {
+            n if n == width => &first.cells[c0..],
+            n if names_col && n + 1 == width => &first.cells[..],
+            n => {
                 return Err(SimilarityError::format(
                     file,
                     format!(
-                        "the header row (line {}) has an empty name for matrix column {} (counting from 1); expected a name in every cell",
-                        h.line,
-                        j + 1
+                        "the header row (line {}) has {n} cells but the data rows have {width}{}; expected one name per column",
+                        first.line,
+                        if names_col { " (including the names column)" } else { "" }
                     ),
                 ));
             }
-            names.push(name);
+        };
+        if let Some(j) = cells.iter().position(String::is_empty) {
+            return Err(SimilarityError::format(
+                file,
+                format!(
+                    "the header row (line {}) has an empty name for matrix column {} (counting from 1); expected a name in every cell",
+                    first.line,
+                    j + 1
+                ),
+            ));
         }
-        Some(names)
+        Some(cells.to_vec())
     } else {
         None
     };
@@ -426,8 +295,7 @@ pub(crate) fn parse_table(
     let mut col_names = Vec::new();
     for r in body {
         if names_col {
-            let name = r.cells[0].text.trim().to_string();
-            if name.is_empty() {
+            if r.cells[0].is_empty() {
                 return Err(SimilarityError::format(
                     file,
                     format!(
@@ -436,39 +304,27 @@ pub(crate) fn parse_table(
                     ),
                 ));
             }
-            col_names.push(name);
+            col_names.push(r.cells[0].clone());
         }
-        for (j, cell) in r.cells[c0..].iter().enumerate() {
-            let t = cell.text.trim();
-            if t.is_empty() {
-                return Err(SimilarityError::format(
-                    file,
+        for (j, t) in r.cells[c0..].iter().enumerate() {
+            let value = parse_number(t).ok_or_else(|| {
+                let why = if t.is_empty() {
+                    "the cell is empty; expected a number".to_string()
+                } else {
                     format!(
-                        "line {}, column {} (counting from 1): the cell is empty; expected a number",
-                        r.line,
-                        j + c0 + 1
-                    ),
-                ));
-            }
-            match parse_number(t) {
-                Some(v) => values.push(v),
-                None => {
-                    return Err(SimilarityError::format(
-                        file,
-                        format!(
-                            "line {}, column {} (counting from 1): '{}' is not a number; expected a number{}",
-                            r.line,
-                            j + c0 + 1,
-                            truncate(t, 40),
-                            if j == 0 && !names_col {
-                                " (or, in every row, a name in the first column)"
-                            } else {
-                                ""
-                            }
-                        ),
-                    ));
-                }
-            }
+                        "'{}' is not a number; expected a number{}",
+                        truncate(t, 40),
+                        if j == 0 && !names_col {
+                            " (or, in every row, a name in the first column)"
+                        } else {
+                            ""
+                        }
+                    )
+                };
+                let at = format!("line {}, column {} (counting from 1)", r.line, j + c0 + 1);
+                SimilarityError::format(file, format!("{at}: {why}"))
+            })?;
+            values.push(value);
         }
     }
 
@@ -577,6 +433,18 @@ mod tests {
         assert!(e.to_string().contains("UTF-16"), "{e}");
         let e = parse_table("t.csv", &[b'1', 0xc3, 0x28], TextKind::Csv).unwrap_err();
         assert!(e.to_string().contains("not UTF-8"), "{e}");
+    }
+
+    #[test]
+    fn quotes_and_line_ends() {
+        let m = table("\"a\",\"b\"\n1,\"\"\"2\"\"\"", TextKind::Csv).unwrap_err().to_string();
+        assert!(m.contains("line 2, column 2") && m.contains("'\"2\"'"), "{m}");
+        let m = table("x \"y z\"\n1 2\n3 4", TextKind::Auto).unwrap();
+        assert_eq!(m.names.as_deref().unwrap(), ["x", "y z"]);
+        let e = table("1,2\n3,\"4\n5,6\n", TextKind::Csv).unwrap_err().to_string();
+        assert!(e.contains("line 2: a quoted field is never closed"), "{e}");
+        let e = table("1,2\r3,x\r", TextKind::Csv).unwrap_err().to_string();
+        assert!(e.contains("line 2, column 2"), "{e}");
     }
 
     #[test]
