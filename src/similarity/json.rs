@@ -11,49 +11,48 @@ const MATRIX_KEYS: [&str; 4] = ["matrix", "similarity", "rdm", "dissimilarity"];
 /// Members that may hold the names.
 const NAME_KEYS: [&str; 3] = ["names", "fnames", "image_files"];
 
-/// Parses JSON text, accepting the bare `NaN`, `Infinity` and `-Infinity` that Python writes
-/// (they become `null`, read as NaN so that validation reports where they are).
+/// Parses JSON text, accepting the bare `NaN`, `Infinity` and `-Infinity` that Python writes and
+/// numbers beyond f64 such as `1e999` (see [`replace_nonfinite`]), so that validation reports
+/// where they are.
 pub(crate) fn parse_value(file: &str, text: &str) -> Result<Value, SimilarityError> {
     let cleaned = replace_nonfinite(text);
     serde_json::from_str(&cleaned)
         .map_err(|e| SimilarityError::format(file, format!("is not valid JSON: {e}")))
 }
 
-/// Replaces the tokens NaN, Infinity, -Infinity outside strings with null.
+/// Outside strings: `NaN` becomes `null` (read as NaN); `Infinity`, `-Infinity` and numbers too
+/// large for f64 become the strings `"inf"` and `"-inf"` (read as infinite).
 fn replace_nonfinite(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut in_string = false;
-    let mut escaped = false;
+    let (mut in_string, mut escaped) = (false, false);
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
+        let word = if in_string {
+            0
+        } else {
+            rest.find(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
+                .unwrap_or(rest.len())
+        };
+        if word == 0 {
+            if in_string {
+                (in_string, escaped) = (escaped || c != '"', !escaped && c == '\\');
+            } else {
+                in_string = c == '"';
             }
+            out.push(c);
             rest = &rest[c.len_utf8()..];
             continue;
         }
-        if c == '"' {
-            in_string = true;
-        }
-        let mut replaced = false;
-        for token in ["-Infinity", "Infinity", "-NaN", "NaN"] {
-            if rest.starts_with(token) {
-                out.push_str("null");
-                rest = &rest[token.len()..];
-                replaced = true;
-                break;
-            }
-        }
-        if !replaced {
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
-        }
+        let (token, tail) = rest.split_at(word);
+        // Rust's parse reads "Infinity" too, and overflows "1e999" to infinity
+        let infinite = token.parse::<f64>().is_ok_and(f64::is_infinite);
+        out.push_str(match token {
+            "NaN" | "-NaN" => "null",
+            _ if infinite && token.starts_with('-') => "\"-inf\"",
+            _ if infinite => "\"inf\"",
+            _ => token,
+        });
+        rest = tail;
     }
     out
 }
@@ -290,8 +289,16 @@ mod tests {
         // tokens inside strings are left alone
         assert_eq!(
             replace_nonfinite(r#"{"a": "NaN \" Infinity", "b": -Infinity}"#),
-            r#"{"a": "NaN \" Infinity", "b": null}"#
+            r#"{"a": "NaN \" Infinity", "b": "-inf"}"#
         );
+        assert_eq!(
+            replace_nonfinite("[1e999, -1E+999, 1e-999, 2.5]"),
+            r#"["inf", "-inf", 1e-999, 2.5]"#
+        );
+        let m =
+            parse_json("m.json", "[[Infinity, 1e999], [-1e999, 3]]", None, Direction::Similarity)
+                .unwrap();
+        assert_eq!(m.values, [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, 3.0]);
     }
 
     #[test]

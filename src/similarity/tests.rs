@@ -291,6 +291,21 @@ fn validation_through_parse_matrix() {
 }
 
 #[test]
+fn infinite_values_are_called_infinite() {
+    let mut rows = s4_rows(",");
+    rows[2] = "0.3,0.5,1,1e999".into();
+    let e = sim("m.csv", rows.join("\n").as_bytes()).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "m.csv: row 3, column 4 (counting from 1) is infinite (inf); expected a finite number in every cell"
+    );
+    let json =
+        "[[1, 0.2, 0.3, 0.4], [0.2, 1, 0.5, -Infinity], [0.3, 0.5, 1, 0.7], [0.4, 0.6, 0.7, 1]]";
+    let e = sim("m.json", json.as_bytes()).unwrap_err().to_string();
+    assert!(e.starts_with("m.json: row 2, column 4 (counting from 1) is infinite (-inf)"), "{e}");
+}
+
+#[test]
 fn dissimilarity_conversion() {
     let d: Vec<String> = S4
         .iter()

@@ -38,7 +38,10 @@ pub(crate) fn validate(
             file: file.to_string(),
             row: k / n + 1,
             col: k % n + 1,
-            value: values[k].to_string(),
+            value: match values[k] {
+                v if v.is_nan() => "NaN".to_string(),
+                v => format!("infinite ({v})"),
+            },
         });
     }
 
@@ -241,6 +244,16 @@ mod tests {
         v[6] = f64::NAN;
         let e = validate("m.csv", "m.csv", raw(4, v), Direction::Similarity).unwrap_err();
         assert!(e.to_string().contains("row 2, column 3 (counting from 1) is NaN"), "{e}");
+        for (x, shown) in
+            [(f64::INFINITY, "infinite (inf)"), (f64::NEG_INFINITY, "infinite (-inf)")]
+        {
+            let mut v = sim4();
+            v[7] = x;
+            let e = validate("m.csv", "m.csv", raw(4, v), Direction::Similarity).unwrap_err();
+            let want =
+                format!("m.csv: row 2, column 4 (counting from 1) is {shown}; expected a finite");
+            assert!(e.to_string().starts_with(&want), "{e}");
+        }
         let e =
             validate("m.csv", "m.csv", raw(3, vec![1.0; 9]), Direction::Similarity).unwrap_err();
         assert!(e.to_string().contains("at least 4 images"), "{e}");
