@@ -94,7 +94,7 @@ impl TensorMap {
     /// Reads a safetensors file held in memory (the browser hands over bytes).
     pub fn from_safetensors(source: &str, bytes: &[u8]) -> Result<Self> {
         let parsed = safetensors::SafeTensors::deserialize(bytes).map_err(|e| {
-            Error::weights(source, format!("not a valid safetensors file ({e}); a truncated download or a file of another format?"))
+            Error::weights(source, format!("not a valid safetensors file ({e}); expected an 8-byte little-endian header length, then a JSON header of that length, then the tensor data (a truncated download or a file of another format?)"))
         })?;
         let mut tensors = BTreeMap::new();
         for (key, view) in parsed.tensors() {
@@ -154,11 +154,13 @@ impl TensorMap {
         Ok(Self { source, tensors })
     }
 
-    /// Reads a weights file, safetensors or PyTorch, recognised by its content.
+    /// Reads a weights file: safetensors when its name ends in `.safetensors` or its content
+    /// looks so, PyTorch otherwise.
     #[cfg(not(target_family = "wasm"))]
     pub fn from_file(path: &std::path::Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        if looks_like_safetensors(&bytes) {
+        let named = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("safetensors"));
+        if named || looks_like_safetensors(&bytes) {
             Self::from_safetensors(&path.display().to_string(), &bytes)
         } else {
             drop(bytes);
@@ -397,6 +399,27 @@ mod tests {
         let mut lying = (header.len() as u64).to_le_bytes().to_vec();
         lying.extend_from_slice(header);
         assert!(TensorMap::from_safetensors("lying", &lying).is_err());
+    }
+
+    #[test]
+    #[cfg(not(target_family = "wasm"))]
+    fn a_broken_safetensors_file_gets_a_safetensors_message() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in
+            [("empty.safetensors", &b""[..]), ("text.SafeTensors", b"not json at all")]
+        {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let e = TensorMap::from_file(&path).unwrap_err().to_string();
+            assert!(e.starts_with(&path.display().to_string()), "{e}");
+            assert!(
+                e.contains("not a valid safetensors file")
+                    && e.contains("8-byte little-endian header length")
+                    && e.contains("JSON header")
+                    && !e.contains("PyTorch"),
+                "{e}"
+            );
+        }
     }
 
     #[test]
