@@ -429,4 +429,23 @@ mod tests {
         );
         assert_eq!(Variant::ALL.map(Variant::input_side), [224, 240, 260]);
     }
+
+    #[test]
+    fn weights_of_no_known_variant_are_refused_with_what_was_found() {
+        let tensor = |key: &str, shape: &[usize]| {
+            let values = vec![0.0; shape.iter().product()];
+            (key.to_string(), NamedTensor { shape: shape.to_vec(), values })
+        };
+        let mut tensors =
+            vec![tensor("stem.weight", &[32, 3, 3, 3]), tensor("head.weight", &[1280, 96, 1, 1])];
+        tensors
+            .extend((0..18).map(|i| tensor(&format!("blocks.{i}.project.weight"), &[8, 8, 1, 1])));
+        let map = TensorMap::from_tensors("odd.safetensors", tensors).unwrap();
+        let e = Variant::detect(&map).unwrap_err().to_string();
+        assert!(e.contains("odd.safetensors") && e.contains("18 MBConv blocks"), "{e}");
+        assert!(
+            e.contains("reading 96 channels") && e.contains("EfficientNet-Lite2 21 blocks, 352"),
+            "{e}"
+        );
+    }
 }
