@@ -3,12 +3,15 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use alignmap::model::{Vgg16, Vgg16Spec};
 use alignmap::weights::StoredDtype;
 use common::*;
+
+/// Appended to the commands that compute.
+const CPU: &[&str] = &["--device", "cpu"];
 
 fn alignmap(args: &[&str]) -> std::process::Output {
     let out =
@@ -17,38 +20,59 @@ fn alignmap(args: &[&str]) -> std::process::Output {
     out
 }
 
-fn tiny_weights(dir: &Path) -> String {
-    let path = dir.join("tiny.safetensors");
+fn arg(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+/// The tiny generated VGG-16 of `seed`, written as f32 safetensors in `dir`.
+fn tiny_weights(dir: &Path, seed: u64) -> String {
+    let path = dir.join(format!("tiny-{seed}.safetensors"));
     std::fs::write(
         &path,
-        Vgg16::synthetic_weights(&Vgg16Spec::tiny(), 7).to_safetensors(StoredDtype::F32).unwrap(),
+        Vgg16::synthetic_weights(&Vgg16Spec::tiny(), seed)
+            .to_safetensors(StoredDtype::F32)
+            .unwrap(),
     )
     .unwrap();
     path.display().to_string()
 }
 
-fn npy_shape(path: &Path) -> Vec<u64> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    npyz::NpyFile::new(&bytes[..]).unwrap().shape().to_vec()
+fn npy_shape(path: &Path) -> Vec<usize> {
+    npy_at::<f32>(path).0
+}
+
+/// The 120 Peterson animals of ../shared/data (images, matrix, row names).
+struct Animals {
+    images: PathBuf,
+    matrix: PathBuf,
+    names: PathBuf,
+}
+
+impl Animals {
+    fn find() -> Option<Self> {
+        let peterson = shared_data("peterson")?;
+        Some(Animals {
+            images: peterson.join("images/animals"),
+            matrix: peterson.join("hsim_peterson.npz"),
+            names: peterson.join("fnames.json"),
+        })
+    }
+
+    /// `--images`, `--similarity`, `--key` and `--names`.
+    fn args(&self) -> [&str; 8] {
+        let (images, matrix, names) = (arg(&self.images), arg(&self.matrix), arg(&self.names));
+        ["--images", images, "--similarity", matrix, "--key", "animals", "--names", names]
+    }
 }
 
 #[test]
 fn embed_writes_every_output_in_sorted_order() {
     let dir = tempfile::tempdir().unwrap();
-    let weights = tiny_weights(dir.path());
+    let weights = tiny_weights(dir.path(), 7);
     let out = dir.path().join("out");
     let images = golden("images");
-    let run = alignmap(&[
-        "embed",
-        "--weights",
-        &weights,
-        "--images",
-        images.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--device",
-        "cpu",
-    ]);
+    let embed = ["embed", "--weights", &weights, "--images", arg(&images), "--out", arg(&out)];
+    let run = alignmap(&[&embed[..], CPU].concat());
     assert!(run.status.success());
     let names = std::fs::read_to_string(out.join("images.txt")).unwrap();
     let names: Vec<&str> = names.lines().collect();
@@ -65,37 +89,21 @@ fn embed_writes_every_output_in_sorted_order() {
 #[test]
 fn bad_inputs_are_errors_that_name_them() {
     let dir = tempfile::tempdir().unwrap();
-    let weights = tiny_weights(dir.path());
-    let images = dir.path().join("images");
+    let weights = tiny_weights(dir.path(), 7);
+    let (images, out) = (dir.path().join("images"), dir.path().join("o"));
     std::fs::create_dir(&images).unwrap();
     std::fs::write(images.join("broken.png"), b"not a png").unwrap();
-    let run = alignmap(&[
-        "embed",
-        "--weights",
-        &weights,
-        "--images",
-        images.to_str().unwrap(),
-        "--out",
-        dir.path().join("o").to_str().unwrap(),
-        "--device",
-        "cpu",
-    ]);
+    let embed = |weights: &str, images: &Path| {
+        let args = ["embed", "--weights", weights, "--images", arg(images), "--out", arg(&out)];
+        alignmap(&[&args[..], CPU].concat())
+    };
+    let run = embed(&weights, &images);
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("broken.png"));
 
     let truncated = dir.path().join("cut.safetensors");
     std::fs::write(&truncated, &std::fs::read(&weights).unwrap()[..1000]).unwrap();
-    let run = alignmap(&[
-        "embed",
-        "--weights",
-        truncated.to_str().unwrap(),
-        "--images",
-        golden("images").to_str().unwrap(),
-        "--out",
-        dir.path().join("o").to_str().unwrap(),
-        "--device",
-        "cpu",
-    ]);
+    let run = embed(arg(&truncated), &golden("images"));
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("cut.safetensors"));
 }
@@ -103,11 +111,9 @@ fn bad_inputs_are_errors_that_name_them() {
 #[test]
 fn convert_to_f16_halves_the_file_and_keeps_the_network() {
     let dir = tempfile::tempdir().unwrap();
-    let weights = tiny_weights(dir.path());
+    let weights = tiny_weights(dir.path(), 7);
     let half = dir.path().join("half.safetensors");
-    assert!(
-        alignmap(&["convert", &weights, half.to_str().unwrap(), "--dtype", "f16"]).status.success()
-    );
+    assert!(alignmap(&["convert", &weights, arg(&half), "--dtype", "f16"]).status.success());
     let (full, small) =
         (std::fs::metadata(&weights).unwrap().len(), std::fs::metadata(&half).unwrap().len());
     assert!(small * 2 < full + 4096, "{small} vs {full}");
@@ -117,33 +123,17 @@ fn convert_to_f16_halves_the_file_and_keeps_the_network() {
 
 #[test]
 fn analyze_runs_on_peterson_animals_with_rows_matched_by_name() {
-    let Some(peterson) = shared_data("peterson") else { return };
+    let Some(animals) = Animals::find() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let weights = tiny_weights(dir.path());
+    let weights = tiny_weights(dir.path(), 7);
     let out = dir.path().join("out");
-    let run = alignmap(&[
-        "analyze",
-        "--weights",
-        &weights,
-        "--images",
-        peterson.join("images/animals").to_str().unwrap(),
-        "--similarity",
-        peterson.join("hsim_peterson.npz").to_str().unwrap(),
-        "--key",
-        "animals",
-        "--names",
-        peterson.join("fnames.json").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--device",
-        "cpu",
-    ]);
+    let analyze = ["analyze", "--weights", &weights, "--out", arg(&out)];
+    let run = alignmap(&[&analyze[..], &animals.args(), CPU].concat());
     assert!(run.status.success());
     assert_eq!(npy_shape(&out.join("ais_image.npy")), vec![120, 32]);
     assert_eq!(npy_shape(&out.join("ais_dataset.npy")), vec![32]);
     assert_eq!(npy_shape(&out.join("last_conv.npy")), vec![120, 32, 14, 14]);
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary = read_json(&out.join("summary.json"));
     let r = summary["baseline"]["r"].as_f64().unwrap();
     assert!(r.is_finite() && r.abs() <= 1.0);
     assert_eq!(summary["baseline"]["per_image"].as_array().unwrap().len(), 120);
@@ -155,35 +145,16 @@ fn analyze_runs_on_peterson_animals_with_rows_matched_by_name() {
 
 #[test]
 fn validate_and_maps_run_on_peterson_animals() {
-    let Some(peterson) = shared_data("peterson") else { return };
+    let Some(animals) = Animals::find() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let weights = tiny_weights(dir.path());
+    let weights = tiny_weights(dir.path(), 7);
     let out = dir.path().join("validation");
-    let images = peterson.join("images/animals");
-    let run = alignmap(&[
-        "validate",
-        "--weights",
-        &weights,
-        "--images",
-        images.to_str().unwrap(),
-        "--similarity",
-        peterson.join("hsim_peterson.npz").to_str().unwrap(),
-        "--key",
-        "animals",
-        "--names",
-        peterson.join("fnames.json").to_str().unwrap(),
-        // Lists take commas as well as spaces.
-        "--seeds",
-        "111,222",
-        "--out",
-        out.to_str().unwrap(),
-        "--device",
-        "cpu",
-    ]);
+    let images = &animals.images;
+    // Lists take commas as well as spaces.
+    let validate = ["validate", "--weights", &weights, "--seeds", "111,222", "--out", arg(&out)];
+    let run = alignmap(&[&validate[..], &animals.args(), CPU].concat());
     assert!(run.status.success());
-    let json = |name: &str| -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(out.join(name)).unwrap()).unwrap()
-    };
+    let json = |name: &str| read_json(&out.join(name));
     let validation = json("validation.json");
     let sizes = validation["set_size"]["per_fold"].as_array().unwrap();
     assert_eq!(sizes.len(), 10);
@@ -197,9 +168,7 @@ fn validate_and_maps_run_on_peterson_animals() {
         .lines()
         .map(str::to_string)
         .collect();
-    let golden: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(golden("stats/stats_golden.json")).unwrap())
-            .unwrap();
+    let golden = read_json(&golden("stats/stats_golden.json"));
     let numpy_111 = golden["folds"]
         .as_array()
         .unwrap()
@@ -234,47 +203,23 @@ fn validate_and_maps_run_on_peterson_animals() {
         }
     }
 
-    let maps = dir.path().join("maps");
-    let run = alignmap(&[
-        "maps",
-        "--results",
-        out.to_str().unwrap(),
-        "--images",
-        images.to_str().unwrap(),
-        "--out",
-        maps.to_str().unwrap(),
-        "--grid",
-        &names[0],
-        &names[5],
-        "--colormap",
-        "viridis",
-    ]);
+    let maps_dir = dir.path().join("maps");
+    let maps = ["maps", "--results", arg(&out), "--images", arg(images), "--out", arg(&maps_dir)];
+    let run =
+        alignmap(&[&maps[..], &["--grid", &names[0], &names[5], "--colormap", "viridis"]].concat());
     assert!(run.status.success());
-    let report = {
-        let text = std::fs::read_to_string(maps.join("maps.json")).unwrap();
-        serde_json::from_str::<serde_json::Value>(&text).unwrap()
-    };
+    let report = read_json(&maps_dir.join("maps.json"));
     let without = report["images_without_map"].as_array().unwrap().len();
-    let overlays = std::fs::read_dir(maps.join("overlays")).unwrap().count();
+    let overlays = std::fs::read_dir(maps_dir.join("overlays")).unwrap().count();
     assert_eq!(overlays + without, 120);
-    assert_eq!(npy_shape(&maps.join("heatmaps.npy")), vec![120, 14, 14]);
+    assert_eq!(npy_shape(&maps_dir.join("heatmaps.npy")), vec![120, 14, 14]);
     let overlay = image::open(
-        maps.join("overlays").join(format!("{}.png", names[0].trim_end_matches(".png"))),
+        maps_dir.join("overlays").join(format!("{}.png", names[0].trim_end_matches(".png"))),
     )
     .unwrap();
     assert_eq!((overlay.width(), overlay.height()), (300, 300));
-    assert!(image::open(maps.join("grid.png")).is_ok());
-    let bad = alignmap(&[
-        "maps",
-        "--results",
-        out.to_str().unwrap(),
-        "--images",
-        images.to_str().unwrap(),
-        "--out",
-        maps.to_str().unwrap(),
-        "--grid",
-        "nope.png",
-    ]);
+    assert!(image::open(maps_dir.join("grid.png")).is_ok());
+    let bad = alignmap(&[&maps[..], &["--grid", "nope.png"]].concat());
     assert!(
         !bad.status.success()
             && String::from_utf8_lossy(&bad.stderr).contains("'nope.png' is not an image")
@@ -283,50 +228,16 @@ fn validate_and_maps_run_on_peterson_animals() {
 
 #[test]
 fn compare_and_cross_category_run_on_peterson_animals() {
-    let Some(peterson) = shared_data("peterson") else { return };
+    let Some(animals) = Animals::find() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let a = tiny_weights(dir.path());
-    let b = dir.path().join("other.safetensors");
-    std::fs::write(
-        &b,
-        Vgg16::synthetic_weights(&Vgg16Spec::tiny(), 8).to_safetensors(StoredDtype::F32).unwrap(),
-    )
-    .unwrap();
+    let (a, b) = (tiny_weights(dir.path(), 7), tiny_weights(dir.path(), 8));
     let out = dir.path().join("compare");
-    let (images, matrix, names) = (
-        peterson.join("images/animals"),
-        peterson.join("hsim_peterson.npz"),
-        peterson.join("fnames.json"),
-    );
-    let cohort = [
-        "--images",
-        images.to_str().unwrap(),
-        "--similarity",
-        matrix.to_str().unwrap(),
-        "--key",
-        "animals",
-        "--names",
-        names.to_str().unwrap(),
-        "--device",
-        "cpu",
-    ];
-    let mut args = vec![
-        "compare",
-        "--a",
-        &a,
-        "--b",
-        b.to_str().unwrap(),
-        "--label-a",
-        "seven",
-        "--label-b",
-        "eight",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend(cohort);
-    assert!(alignmap(&args).status.success());
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
+    let compare = |a: &str, b: &str, out: &Path, labels: &[&str]| {
+        let args = ["compare", "--a", a, "--b", b, "--out", arg(out)];
+        assert!(alignmap(&[&args[..], labels, &animals.args(), CPU].concat()).status.success());
+        read_json(&out.join("compare.json"))
+    };
+    let json = compare(&a, &b, &out, &["--label-a", "seven", "--label-b", "eight"]);
     assert_eq!(json["a"]["label"], "seven");
     assert_eq!(json["a"]["mean_ais_per_feature_map"].as_array().unwrap().len(), 32);
     assert_eq!(json["b"]["mad_per_image"].as_array().unwrap().len(), 120);
@@ -346,11 +257,7 @@ fn compare_and_cross_category_run_on_peterson_animals() {
     );
     // The same network twice: identical heatmaps, so every defined Match is 1.
     let same = dir.path().join("same");
-    let mut args = vec!["compare", "--a", &a, "--b", &a, "--out", same.to_str().unwrap()];
-    args.extend(cohort);
-    assert!(alignmap(&args).status.success());
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(same.join("compare.json")).unwrap()).unwrap();
+    let json = compare(&a, &a, &same, &[]);
     assert!(
         json["match"]["per_image"]
             .as_array()
@@ -361,14 +268,9 @@ fn compare_and_cross_category_run_on_peterson_animals() {
     );
 
     let table = dir.path().join("cross.csv");
-    let run = alignmap(&[
-        "cross-category",
-        out.join("a").to_str().unwrap(),
-        out.join("b").to_str().unwrap(),
-        same.join("a").to_str().unwrap(),
-        "--out",
-        table.to_str().unwrap(),
-    ]);
+    let (out_a, out_b, same_a) = (out.join("a"), out.join("b"), same.join("a"));
+    let run =
+        alignmap(&["cross-category", arg(&out_a), arg(&out_b), arg(&same_a), "--out", arg(&table)]);
     assert!(run.status.success());
     let text = std::fs::read_to_string(&table).unwrap();
     let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
@@ -382,40 +284,15 @@ fn compare_and_cross_category_run_on_peterson_animals() {
 /// animals with EfficientNet-Lite0 (the bundled network, here from its f32 checkpoint).
 #[test]
 fn validate_with_efficientnet_improves_out_of_sample_alignment_on_peterson_animals() {
-    let (Some(peterson), Some(weights)) = (shared_data("peterson"), efficientnet_checkpoint())
-    else {
+    let (Some(animals), Some(weights)) = (Animals::find(), efficientnet_checkpoint()) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("validation");
-    let (images, matrix, names) = (
-        peterson.join("images/animals"),
-        peterson.join("hsim_peterson.npz"),
-        peterson.join("fnames.json"),
-    );
-    let run = alignmap(&[
-        "validate",
-        "--weights",
-        weights.to_str().unwrap(),
-        "--images",
-        images.to_str().unwrap(),
-        "--similarity",
-        matrix.to_str().unwrap(),
-        "--key",
-        "animals",
-        "--names",
-        names.to_str().unwrap(),
-        "--seeds",
-        "111",
-        "--out",
-        out.to_str().unwrap(),
-        "--device",
-        "cpu",
-    ]);
+    let validate = ["validate", "--weights", arg(&weights), "--seeds", "111", "--out", arg(&out)];
+    let run = alignmap(&[&validate[..], &animals.args(), CPU].concat());
     assert!(run.status.success());
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("validation.json")).unwrap())
-            .unwrap();
+    let v = read_json(&out.join("validation.json"));
     let (full, kept) =
         (v["r2"]["full"]["mean"].as_f64().unwrap(), v["r2"]["retained"]["mean"].as_f64().unwrap());
     let t = &v["r2"]["paired_t_test_retained_vs_full"];
@@ -439,9 +316,7 @@ fn validate_with_efficientnet_improves_out_of_sample_alignment_on_peterson_anima
 /// The 24-image example that ships with the page (www/examples), copied into `dir/images`.
 fn example_cohort(dir: &Path) -> (std::path::PathBuf, Vec<String>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("www").join("examples");
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("examples.json")).unwrap())
-            .unwrap();
+    let manifest = read_json(&root.join("examples.json"));
     let files: Vec<String> = manifest["examples"][0]["files"]
         .as_array()
         .unwrap()
@@ -457,41 +332,32 @@ fn example_cohort(dir: &Path) -> (std::path::PathBuf, Vec<String>) {
 }
 
 fn npy_f32(path: &Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    npyz::NpyFile::new(&bytes[..]).unwrap().into_vec::<f32>().unwrap()
+    npy_at(path).1
 }
 
 #[test]
 fn analyze_zip_and_pack_write_a_results_zip_that_reads_back_exactly() {
     use alignmap::results_zip::OpenedResults;
     let dir = tempfile::tempdir().unwrap();
-    let weights = tiny_weights(dir.path());
+    let weights = tiny_weights(dir.path(), 7);
     let (images, files) = example_cohort(dir.path());
     let rdm = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/examples/kriegeskorte24/rdm.csv");
     let categories =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("www/examples/kriegeskorte92/categories.json");
     let out = dir.path().join("out");
     let zip = dir.path().join("k24.zip");
-    let run = alignmap(&[
-        "analyze",
-        "--weights",
-        &weights,
-        "--images",
-        images.to_str().unwrap(),
+    let analyze = ["analyze", "--weights", &weights, "--images", arg(&images), "--out", arg(&out)];
+    let title = ["--title", "tiny VGG on the example"];
+    let options = [
         "--similarity",
-        rdm.to_str().unwrap(),
+        arg(&rdm),
         "--dissimilarity",
-        "--out",
-        out.to_str().unwrap(),
-        "--device",
-        "cpu",
         "--zip",
-        zip.to_str().unwrap(),
+        arg(&zip),
         "--categories",
-        categories.to_str().unwrap(),
-        "--title",
-        "tiny VGG on the example",
-    ]);
+        arg(&categories),
+    ];
+    let run = alignmap(&[&analyze[..], &options, &title, CPU].concat());
     assert!(run.status.success());
     let opened = OpenedResults::from_zip("k24.zip", &std::fs::read(&zip).unwrap()).unwrap();
     assert_eq!(opened.names, files);
@@ -499,8 +365,7 @@ fn analyze_zip_and_pack_write_a_results_zip_that_reads_back_exactly() {
     assert_eq!(opened.ais_image, as_f64(npy_f32(&out.join("ais_image.npy"))));
     assert_eq!(opened.dataset_r, as_f64(npy_f32(&out.join("ais_dataset.npy"))));
     assert_eq!(opened.dataset_r2, as_f64(npy_f32(&out.join("ais_dataset_r2.npy"))));
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary = read_json(&out.join("summary.json"));
     assert_eq!(opened.summary, summary);
     let per_image: Vec<f64> = summary["baseline"]["per_image"]
         .as_array()
@@ -537,18 +402,12 @@ fn analyze_zip_and_pack_write_a_results_zip_that_reads_back_exactly() {
 
     // pack: display copies, no overlays; the scores are the same.
     let small = dir.path().join("small.zip");
-    let run = alignmap(&[
-        "pack",
-        "--results",
-        out.to_str().unwrap(),
-        "--images",
-        images.to_str().unwrap(),
-        "--out",
-        small.to_str().unwrap(),
-        "--max-side",
-        "64",
-        "--no-overlays",
-    ]);
+    let pack = |results: &Path, options: &[&str]| {
+        let args =
+            ["pack", "--results", arg(results), "--images", arg(&images), "--out", arg(&small)];
+        alignmap(&[&args[..], options].concat())
+    };
+    let run = pack(&out, &["--max-side", "64", "--no-overlays"]);
     assert!(run.status.success());
     let packed = OpenedResults::from_zip("small.zip", &std::fs::read(&small).unwrap()).unwrap();
     assert_eq!(packed.ais_image, opened.ais_image);
@@ -556,31 +415,32 @@ fn analyze_zip_and_pack_write_a_results_zip_that_reads_back_exactly() {
     assert!(packed.manifest.images.iter().all(|i| i.overlay.is_none()));
 
     // Not an analyze folder, and categories that miss an image: errors that name the file.
-    let run = alignmap(&[
-        "pack",
-        "--results",
-        images.to_str().unwrap(),
-        "--images",
-        images.to_str().unwrap(),
-        "--out",
-        small.to_str().unwrap(),
-    ]);
+    let run = pack(&images, &[]);
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("images.txt"));
     let partial = dir.path().join("partial.json");
     std::fs::write(&partial, r#"{"002.png": "face"}"#).unwrap();
-    let run = alignmap(&[
-        "pack",
-        "--results",
-        out.to_str().unwrap(),
-        "--images",
-        images.to_str().unwrap(),
-        "--out",
-        small.to_str().unwrap(),
-        "--categories",
-        partial.to_str().unwrap(),
-    ]);
+    let run = pack(&out, &["--categories", arg(&partial)]);
     assert!(!run.status.success());
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("partial.json: no category for 005.png"), "{stderr}");
+}
+
+#[test]
+fn an_empty_safetensors_file_gets_a_safetensors_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.safetensors");
+    std::fs::write(&empty, b"").unwrap();
+    let out = dir.path().join("o");
+    let args =
+        ["embed", "--weights", arg(&empty), "--images", arg(&golden("images")), "--out", arg(&out)];
+    let run = alignmap(&[&args[..], CPU].concat());
+    assert!(!run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("empty.safetensors: not a valid safetensors file")
+            && stderr.contains("8-byte little-endian header length, then a JSON header")
+            && !stderr.contains("PyTorch"),
+        "{stderr}"
+    );
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use alignmap::ablation::{self, EngineOptions};
+use alignmap::ablation::EngineOptions;
 use alignmap::burn::prelude::*;
 use alignmap::model::{Network, efficientnet};
 use alignmap::weights::{StoredDtype, TensorMap};
@@ -13,7 +13,7 @@ use common::*;
 
 const STEMS: [&str; 3] = ["square_224", "rgba_300", "gray_200x260"];
 /// f32 here, f64 in the reference (whose own f32 run differs by 1.3e-6).
-const TOLERANCE: f32 = 1e-4;
+const TOLERANCE: f64 = 1e-4;
 
 fn input(stem: &str) -> (Vec<usize>, Vec<f32>) {
     let mut archive =
@@ -38,10 +38,7 @@ fn forward(net: &Network, stem: &str, device: &Device) -> (Vec<f32>, Vec<f32>, V
 fn strided_tensors_of_the_legacy_checkpoint_read_in_logical_order() {
     let Some(pth) = efficientnet_checkpoint() else { return };
     let map = TensorMap::from_file(&pth).unwrap();
-    let checks: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(golden("efficientnet/effnet_weight_checks.json")).unwrap(),
-    )
-    .unwrap();
+    let checks = read_json(&golden("efficientnet/effnet_weight_checks.json"));
     let mut strided = 0;
     for (key, check) in checks.as_object().unwrap() {
         let Some(bits) = check.get("first3_bits").and_then(|b| b.as_array()) else { continue };
@@ -116,9 +113,6 @@ fn folded_f16_weights_stay_close_and_the_model_name_is_checked() {
     .unwrap();
     let (_, _, logits) = forward(&net, "square_224", &device);
     let (_, want) = read_npy_f32("efficientnet/effnet_logits_square_224.npy");
-    let argmax = |v: &[f32]| {
-        v.iter().enumerate().fold((0, f32::MIN), |b, (i, &x)| if x > b.1 { (i, x) } else { b }).0
-    };
     assert_eq!(argmax(&logits), argmax(&want));
     assert!(max_rel_diff(&logits, &want) < 2e-2);
     let e = Network::from_weights(
@@ -157,52 +151,16 @@ fn engine_equals_naive_for_efficientnet() {
             (images, 1e-5)
         }
         None => {
-            let images = (0..n as u64)
-                .map(|k| {
-                    alignmap::cohort::preprocess(
-                        &alignmap::synthetic::blocky_image(224, 224, 300 + k, 32),
-                        224,
-                        alignmap::cohort::Normalization::SYMMETRIC,
-                    )
-                })
-                .collect();
-            (images, 2e-4)
+            (blocky_inputs(n as u64, 300, 32, alignmap::cohort::Normalization::SYMMETRIC), 2e-4)
         }
     };
-    let refs: Vec<_> = images.iter().collect();
-    let maps = net.trunk(alignmap::extract::input_batch(&refs, &device));
-    let human: Vec<f64> = (0..n * n)
-        .map(|i| {
-            if i / n == i % n {
-                1.0
-            } else {
-                ((i / n * 5 + i % n * 5 + (i / n) * (i % n)) % 13) as f64 / 13.0
-            }
-        })
-        .collect();
-    let fast = pollster::block_on(ablation::alignment_importance(
-        &net,
-        net.ablation_inputs(maps.clone()),
-        &human,
-        &EngineOptions { chunk_bytes: 8 << 20, ..Default::default() },
-        &mut |_, _| {},
-    ))
-    .unwrap();
-    let naive = pollster::block_on(ablation::alignment_importance_naive(
-        &net,
-        maps,
-        &human,
-        0..320,
-        &mut |_, _| {},
-    ))
-    .unwrap();
-    let d = fast
-        .image
-        .iter()
-        .zip(&naive.image)
-        .chain(fast.dataset_r.iter().zip(&naive.dataset_r))
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
+    let maps = trunk_maps(&net, &images, &device);
+    let human = unit_diagonal(n, |a, b| ((a * 5 + b * 5 + a * b) % 13) as f64 / 13.0);
+    let options = EngineOptions { chunk_bytes: 8 << 20, ..Default::default() };
+    let fast = engine_scores(&net, net.ablation_inputs(maps.clone()), &human, &options);
+    let naive = naive_scores(&net, maps, &human, 0..320);
+    let d = max_abs_diff(&fast.image, &naive.image)
+        .max(max_abs_diff(&fast.dataset_r, &naive.dataset_r));
     eprintln!("EfficientNet engine vs naive: {d:.1e}");
     assert!(d <= tolerance, "{d} > {tolerance}");
     assert!(fast.image.iter().any(|v| v.abs() > 1e-4));
@@ -234,18 +192,7 @@ fn peterson_animals_are_classified_as_animals() {
     let out =
         pollster::block_on(alignmap::extract::extract(&net, &images, &device, 8, &mut |_| {}))
             .unwrap();
-    let animals = out
-        .logits
-        .chunks_exact(1000)
-        .filter(|l| {
-            let top = l
-                .iter()
-                .enumerate()
-                .fold((0, f32::MIN), |b, (i, &x)| if x > b.1 { (i, x) } else { b })
-                .0;
-            top < 398
-        })
-        .count();
+    let animals = out.logits.chunks_exact(1000).filter(|l| argmax(l) < 398).count();
     eprintln!("{animals} of {} animal images have an animal top-1 class", paths.len());
     assert!(animals * 100 >= 95 * paths.len(), "{animals} of {}", paths.len());
 }

@@ -3,10 +3,8 @@
 
 mod common;
 
-use alignmap::ablation::{self, EngineOptions};
+use alignmap::ablation::EngineOptions;
 use alignmap::burn::prelude::*;
-use alignmap::cohort::{self, Normalization};
-use alignmap::model::{Network, Vgg16, Vgg16Spec};
 use common::*;
 
 /// The naive path and the engine compute in f32 on the same device.
@@ -14,55 +12,16 @@ const ENGINE_VS_NAIVE: f64 = 1e-5;
 /// f32 pipeline vs the f64 reference; per-image correlations have only 7 points here.
 const ENGINE_VS_REFERENCE: f64 = 1e-4;
 
-struct Cohort {
-    model: Network,
-    maps: Tensor<4>,
-    human: Vec<f64>,
-}
-
-/// A generated network and cohort: `n` blocky images with seeds `first_image..`.
-fn cohort(weight_seed: u64, n: u64, first_image: u64, human: Vec<f64>, device: &Device) -> Cohort {
-    let model = Network::Vgg16(Vgg16::synthetic(&Vgg16Spec::tiny(), weight_seed, device));
-    let inputs: Vec<_> = (0..n)
-        .map(|k| {
-            cohort::preprocess(
-                &alignmap::synthetic::blocky_image(224, 224, first_image + k, 16),
-                224,
-                Normalization::IMAGENET,
-            )
-        })
-        .collect();
-    let refs: Vec<_> = inputs.iter().collect();
-    let maps = model.trunk(alignmap::extract::input_batch(&refs, device));
-    Cohort { model, maps, human }
-}
-
-/// The cohort of the numpy reference (tests/golden/README.md).
-fn golden_cohort(device: &Device) -> Cohort {
-    cohort(7, 8, 100, read_npy_f64("ais_H.npy").1, device)
-}
-
 /// A symmetric similarity with unit diagonal from a fixed formula.
 fn generated_human(n: usize) -> Vec<f64> {
-    (0..n * n)
-        .map(|i| {
-            let (a, b) = (i / n, i % n);
-            if a == b {
-                1.0
-            } else {
-                (((a * b * 7 + a + b) % 23) as f64 / 23.0 + ((a + b) as f64).sin() * 0.1)
-                    .clamp(0.0, 1.0)
-            }
-        })
-        .collect()
+    unit_diagonal(n, |a, b| {
+        (((a * b * 7 + a + b) % 23) as f64 / 23.0 + ((a + b) as f64).sin() * 0.1).clamp(0.0, 1.0)
+    })
 }
 
 /// (image, channel) pairs whose pooled values are all zero, from the reference.
 fn zero_pairs() -> Vec<(usize, usize)> {
-    let baseline: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(golden("ais_baseline.json")).unwrap())
-            .unwrap();
-    baseline["zero_pooled_channels"]
+    read_json(&golden("ais_baseline.json"))["zero_pooled_channels"]
         .as_array()
         .unwrap()
         .iter()
@@ -70,36 +29,18 @@ fn zero_pairs() -> Vec<(usize, usize)> {
         .collect()
 }
 
-fn max_abs(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
-}
-
 /// 24 images: the per-image correlations then have 23 points, as in a small real cohort.
 fn engine_equals_naive_on(device: &Device) {
-    let c = cohort(11, 24, 500, generated_human(24), device);
-    let pooled = c.model.ablation_inputs(c.maps.clone());
+    let (model, maps) = tiny_vgg_cohort(11, 24, 500, device);
+    let human = generated_human(24);
     // A small chunk budget forces several chunks.
     let options = EngineOptions { chunk_bytes: 64 << 10, ..Default::default() };
-    let fast = pollster::block_on(ablation::alignment_importance(
-        &c.model,
-        pooled,
-        &c.human,
-        &options,
-        &mut |_, _| {},
-    ))
-    .unwrap();
-    let naive = pollster::block_on(ablation::alignment_importance_naive(
-        &c.model,
-        c.maps,
-        &c.human,
-        0..32,
-        &mut |_, _| {},
-    ))
-    .unwrap();
+    let fast = engine_scores(&model, model.ablation_inputs(maps.clone()), &human, &options);
+    let naive = naive_scores(&model, maps, &human, 0..32);
     assert_eq!((fast.n, fast.channels), (24, 32));
-    let d_image = max_abs(&fast.image, &naive.image);
-    let d_r = max_abs(&fast.dataset_r, &naive.dataset_r);
-    let d_r2 = max_abs(&fast.dataset_r2, &naive.dataset_r2);
+    let d_image = max_abs_diff(&fast.image, &naive.image);
+    let d_r = max_abs_diff(&fast.dataset_r, &naive.dataset_r);
+    let d_r2 = max_abs_diff(&fast.dataset_r2, &naive.dataset_r2);
     eprintln!("engine vs naive: per-image {d_image:.1e}, dataset r {d_r:.1e}, r² {d_r2:.1e}");
     assert!(d_image <= ENGINE_VS_NAIVE && d_r <= ENGINE_VS_NAIVE && d_r2 <= ENGINE_VS_NAIVE);
     assert_eq!(fast.zero_pairs, naive.zero_pairs);
@@ -122,31 +63,23 @@ fn engine_equals_naive_on_wgpu() {
 #[test]
 fn engine_matches_the_numpy_reference() {
     let device = Device::flex();
-    let c = golden_cohort(&device);
-    let pooled = c.model.ablation_inputs(c.maps);
-    let s = pollster::block_on(ablation::alignment_importance(
-        &c.model,
-        pooled,
-        &c.human,
-        &EngineOptions::default(),
-        &mut |_, _| {},
-    ))
-    .unwrap();
-    let baseline: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(golden("ais_baseline.json")).unwrap())
-            .unwrap();
+    // The cohort of the numpy reference (tests/golden/README.md).
+    let (model, maps) = tiny_vgg_cohort(7, 8, 100, &device);
+    let human = read_npy_f64("ais_H.npy").1;
+    let s = engine_scores(&model, model.ablation_inputs(maps), &human, &EngineOptions::default());
+    let baseline = read_json(&golden("ais_baseline.json"));
     assert!((s.baseline.r - baseline["r"].as_f64().unwrap()).abs() < ENGINE_VS_REFERENCE);
     assert!((s.baseline.r2 - baseline["r2"].as_f64().unwrap()).abs() < ENGINE_VS_REFERENCE);
     let per_image: Vec<f64> =
         baseline["per_image"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-    assert!(max_abs(&s.baseline.per_image, &per_image) < ENGINE_VS_REFERENCE);
+    assert!(max_abs_diff(&s.baseline.per_image, &per_image) < ENGINE_VS_REFERENCE);
     let (_, image) = read_npy_f64("ais_image.npy");
     let (_, dataset_r2) = read_npy_f64("ais_dataset.npy");
     let (_, dataset_r) = read_npy_f64("ais_dataset_r.npy");
     let d = [
-        max_abs(&s.image, &image),
-        max_abs(&s.dataset_r, &dataset_r),
-        max_abs(&s.dataset_r2, &dataset_r2),
+        max_abs_diff(&s.image, &image),
+        max_abs_diff(&s.dataset_r, &dataset_r),
+        max_abs_diff(&s.dataset_r2, &dataset_r2),
     ];
     eprintln!("engine vs numpy: per-image {:.1e}, dataset r {:.1e}, r² {:.1e}", d[0], d[1], d[2]);
     assert!(d.iter().all(|&x| x < ENGINE_VS_REFERENCE), "{d:?}");

@@ -18,7 +18,9 @@ fn golden_heatmap() -> Heatmap {
 fn heatmap_and_resize_equal_numpy_and_opencv() {
     let heat = golden_heatmap();
     let (_, expected) = read_npy_f32("heatmap/heatmap.npy");
-    assert!(max_rel_diff(&heat.values, &expected) < 1e-6, "heatmap differs from np.average");
+    let d = max_rel_diff(&heat.values, &expected);
+    eprintln!("heatmap vs np.average: {d:.1e}");
+    assert!(d < 1e-6, "heatmap differs from np.average by {d:e}");
     let (shape, resized) = read_npy_f32("heatmap/resized.npy");
     let ours = heat.resized(shape[1], shape[0]);
     let d = max_rel_diff(&ours.values, &resized);
@@ -55,4 +57,21 @@ fn overlays_equal_the_authors_overlay_mask() {
             colormap.name()
         );
     }
+}
+
+#[test]
+fn the_comparison_helpers_never_let_a_nan_pass() {
+    let (nan, one) = ([1.0f32, f32::NAN], [1.0f32, 1.0]);
+    assert_eq!(max_abs_diff(&nan, &one), f64::INFINITY);
+    assert_eq!(max_abs_diff(&one, &nan), f64::INFINITY);
+    assert_eq!(max_rel_diff(&nan, &one), f64::INFINITY);
+    assert_eq!(max_rel_diff(&one, &nan), f64::INFINITY);
+    // An undefined score on both sides is the same answer.
+    assert_eq!(max_abs_diff(&nan, &nan), 0.0);
+    assert_eq!(max_abs_diff(&[0.0f64], &[0.0f64, 1.0]), f64::INFINITY, "lengths differ");
+    let caught = std::panic::catch_unwind(|| assert_close("NaN", &nan, &one, 1e3));
+    assert!(caught.is_err(), "assert_close fails on a NaN");
+    let caught = std::panic::catch_unwind(|| argmax(&[0.0, f32::NAN, -1.0]));
+    assert!(caught.is_err(), "argmax fails on a NaN");
+    assert_eq!(argmax(&[0.0, 2.0, 2.0, -1.0]), 1, "the first largest");
 }

@@ -5,33 +5,17 @@
 
 mod common;
 
-use alignmap::ablation::{self, EngineOptions};
+use alignmap::ablation::EngineOptions;
 use alignmap::burn::prelude::*;
-use alignmap::cohort::{self, Normalization};
 use alignmap::extract::read_f32;
 use alignmap::model::{Network, Vgg16, Vgg16Spec};
 use alignmap::scores;
 use alignmap::selection::{self, Fold};
+use common::*;
 
 struct Cohort {
     model: Network,
     maps: Tensor<4>,
-}
-
-fn cohort(n: u64, device: &Device) -> Cohort {
-    let model = Network::Vgg16(Vgg16::synthetic(&Vgg16Spec::tiny(), 5, device));
-    let images: Vec<_> = (0..n)
-        .map(|k| {
-            cohort::preprocess(
-                &alignmap::synthetic::blocky_image(224, 224, 300 + k, 16),
-                224,
-                Normalization::IMAGENET,
-            )
-        })
-        .collect();
-    let refs: Vec<_> = images.iter().collect();
-    let maps = model.trunk(alignmap::extract::input_batch(&refs, device));
-    Cohort { model, maps }
 }
 
 /// Z (Pearson correlations of embeddings) with only `kept` channels, by a whole head pass.
@@ -49,45 +33,41 @@ fn naive_z(c: &Cohort, kept: &[usize]) -> Vec<f64> {
 }
 
 fn generated_human(n: usize) -> Vec<f64> {
-    (0..n * n)
-        .map(|i| {
-            let (a, b) = (i / n, i % n);
-            if a == b {
-                1.0
-            } else {
-                ((a * b * 5 + a + b) % 19) as f64 / 19.0 + ((a + b) as f64).cos() * 0.2
-            }
-        })
-        .collect()
+    unit_diagonal(n, |a, b| ((a * b * 5 + a + b) % 19) as f64 / 19.0 + ((a + b) as f64).cos() * 0.2)
+}
+
+/// Every channel's scores (with `options`), then the cross-validation on `folds`.
+fn scores_and_folds(
+    c: &Cohort,
+    human: &[f64],
+    folds: &[Fold],
+    options: &EngineOptions,
+) -> Vec<selection::FoldResult> {
+    let inputs = c.model.ablation_inputs(c.maps.clone());
+    let scores = engine_scores(&c.model, inputs.clone(), human, options);
+    pollster::block_on(selection::cross_validate(
+        &c.model,
+        &inputs,
+        &scores,
+        human,
+        folds,
+        options,
+        &mut |_, _| {},
+    ))
+    .unwrap()
 }
 
 #[test]
 fn curves_equal_a_naive_recomputation_and_training_ais_the_engine_on_the_training_images() {
     let device = Device::flex();
     let n = 30;
-    let c = cohort(n as u64, &device);
+    let (model, maps) = tiny_vgg_cohort(5, n as u64, 300, &device);
+    let c = Cohort { model, maps };
     let human = generated_human(n);
     let inputs = c.model.ablation_inputs(c.maps.clone());
     let options = EngineOptions { chunk_bytes: 256 << 10, keep_grams: true };
-    let scores = pollster::block_on(ablation::alignment_importance(
-        &c.model,
-        inputs.clone(),
-        &human,
-        &options,
-        &mut |_, _| {},
-    ))
-    .unwrap();
     let folds = selection::make_folds(n, 5, &[111]).unwrap();
-    let results = pollster::block_on(selection::cross_validate(
-        &c.model,
-        &inputs,
-        &scores,
-        &human,
-        &folds[..2],
-        &options,
-        &mut |_, _| {},
-    ))
-    .unwrap();
+    let results = scores_and_folds(&c, &human, &folds[..2], &options);
     let channels = c.model.channels();
     let mut worst: f64 = 0.0;
     for result in &results {
@@ -99,9 +79,8 @@ fn curves_equal_a_naive_recomputation_and_training_ais_the_engine_on_the_trainin
                 selection::two_oi(&z, &human, n, &fold.train),
                 selection::two_oi(&z, &human, n, &fold.test),
             );
-            worst = worst
-                .max((train - result.curves.train_r[m - 1]).abs())
-                .max((test - result.curves.test_r[m - 1]).abs());
+            let curves = [result.curves.train_r[m - 1], result.curves.test_r[m - 1]];
+            worst = worst.max(max_abs_diff(&[train, test], &curves));
         }
         // Training AIS from sub-matrices equal the engine run on the training cohort alone.
         let t = fold.train.len();
@@ -112,20 +91,8 @@ fn curves_equal_a_naive_recomputation_and_training_ais_the_engine_on_the_trainin
             &device,
         );
         let train_inputs = inputs.clone().select(0, index);
-        let alone = pollster::block_on(ablation::alignment_importance(
-            &c.model,
-            train_inputs,
-            &sub_human,
-            &EngineOptions::default(),
-            &mut |_, _| {},
-        ))
-        .unwrap();
-        let d = alone
-            .dataset_r2
-            .iter()
-            .zip(&result.training_ais)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
+        let alone = engine_scores(&c.model, train_inputs, &sub_human, &EngineOptions::default());
+        let d = max_abs_diff(&alone.dataset_r2, &result.training_ais);
         assert!(d < 1e-5, "training AIS differ from the engine on the training images by {d:e}");
         let max = result.training_ais.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         assert_eq!(result.training_ais[result.order[0]], max);
@@ -161,27 +128,9 @@ fn a_known_best_subset_is_found() {
         model,
     };
     let human = naive_z(&c, &subset);
-    let inputs = c.model.ablation_inputs(c.maps.clone());
     let options = EngineOptions { keep_grams: true, ..Default::default() };
-    let scores = pollster::block_on(ablation::alignment_importance(
-        &c.model,
-        inputs.clone(),
-        &human,
-        &options,
-        &mut |_, _| {},
-    ))
-    .unwrap();
     let fold = Fold { seed: 0, index: 0, test: (0..10).collect(), train: (10..n).collect() };
-    let results = pollster::block_on(selection::cross_validate(
-        &c.model,
-        &inputs,
-        &scores,
-        &human,
-        std::slice::from_ref(&fold),
-        &options,
-        &mut |_, _| {},
-    ))
-    .unwrap();
+    let results = scores_and_folds(&c, &human, std::slice::from_ref(&fold), &options);
     let result = &results[0];
     let mut top: Vec<usize> = result.order[..subset.len()].to_vec();
     top.sort();

@@ -13,9 +13,7 @@ const P_TOLERANCE: f64 = 1e-11;
 const STAT_TOLERANCE: f64 = 1e-12;
 
 fn golden() -> Value {
-    let path = common::golden("stats/stats_golden.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
+    common::read_json(&common::golden("stats/stats_golden.json"))
 }
 
 fn cases<'a>(g: &'a Value, key: &str) -> &'a [Value] {

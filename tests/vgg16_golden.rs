@@ -12,7 +12,7 @@ use common::*;
 
 const STEMS: [&str; 5] = ["rgba_300", "gray_200x260", "rgb16_240x320", "photo_exif6", "square_224"];
 /// f32 on our side, f64 in the reference: relative to the output's largest magnitude.
-const FORWARD_TOLERANCE: f32 = 1e-4;
+const FORWARD_TOLERANCE: f64 = 1e-4;
 
 fn reference_input(stem: &str) -> (Vec<usize>, Vec<f32>) {
     let mut archive = npyz::npz::NpzArchive::open(golden("preprocess.npz")).unwrap();
@@ -117,9 +117,7 @@ fn tiny_network_matches_the_reference_on_every_image() {
 
 #[test]
 fn generated_weights_equal_the_reference_generator() {
-    let checks: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(golden("full_weight_checks.json")).unwrap())
-            .unwrap();
+    let checks = read_json(&golden("full_weight_checks.json"));
     let spec = Vgg16Spec::full(1000);
     for (index, (key, shape, fan_in)) in spec.torchvision_tensors().into_iter().enumerate() {
         let check = &checks[&key];

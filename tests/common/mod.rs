@@ -1,44 +1,123 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use alignmap::ablation::{self, AisScores, EngineOptions};
 use alignmap::burn::prelude::*;
+use alignmap::cohort::{self, Normalization, Prepared};
+use alignmap::model::{Network, Vgg16, Vgg16Spec};
 
 pub fn golden(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name)
 }
 
-pub fn read_npy_f32(name: &str) -> (Vec<usize>, Vec<f32>) {
-    let bytes = std::fs::read(golden(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+/// The shape and values of a `.npy` file.
+pub fn npy_at<T: npyz::Deserialize>(path: &Path) -> (Vec<usize>, Vec<T>) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let shape = npy.shape().iter().map(|&d| d as usize).collect();
-    (shape, npy.into_vec::<f32>().unwrap())
+    (shape, npy.into_vec::<T>().unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+}
+
+/// A JSON file, parsed.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+pub fn read_npy_f32(name: &str) -> (Vec<usize>, Vec<f32>) {
+    npy_at(&golden(name))
 }
 
 pub fn read_npy_f64(name: &str) -> (Vec<usize>, Vec<f64>) {
-    let bytes = std::fs::read(golden(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
-    let shape = npy.shape().iter().map(|&d| d as usize).collect();
-    (shape, npy.into_vec::<f64>().unwrap())
+    npy_at(&golden(name))
 }
 
 pub fn read_npy_u8(name: &str) -> (Vec<usize>, Vec<u8>) {
-    let bytes = std::fs::read(golden(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
-    let shape = npy.shape().iter().map(|&d| d as usize).collect();
-    (shape, npy.into_vec::<u8>().unwrap())
+    npy_at(&golden(name))
 }
 
-/// Largest |a − b| relative to the larger of 1 and max |b|.
-pub fn max_rel_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len(), "lengths differ");
-    let scale = b.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max) / scale
+/// Largest |a − b| relative to the larger of 1 and max |b|; NaN never passes (as `max_abs_diff`).
+pub fn max_rel_diff<A: Copy + Into<f64>, B: Copy + Into<f64>>(a: &[A], b: &[B]) -> f64 {
+    let scale = b.iter().fold(1.0f64, |m, &v| m.max(v.into().abs()));
+    max_abs_diff(a, b) / scale
+}
+
+/// Index of the first largest value; a NaN fails (it would otherwise never be the largest).
+pub fn argmax(values: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate() {
+        assert!(!v.is_nan(), "value {i} of {} is NaN", values.len());
+        if v > values[best] {
+            best = i;
+        }
+    }
+    best
 }
 
 pub fn tensor4(values: Vec<f32>, shape: [usize; 4], device: &Device) -> Tensor<4> {
     Tensor::from_data(TensorData::new(values, shape), device)
+}
+
+/// An n×n similarity matrix (row-major) with 1 on the diagonal and `off(a, b)` elsewhere.
+pub fn unit_diagonal(n: usize, off: impl Fn(usize, usize) -> f64) -> Vec<f64> {
+    (0..n * n).map(|i| if i / n == i % n { 1.0 } else { off(i / n, i % n) }).collect()
+}
+
+/// `n` generated 224×224 images of `block`-pixel blocks (seeds `first..`), preprocessed.
+pub fn blocky_inputs(n: u64, first: u64, block: u32, norm: Normalization) -> Vec<Prepared> {
+    (0..n)
+        .map(|k| {
+            cohort::preprocess(
+                &alignmap::synthetic::blocky_image(224, 224, first + k, block),
+                224,
+                norm,
+            )
+        })
+        .collect()
+}
+
+/// The trunk's feature maps of `images`, as one batch.
+pub fn trunk_maps(net: &Network, images: &[Prepared], device: &Device) -> Tensor<4> {
+    let refs: Vec<_> = images.iter().collect();
+    net.trunk(alignmap::extract::input_batch(&refs, device))
+}
+
+/// The tiny generated VGG-16 of `weight_seed` and its feature maps of `n` blocky images (seeds
+/// `first_image..`).
+pub fn tiny_vgg_cohort(
+    weight_seed: u64,
+    n: u64,
+    first_image: u64,
+    device: &Device,
+) -> (Network, Tensor<4>) {
+    let net = Network::Vgg16(Vgg16::synthetic(&Vgg16Spec::tiny(), weight_seed, device));
+    let maps =
+        trunk_maps(&net, &blocky_inputs(n, first_image, 16, Normalization::IMAGENET), device);
+    (net, maps)
+}
+
+/// The engine's scores (no progress reports).
+pub fn engine_scores(
+    net: &Network,
+    inputs: Tensor<3>,
+    human: &[f64],
+    options: &EngineOptions,
+) -> AisScores {
+    pollster::block_on(ablation::alignment_importance(net, inputs, human, options, &mut |_, _| {}))
+        .unwrap()
+}
+
+/// The naive path's scores for the channels `only` (a full head pass per ablated channel).
+pub fn naive_scores(
+    net: &Network,
+    maps: Tensor<4>,
+    human: &[f64],
+    only: std::ops::Range<usize>,
+) -> AisScores {
+    pollster::block_on(ablation::alignment_importance_naive(net, maps, human, only, &mut |_, _| {}))
+        .unwrap()
 }
 
 /// A test whose inputs are absent skips with a message on a user's clone, and fails under CI
