@@ -7,7 +7,8 @@
 //
 // Needs www/pkg (scripts/build-wasm.sh), www/models (models/build.sh), ../shared/data (skipped
 // with a message when absent) and, for the comparison, the native binary (ALIGNMAP_BIN, else
-// $CARGO_TARGET_DIR/debug/alignmap; the comparison is skipped with a message without it).
+// $CARGO_TARGET_DIR/debug/alignmap; the comparison is skipped with a message without it). Under
+// CI (`CI` set) a missing input is a failure, not a skip.
 //
 // Tolerance: the page (WebGPU through SwiftShader, or the wasm CPU backend) and the command line
 // (native CPU) both compute in f32 and differ only in the order of summation; scores are
@@ -26,7 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import {
-  startServer, launchBrowser, assertNoProblems, screenshot, wwwDir, artifactsDir, CHROMIUM_ARGS_NO_WEBGPU, sampleMemory,
+  startServer, launchBrowser, assertNoProblems, screenshot, wwwDir, artifactsDir, CHROMIUM_ARGS_NO_WEBGPU, sampleMemory, skipOrFail,
 } from './harness.mjs';
 import { petersonCohort, kriegeskorteCohort, hasPeterson, npyFile, sharedData } from './cohort.mjs';
 import { unzipSync } from 'fflate';
@@ -48,9 +49,9 @@ const missing = [
   !fs.existsSync(PKG) && `${PKG} (build it with scripts/build-wasm.sh)`,
   !fs.existsSync(WEIGHTS) && `${WEIGHTS} (build it with models/build.sh)`,
 ].filter(Boolean);
-const skipAll = missing.length ? `missing ${missing.join(', ')}` : false;
-const skipData = skipAll || (hasPeterson() ? false : `the real data are absent (${sharedData}/peterson): skipping the end-to-end cohort tests`);
-const haveBin = fs.existsSync(BIN);
+const skipAll = skipOrFail(missing.length && `missing ${missing.join(', ')}`);
+const skipData = skipAll || skipOrFail(!hasPeterson() && `the real data are absent (${sharedData}/peterson): skipping the end-to-end cohort tests`);
+const haveBin = !skipOrFail(!fs.existsSync(BIN) && `${BIN} not found (cargo build --bin alignmap, or set ALIGNMAP_BIN): the comparisons with the command line are skipped`);
 
 let server;
 let tmp;
@@ -221,6 +222,7 @@ async function checkExport(files, label, count) {
     assert.equal(cv.set_size.per_fold.length, 3);
     const v = await cohorts[count].validate;
     if (!v || v.error) {
+      skipOrFail(`${label}: no comparison with alignmap validate: ${v ? v.error : 'no binary'}`);
       console.log(`${label}: SKIPPED the comparison with alignmap validate: ${v ? v.error : 'no binary'}`);
     } else {
       const rows = [['full', cv.r2.full.per_fold, v.r2.full.per_fold], ['retained', cv.r2.retained.per_fold, v.r2.retained.per_fold]];

@@ -17,7 +17,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startServer, launchBrowser, assertNoProblems, screenshot, wwwDir, artifactsDir } from './harness.mjs';
+import { startServer, launchBrowser, assertNoProblems, screenshot, wwwDir, artifactsDir, skipOrFail } from './harness.mjs';
 import { unzipSync } from 'fflate';
 import { npyFile } from './cohort.mjs';
 
@@ -38,7 +38,7 @@ const missing = [
   !fs.existsSync(WEIGHTS) && `${WEIGHTS} (build it with models/build.sh)`,
   !fs.existsSync(BIN) && `${BIN} (cargo build --bin alignmap, or set ALIGNMAP_BIN)`,
 ].filter(Boolean);
-const skip = missing.length ? `missing ${missing.join(', ')}` : false;
+const skip = skipOrFail(missing.length && `missing ${missing.join(', ')}`);
 
 let server;
 let tmp;

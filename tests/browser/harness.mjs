@@ -14,7 +14,7 @@ export const wwwDir = path.join(repoRoot, 'www');
 export const artifactsDir = path.join(here, 'artifacts');
 
 export const CHROMIUM = process.env.ALIGNMAP_CHROMIUM || '/usr/bin/chromium';
-// The flags that give WebGPU without a GPU (SwiftShader) on the build machines (DESIGN.md).
+// The flags that give WebGPU without a GPU (SwiftShader) on the build machines.
 // playwright-core adds --headless and --no-sandbox itself too; repeating them is harmless.
 export const CHROMIUM_ARGS = [
   '--headless',
@@ -39,6 +39,17 @@ const CONTENT_TYPES = {
   '.ico': 'image/x-icon',
   '.txt': 'text/plain; charset=utf-8',
 };
+
+/**
+ * A reason to skip a test whose inputs this checkout lacks (the built www/pkg, the bundled
+ * weights in www/models, the native binary, ../shared/data), or false when there is none. Under
+ * CI (`CI` set), which has every input, the reason is a failure instead: the same rule as
+ * `skip_or_fail` in tests/common/mod.rs.
+ */
+export function skipOrFail(reason) {
+  if (reason && process.env.CI !== undefined) throw new Error(`CI has every input, but ${reason}`);
+  return reason || false;
+}
 
 // A blank page at the root of www/, so that `import('./pkg/alignmap.js')` resolves from it
 // without the app's own start-up code running.

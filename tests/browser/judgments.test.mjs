@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import { startServer, launchBrowser, assertNoProblems, screenshot, wwwDir, repoRoot, artifactsDir } from './harness.mjs';
+import { startServer, launchBrowser, assertNoProblems, screenshot, wwwDir, repoRoot, artifactsDir, skipOrFail } from './harness.mjs';
 
 const run = promisify(execFile);
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'alignmap-target');
@@ -31,7 +31,7 @@ const BIN = process.env.ALIGNMAP_BIN || path.join(targetDir, 'debug', 'alignmap'
 const PKG = path.join(wwwDir, 'pkg', 'alignmap.js');
 const WEIGHTS = path.join(wwwDir, 'models', 'efficientnet-lite0-f16.safetensors');
 const GOLDEN = path.join(repoRoot, 'tests', 'golden', 'judgments', 'judgments.py');
-const skip = fs.existsSync(PKG) ? false : `missing ${PKG} (build it with scripts/build-wasm.sh)`;
+const skip = skipOrFail(!fs.existsSync(PKG) && `missing ${PKG} (build it with scripts/build-wasm.sh)`);
 const COUNT = 6;
 
 let server;
@@ -370,7 +370,7 @@ test('judgments: arrangement by drags and keys, ratings by keys and buttons, rel
     const csvFile = await downloadOf(page, '#judge-csv', 'judgments-matrix.csv');
     const csv = await fsp.readFile(csvFile, 'utf8');
     assert.equal(csv.split('\n')[0], `,${names.join(',')}`, 'a header row of the image names');
-    const haveCli = fs.existsSync(BIN) && fs.existsSync(WEIGHTS);
+    const haveCli = !skipOrFail(!(fs.existsSync(BIN) && fs.existsSync(WEIGHTS)) && `the CSV round trip needs ${BIN} and ${WEIGHTS}`);
     if (!haveCli) console.log(`CSV round trip skipped: needs ${BIN} and ${WEIGHTS}`);
     let cliSummary = null;
     if (haveCli) {
