@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Builds the browser package www/pkg/ (alignmap.js + alignmap_bg.wasm):
-#   cargo (wasm32-unknown-unknown, profile "wasm") -> wasm-bindgen --target web -> wasm-opt -Oz.
+# Builds the browser package www/pkg/ (alignmap.js + alignmap_bg.wasm, alignmap.d.ts, package.json):
+#   wasm-pack build --target web (cargo for wasm32-unknown-unknown with profile "wasm", then the
+#   wasm-bindgen CLI on PATH) -> wasm-opt -Oz. Offline: `--mode no-install` makes wasm-pack use the
+#   wasm-bindgen that scripts/setup.sh installed (the version in Cargo.lock) and download nothing;
+#   its own wasm-opt step is off (--no-opt), ours runs below. No .gitignore in www/pkg
+#   (--no-gitignore): the repository ignores www/pkg already, and a `*` there would keep the
+#   package out of a published copy of www/ that is committed to git (GitHub Pages).
 # wasm-opt is the npm package binaryen of tests/browser (scripts/setup.sh installs it); Debian's
 # wasm-opt (binaryen 108) produces a module that fails to load, so it is never used.
 # Set ALIGNMAP_WASM_OPT=0 to skip the optimisation, ALIGNMAP_WASM_OPT_LEVEL to change it (default
@@ -15,19 +20,19 @@ die() { printf 'build-wasm: error: %s\n' "$*" >&2; exit 1; }
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/alignmap-target}
 out_dir=www/pkg
-raw_wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm/alignmap.wasm"
 
-start=$SECONDS
-say "cargo build --lib --target wasm32-unknown-unknown --profile wasm (target dir $CARGO_TARGET_DIR)"
-cargo build --lib --target wasm32-unknown-unknown --profile wasm
-[[ -f "$raw_wasm" ]] || die "cargo did not produce $raw_wasm"
-say "cargo took $((SECONDS - start)) s"
-
+command -v wasm-pack >/dev/null || die "wasm-pack not found: run scripts/setup.sh"
 command -v wasm-bindgen >/dev/null || die "wasm-bindgen not found: run scripts/setup.sh"
+start=$SECONDS
+say "$(wasm-pack --version) build --target web --profile wasm (target dir $CARGO_TARGET_DIR)"
 rm -rf "$out_dir"
-wasm-bindgen --target web --out-dir "$out_dir" --no-typescript "$raw_wasm"
+wasm-pack build --target web --mode no-install --no-opt --no-gitignore --profile wasm \
+    --out-dir "$out_dir" .
 wasm="$out_dir/alignmap_bg.wasm"
-[[ -f "$wasm" ]] || die "wasm-bindgen did not produce $wasm"
+for f in "$out_dir/alignmap.js" "$wasm" "$out_dir/package.json"; do
+    [[ -f "$f" ]] || die "wasm-pack did not produce $f"
+done
+say "wasm-pack took $((SECONDS - start)) s"
 
 # Features the module may use (rustc's wasm32 defaults as of 1.82+): binaryen must accept them to
 # read it, and must not lower them away. Chromium >= 113 (WebGPU) supports all of them.

@@ -2,6 +2,7 @@
 # Installs what building and testing alignmap needs, and only what is missing:
 #   - the wasm32-unknown-unknown rustup target
 #   - wasm-bindgen-cli at exactly the version of the wasm-bindgen crate in Cargo.lock
+#   - wasm-pack 0.15 (scripts/build-wasm.sh runs it offline, with the wasm-bindgen-cli above)
 #   - Debian packages: chromium (headless browser tests), mesa-vulkan-drivers (native wgpu on lavapipe)
 #   - the npm packages of tests/browser/ (playwright-core, binaryen's wasm-opt), from its package-lock.json
 # Idempotent: when everything is present it only checks, in about a second.
@@ -34,11 +35,26 @@ if [[ "$have_wb" == "$wb_version" ]]; then
     say "wasm-bindgen-cli $wb_version: present"
 else
     say "installing wasm-bindgen-cli $wb_version (found: ${have_wb:-none}); this compiles for a few minutes"
-    # Not --locked: the CLI's own lock file fails to build with this toolchain (DESIGN.md).
+    # Not --locked: the CLI's own lock file fails to build with this toolchain.
     cargo install wasm-bindgen-cli --version "$wb_version" --force
     have_wb=$(wasm-bindgen --version | awk '{ print $2 }')
     [[ "$have_wb" == "$wb_version" ]] ||
         die "wasm-bindgen on PATH is $have_wb, wanted $wb_version (is ~/.cargo/bin first on PATH?)"
+fi
+
+# --- wasm-pack ---------------------------------------------------------------------------------
+have_wp=""
+if command -v wasm-pack >/dev/null; then
+    have_wp=$(wasm-pack --version | awk '{ print $2 }')
+fi
+if [[ "$have_wp" == 0.15.* ]]; then
+    say "wasm-pack $have_wp: present"
+else
+    say "installing wasm-pack 0.15 (found: ${have_wp:-none}); this compiles for a few minutes"
+    cargo install wasm-pack --version '~0.15' --locked --force
+    have_wp=$(wasm-pack --version | awk '{ print $2 }')
+    [[ "$have_wp" == 0.15.* ]] ||
+        die "wasm-pack on PATH is $have_wp, wanted 0.15.x (is ~/.cargo/bin first on PATH?)"
 fi
 
 # --- Debian packages ---------------------------------------------------------------------------
