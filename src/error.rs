@@ -28,6 +28,10 @@ pub enum Error {
     /// Inputs that are individually fine but do not fit together.
     #[error("{0}")]
     Invalid(String),
+
+    /// The caller asked a run to stop.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl Error {

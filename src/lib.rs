@@ -11,12 +11,15 @@ pub mod correlation;
 pub mod device;
 pub mod error;
 pub mod extract;
+pub mod file_names;
 #[cfg(not(target_family = "wasm"))]
 pub mod figures;
 pub mod folds;
 pub mod heatmap;
 pub mod judgments;
 pub mod model;
+pub mod model_comparison;
+pub mod pipeline;
 pub mod report;
 pub mod resample;
 pub mod results_zip;
@@ -25,8 +28,8 @@ pub mod scores;
 pub mod selection;
 pub mod similarity;
 pub mod stats;
+pub mod summary;
 pub mod synthetic;
-#[cfg(target_family = "wasm")]
 pub mod web;
 pub mod weights;
 

@@ -1,40 +1,120 @@
 //! Writing results: NPY arrays, name lists, JSON.
 
-use std::io::Write;
 use std::path::Path;
 
 use npyz::WriterBuilder;
 
-use crate::ablation::AisScores;
 use crate::error::{Error, Result};
 
-/// Writes a little-endian f32 array with the given shape as `.npy`.
-pub fn write_npy_f32(path: &Path, shape: &[usize], values: &[f32]) -> Result<()> {
-    assert_eq!(shape.iter().product::<usize>(), values.len(), "shape holds the values");
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+/// A little-endian f32 `.npy` in memory.
+pub fn npy_f32_bytes(shape: &[usize], values: &[f32]) -> Result<Vec<u8>> {
+    if shape.iter().product::<usize>() != values.len() {
+        return Err(Error::Invalid(format!(
+            "npy: shape {shape:?} holds {} values, given {}",
+            shape.iter().product::<usize>(),
+            values.len()
+        )));
+    }
+    let mut out = Vec::new();
     let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    let io = |e: std::io::Error| Error::Invalid(format!("npy: {e}"));
     let mut writer = npyz::WriteOptions::new()
         .default_dtype()
         .shape(&shape)
-        .writer(std::io::BufWriter::new(file))
+        .writer(&mut out)
         .begin_nd()
-        .map_err(|e| Error::io(path, e))?;
-    writer.extend(values.iter().copied()).map_err(|e| Error::io(path, e))?;
-    writer.finish().map_err(|e| Error::io(path, e))
+        .map_err(io)?;
+    writer.extend(values.iter().copied()).map_err(io)?;
+    writer.finish().map_err(io)?;
+    Ok(out)
 }
 
-/// Writes one line per name.
+/// Writes a little-endian f32 array with the given shape as `.npy`.
+pub fn write_npy_f32(path: &Path, shape: &[usize], values: &[f32]) -> Result<()> {
+    let bytes = npy_f32_bytes(shape, values).map_err(|e| match e {
+        Error::Invalid(m) => Error::Invalid(format!("{}: {m}", path.display())),
+        other => other,
+    })?;
+    std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+}
+
+/// One line per name, each ending in a newline.
+pub fn lines_text(lines: &[String]) -> String {
+    lines.iter().flat_map(|l| [l.as_str(), "\n"]).collect()
+}
+
+/// Writes [`lines_text`].
 pub fn write_lines(path: &Path, lines: &[String]) -> Result<()> {
-    let mut text = lines.join("\n");
-    text.push('\n');
-    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+    std::fs::write(path, lines_text(lines)).map_err(|e| Error::io(path, e))
 }
 
-/// Writes pretty JSON.
-pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
-    let mut file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    serde_json::to_writer_pretty(&mut file, value).map_err(|e| Error::io(path, e.into()))?;
-    file.write_all(b"\n").map_err(|e| Error::io(path, e))
+/// The files of an analysis that hold its scores, by file name: `images.txt`, `ais_image.npy`
+/// and `.csv`, `ais_dataset.npy`, `ais_dataset_r2.npy`, `ais_dataset.csv` and `summary.json`.
+/// `alignmap analyze` writes them to its folder and the results zip (the page's export included)
+/// stores them, so both hold the same bytes.
+pub fn score_files(
+    names: &[String],
+    scores: &ScoreTables<'_>,
+    summary: &impl serde::Serialize,
+) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    let (n, channels) = (names.len(), scores.channels);
+    let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+    let both: Vec<f64> = scores.dataset_r.iter().chain(scores.dataset_r2).copied().collect();
+    let columns = ["ais_r".to_string(), "ais_r2".to_string()];
+    Ok(vec![
+        ("images.txt", lines_text(names).into_bytes()),
+        ("ais_image.npy", npy_f32_bytes(&[n, channels], &f32s(scores.image))?),
+        ("ais_image.csv", score_csv(names, scores.image, channels).into_bytes()),
+        ("ais_dataset.npy", npy_f32_bytes(&[channels], &f32s(scores.dataset_r))?),
+        ("ais_dataset_r2.npy", npy_f32_bytes(&[channels], &f32s(scores.dataset_r2))?),
+        ("ais_dataset.csv", score_csv(&columns, &both, channels).into_bytes()),
+        ("summary.json", json_text(summary)?.into_bytes()),
+    ])
+}
+
+/// The score arrays [`score_files`] writes (as [`crate::ablation::AisScores`] holds them, or as
+/// read back from a results zip).
+pub struct ScoreTables<'a> {
+    pub channels: usize,
+    /// `n × channels`, row-major.
+    pub image: &'a [f64],
+    pub dataset_r: &'a [f64],
+    pub dataset_r2: &'a [f64],
+}
+
+impl<'a> From<&'a crate::ablation::AisScores> for ScoreTables<'a> {
+    fn from(s: &'a crate::ablation::AisScores) -> Self {
+        ScoreTables {
+            channels: s.channels,
+            image: &s.image,
+            dataset_r: &s.dataset_r,
+            dataset_r2: &s.dataset_r2,
+        }
+    }
+}
+
+/// Writes [`json_text`].
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    std::fs::write(path, json_text(value)?).map_err(|e| Error::io(path, e))
+}
+
+/// Pretty JSON with a final newline and keys in sorted order, whether it came from a struct or
+/// from a file read back: every JSON file alignmap writes, on disk or in a zip.
+pub fn json_text(value: &impl serde::Serialize) -> Result<String> {
+    let error = |e: serde_json::Error| Error::Invalid(format!("cannot write JSON: {e}"));
+    let sorted = serde_json::to_value(value).map_err(error)?;
+    let mut text = serde_json::to_string_pretty(&sorted).map_err(error)?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// A CSV field, quoted when it needs to be.
+pub fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
 }
 
 /// A score table as CSV text: header `image,fm0,fm1,…`, one row per name (quoted when it needs
@@ -48,47 +128,13 @@ pub fn score_csv(row_names: &[String], values: &[f64], columns: usize) -> String
     }
     text.push('\n');
     for (name, row) in row_names.iter().zip(values.chunks_exact(columns.max(1))) {
-        if name.contains([',', '"', '\n']) {
-            let _ = write!(text, "\"{}\"", name.replace('"', "\"\""));
-        } else {
-            text.push_str(name);
-        }
+        text.push_str(&csv_field(name));
         for v in row {
             let _ = write!(text, ",{v}");
         }
         text.push('\n');
     }
     text
-}
-
-/// The part of `summary.json` that describes the scores (the CLI's and the page's export share
-/// it): counts, the 2OI baseline with its per-image values, and what each score file holds.
-pub fn scores_summary(
-    names: &[String],
-    scores: &AisScores,
-) -> serde_json::Map<String, serde_json::Value> {
-    let value = serde_json::json!({
-        "alignmap_version": env!("CARGO_PKG_VERSION"),
-        "n_images": scores.n,
-        "feature_maps": scores.channels,
-        "baseline": {
-            "r": scores.baseline.r,
-            "r2": scores.baseline.r2,
-            "per_image": names.iter().zip(&scores.baseline.per_image).map(|(name, r)| serde_json::json!({"image": name, "r": r})).collect::<Vec<_>>(),
-        },
-        "ais": {
-            "ais_dataset.npy": "r − r_k (the paper's ρ)",
-            "ais_dataset_r2.npy": "r² − r_k² (the authors' code)",
-            "ais_image.npy": "base_t − r_tk, rows in images.txt order",
-            "zero_image_channel_pairs": scores.zero_pairs,
-            "undefined_scores": scores.undefined(),
-            "channels_zero_in_every_image": scores.skipped_channels,
-        },
-    });
-    match value {
-        serde_json::Value::Object(map) => map,
-        _ => unreachable!("built as an object"),
-    }
 }
 
 #[cfg(test)]
@@ -104,5 +150,17 @@ mod tests {
         let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
         assert_eq!(npy.shape(), &[2, 3]);
         assert_eq!(npy.into_vec::<f32>().unwrap(), vec![1.0, 2.0, 3.0, 4.0, 5.5, -6.0]);
+    }
+
+    #[test]
+    fn a_shape_that_does_not_hold_the_values_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.npy");
+        let e = write_npy_f32(&path, &[2, 3], &[1.0; 5]).unwrap_err().to_string();
+        assert!(
+            e.contains("b.npy") && e.contains("[2, 3]") && e.contains("6") && e.contains("5"),
+            "{e}"
+        );
+        assert!(!path.exists(), "nothing is written");
     }
 }

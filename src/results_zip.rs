@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::heatmap::{self, Heatmap, OverlayStyle, Rgb};
+use crate::report::{self, ScoreTables, npy_f32_bytes};
 
 /// The manifest's `format`.
 pub const FORMAT: &str = "alignmap-results";
@@ -138,37 +139,6 @@ impl Default for ZipOptions {
     }
 }
 
-/// The file name without its extension.
-fn stem(name: &str) -> &str {
-    match name.rfind('.') {
-        Some(i) if i > 0 => &name[..i],
-        _ => name,
-    }
-}
-
-/// A little-endian f32 `.npy` in memory.
-pub fn npy_f32_bytes(shape: &[usize], values: &[f32]) -> Result<Vec<u8>> {
-    use npyz::WriterBuilder;
-    if shape.iter().product::<usize>() != values.len() {
-        return Err(Error::Invalid(format!(
-            "npy: shape {shape:?} does not hold {} values",
-            values.len()
-        )));
-    }
-    let mut out = Vec::new();
-    let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-    let io = |e: std::io::Error| Error::Invalid(format!("npy: {e}"));
-    let mut writer = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(&shape)
-        .writer(&mut out)
-        .begin_nd()
-        .map_err(io)?;
-    writer.extend(values.iter().copied()).map_err(io)?;
-    writer.finish().map_err(io)?;
-    Ok(out)
-}
-
 /// PNG bytes of an RGB picture.
 pub fn png_bytes(rgb: &Rgb) -> Result<Vec<u8>> {
     use image::ImageEncoder;
@@ -244,28 +214,15 @@ impl ZipContents<'_> {
             zip.write_all(bytes).map_err(io_error)
         };
 
-        let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
-        let mut names_text = self.names.join("\n");
-        names_text.push('\n');
-        put("images.txt", names_text.as_bytes(), true)?;
-        put("ais_image.npy", &npy_f32_bytes(&[n, channels], &f32s(self.ais_image))?, true)?;
-        put(
-            "ais_image.csv",
-            crate::report::score_csv(self.names, self.ais_image, channels).as_bytes(),
-            true,
-        )?;
-        put("ais_dataset.npy", &npy_f32_bytes(&[channels], &f32s(self.dataset_r))?, true)?;
-        put("ais_dataset_r2.npy", &npy_f32_bytes(&[channels], &f32s(self.dataset_r2))?, true)?;
-        let both: Vec<f64> = self.dataset_r.iter().chain(self.dataset_r2).copied().collect();
-        put(
-            "ais_dataset.csv",
-            crate::report::score_csv(&["ais_r".to_string(), "ais_r2".to_string()], &both, channels)
-                .as_bytes(),
-            true,
-        )?;
-        let summary = serde_json::to_string_pretty(self.summary)
-            .map_err(|e| Error::Invalid(format!("results zip: summary.json: {e}")))?;
-        put("summary.json", format!("{summary}\n").as_bytes(), true)?;
+        let tables = ScoreTables {
+            channels,
+            image: self.ais_image,
+            dataset_r: self.dataset_r,
+            dataset_r2: self.dataset_r2,
+        };
+        for (name, bytes) in report::score_files(self.names, &tables, self.summary)? {
+            put(name, &bytes, true)?;
+        }
 
         let mut images = Vec::with_capacity(n);
         let mut used = std::collections::BTreeSet::new();
@@ -314,7 +271,8 @@ impl ZipContents<'_> {
                         let rgb = picture.unwrap_or_else(|| Rgb::from(source.image.clone()));
                         if let Some(drawn) = heatmap::overlay(&rgb, heat, style)? {
                             // As `alignmap maps` names them; the full name where two stems meet.
-                            let mut path = format!("overlays/{}.png", stem(name));
+                            let mut path =
+                                format!("overlays/{}.png", crate::file_names::stem(name));
                             if !used.insert(path.clone()) {
                                 path = format!("overlays/{name}.png");
                                 used.insert(path.clone());
@@ -349,9 +307,7 @@ impl ZipContents<'_> {
             categories: self.categories.clone(),
             category_labels: self.category_labels.clone(),
         };
-        let text = serde_json::to_string_pretty(&manifest)
-            .map_err(|e| Error::Invalid(format!("results zip: manifest: {e}")))?;
-        put(MANIFEST, format!("{text}\n").as_bytes(), true)?;
+        put(MANIFEST, report::json_text(&manifest)?.as_bytes(), true)?;
         let cursor = zip.finish().map_err(zip_error)?;
         Ok(cursor.into_inner())
     }
@@ -408,6 +364,48 @@ impl Reader<'_> {
             .read_to_end(&mut out)
             .map_err(|e| Error::Invalid(format!("{file}: {name}: cannot be read ({e})")))?;
         Ok(out)
+    }
+
+    /// A score table (`report::score_csv`) at full precision: rows named `rows`, `columns`
+    /// values each, every one equal to `as_f32` (its float32 array) once rounded to float32.
+    fn exact(
+        &mut self,
+        name: &str,
+        rows: &[String],
+        as_f32: &[f32],
+        columns: usize,
+    ) -> Result<Vec<f64>> {
+        let text = self.text(name)?;
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+        let mut values = Vec::with_capacity(rows.len() * columns);
+        for (i, record) in reader.records().enumerate() {
+            let record = record.map_err(|e| self.invalid(format!("{name}: {e}")))?;
+            let expected = rows.get(i).map(String::as_str);
+            if record.len() != columns + 1 || record.get(0) != expected {
+                return Err(self.invalid(format!(
+                    "{name} row {}: expected {} followed by {columns} numbers",
+                    i + 2,
+                    expected.unwrap_or("no further row")
+                )));
+            }
+            for (k, cell) in record.iter().skip(1).enumerate() {
+                let v: f64 = cell.parse().map_err(|_| {
+                    self.invalid(format!("{name} row {}, fm{k}: '{cell}' is not a number", i + 2))
+                })?;
+                let array = as_f32[values.len()];
+                if (v as f32).to_bits() != array.to_bits() && !(v.is_nan() && array.is_nan()) {
+                    return Err(self.invalid(format!(
+                        "{name} row {}, fm{k}: {v} disagrees with the .npy array's {array}",
+                        i + 2
+                    )));
+                }
+                values.push(v);
+            }
+        }
+        if values.len() != rows.len() * columns {
+            return Err(self.invalid(format!("{name}: expected {} rows", rows.len())));
+        }
+        Ok(values)
     }
 
     fn text(&mut self, name: &str) -> Result<String> {
@@ -484,6 +482,13 @@ impl OpenedResults {
         };
         let dataset_r = dataset("ais_dataset.npy")?;
         let dataset_r2 = dataset("ais_dataset_r2.npy")?;
+        // The CSV tables hold the scores at full precision (the arrays are float32): read them,
+        // checked against the arrays, so that the numbers shown and exported again are exact.
+        let ais_image = r.exact("ais_image.csv", &names, &ais, channels)?;
+        let rows = ["ais_r".to_string(), "ais_r2".to_string()];
+        let both: Vec<f32> = dataset_r.iter().chain(&dataset_r2).map(|&x| x as f32).collect();
+        let exact = r.exact("ais_dataset.csv", &rows, &both, channels)?;
+        let (dataset_r, dataset_r2) = (exact[..channels].to_vec(), exact[channels..].to_vec());
         let summary: serde_json::Value = serde_json::from_str(&r.text("summary.json")?)
             .map_err(|e| r.invalid(format!("summary.json is not JSON ({e})")))?;
         let baseline = &summary["baseline"];
@@ -521,7 +526,7 @@ impl OpenedResults {
             manifest,
             names,
             channels,
-            ais_image: ais.into_iter().map(f64::from).collect(),
+            ais_image,
             dataset_r,
             dataset_r2,
             baseline_per_image: per_image,

@@ -145,6 +145,17 @@ pub fn mean_absolute_deviation(values: &[f64]) -> Result<f64> {
     Ok(values.iter().map(|v| (v - m).abs()).sum::<f64>() / values.len() as f64)
 }
 
+/// The median of the finite values (NaN when there are none).
+pub fn median(values: &[f64]) -> f64 {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 }
+}
+
 /// The mean and the population standard deviation (ddof 0, `np.std`, as the authors report the
 /// fold means ± sd). Errors on an empty or non-finite input.
 pub fn mean_and_sd(values: &[f64]) -> Result<(f64, f64)> {
@@ -219,6 +230,13 @@ mod tests {
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol * b.abs().max(1e-300)
+    }
+
+    #[test]
+    fn the_median_skips_nan_and_averages_the_middle_pair() {
+        assert_eq!(median(&[3.0, f64::NAN, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[3.0, f64::NAN, 1.0, 2.0, 10.0]), 2.5);
+        assert!(median(&[f64::NAN]).is_nan());
     }
 
     #[test]

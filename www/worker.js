@@ -110,31 +110,19 @@ const ops = {
 
   async analyze({ batch = 4 } = {}, post) {
     const summary = await wasm.analyze((stage, done, total) => post({ type: 'progress', stage, done, total }), batch);
-    const info = wasm.result_info();
-    const image = wasm.ais_image();
-    const dataset = wasm.ais_dataset();
-    const datasetR2 = wasm.ais_dataset_r2();
-    return {
-      result: { summary, info, image, dataset, datasetR2, summaryText: wasm.summary_json() },
-      transfer: [image.buffer, dataset.buffer, datasetR2.buffer, info.baseline.perImage.buffer],
-    };
+    return scores({ summary });
   },
 
   // Published results: a results zip read by the crate; afterwards the getters answer as after a run.
   async openResults({ blob, name }) {
     const opened = wasm.open_results(new Uint8Array(await blob.arrayBuffer()), name);
-    const info = wasm.result_info();
-    const image = wasm.ais_image();
-    const dataset = wasm.ais_dataset();
-    const datasetR2 = wasm.ais_dataset_r2();
-    return {
-      result: { opened, summary: opened.summary, info, image, dataset, datasetR2, summaryText: wasm.summary_json() },
-      transfer: [image.buffer, dataset.buffer, datasetR2.buffer, info.baseline.perImage.buffer],
-    };
+    return scores({ opened, summary: opened.summary });
   },
 
-  exportResults({ summary, colormap, imageWeight, maxSide = 0, overlays = true, categories = null, title = null }) {
-    const bytes = wasm.results_zip(summary, colormap, imageWeight, maxSide, overlays, categories || undefined, title || undefined);
+  // The crate writes the whole zip, summary.json included (with the saliency comparison and the
+  // cross-validation it has kept), in the command line's format.
+  exportResults({ colormap, imageWeight, maxSide = 0, overlays = true, categories = null, title = null }) {
+    const bytes = wasm.results_zip(colormap, imageWeight, maxSide, overlays, categories || undefined, title || undefined);
     return { result: bytes, transfer: [bytes.buffer] };
   },
 
@@ -143,13 +131,16 @@ const ops = {
   },
 
   overlay({ index, colormap, imageWeight, original, maxSide = 0 }) {
-    const r = wasm.overlay(index, colormap, imageWeight, !!original, maxSide);
-    return { result: r, transfer: [r.rgba.buffer] };
+    return picture(wasm.overlay(index, colormap, imageWeight, !!original, maxSide));
   },
 
   colormapStrip({ colormap }) {
-    const rgba = wasm.colormap_strip(colormap);
+    const rgba = clamped(wasm.colormap_strip(colormap));
     return { result: rgba, transfer: [rgba.buffer] };
+  },
+
+  paperSeeds() {
+    return Array.from(wasm.paper_seeds());
   },
 
   // Similarity judgments (src/web/judgments.rs, www/judge/): JSON strings in and out.
@@ -201,14 +192,35 @@ const ops = {
   },
 
   saliencyOverlay({ index, source }) {
-    const r = wasm.saliency_overlay(index, source);
-    return { result: r, transfer: [r.rgba.buffer] };
+    return picture(wasm.saliency_overlay(index, source));
   },
 
   saliencySummary({ source }) {
     return wasm.saliency_summary(source);
   },
 };
+
+/** The scores of the analysis just run or opened, moved (not copied) to the page. */
+function scores(result) {
+  const image = wasm.ais_image();
+  const dataset = wasm.ais_dataset();
+  const datasetR2 = wasm.ais_dataset_r2();
+  return {
+    result: { ...result, info: wasm.result_info(), image, dataset, datasetR2, summaryText: wasm.summary_json() },
+    transfer: [image.buffer, dataset.buffer, datasetR2.buffer],
+  };
+}
+
+/** RGBA bytes as canvas ImageData wants them. */
+function clamped(bytes) {
+  return new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/** A picture from the crate ({ width, height, rgba, … }), its pixels moved to the page. */
+function picture(r) {
+  r.rgba = clamped(r.rgba);
+  return { result: r, transfer: [r.rgba.buffer] };
+}
 
 function post(message, transfer) {
   self.postMessage(message, transfer || []);

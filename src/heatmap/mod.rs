@@ -83,6 +83,19 @@ impl Heatmap {
     }
 }
 
+/// Every image's heatmap from a cohort's scores and feature maps (as [`Heatmap::from_scores`];
+/// `maps[i]`: image `i`'s `[channels, h, w]` values and shape).
+pub fn cohort_heatmaps(
+    scores: &crate::ablation::AisScores,
+    maps: &[(Vec<f32>, [usize; 3])],
+) -> Result<Vec<Option<Heatmap>>> {
+    let c = scores.channels;
+    maps.iter()
+        .enumerate()
+        .map(|(i, (m, shape))| Heatmap::from_scores(&scores.image[i * c..(i + 1) * c], m, *shape))
+        .collect()
+}
+
 /// The heatmap Match of the paper (Aim 2): the Pearson correlation of two heatmaps of the same
 /// image, both resized to the image's `width × height` ([`Heatmap::resized`]). NaN when either
 /// is constant there. Used by `alignmap compare` (two networks) and by the page's judgments

@@ -525,17 +525,6 @@ pub fn heatmap_matches(
         .collect())
 }
 
-/// The median of the finite values (NaN when none).
-pub fn median(values: &[f64]) -> f64 {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let k = v.len();
-    if k % 2 == 1 { v[k / 2] } else { (v[k / 2 - 1] + v[k / 2]) / 2.0 }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::{ArrangementTrial, RatingTrial};
@@ -807,7 +796,5 @@ mod tests {
         assert!(m[0] > 0.99 && m[0] < 1.0, "{m:?}");
         assert!(m[1].is_nan());
         assert!(heatmap_matches(&[None], &[], &[(1, 1)]).is_err());
-        assert_eq!(median(&[3.0, f64::NAN, 1.0, 2.0]), 2.0);
-        assert!(median(&[f64::NAN]).is_nan());
     }
 }

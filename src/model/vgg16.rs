@@ -33,6 +33,19 @@ pub struct Vgg16Spec {
     pub classes: usize,
 }
 
+/// "tiny" or "vgg16" (1000 classes): the generated networks of the benchmarks and diagnostics.
+impl std::str::FromStr for Vgg16Spec {
+    type Err = Error;
+
+    fn from_str(spec: &str) -> Result<Self> {
+        match spec {
+            "tiny" => Ok(Vgg16Spec::tiny()),
+            "vgg16" => Ok(Vgg16Spec::full(1000)),
+            other => Err(Error::Invalid(format!("unknown spec '{other}': expected tiny or vgg16"))),
+        }
+    }
+}
+
 impl Vgg16Spec {
     pub fn full(classes: usize) -> Self {
         Self {

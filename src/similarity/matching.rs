@@ -18,6 +18,90 @@ pub fn match_to_images(
     matrix: &HumanMatrix,
     image_names: &[String],
 ) -> Result<Matched, SimilarityError> {
+    let pairing = pair_images(matrix, image_names)?;
+    let n = matrix.n;
+    let images: Vec<String> = image_names.iter().map(|s| clean_name(s)).collect();
+    let Some(names) = &matrix.names else {
+        if images.len() != n {
+            return Err(SimilarityError::Mismatch {
+                message: format!(
+                    "the human matrix has no row names and {n} rows, but there are {} images; expected as many images as rows (or give a names file to match them by name)",
+                    images.len()
+                ),
+            });
+        }
+        return Ok(Matched {
+            similarity: matrix.values.clone(),
+            rows: (0..n).collect(),
+            report: vec![format!(
+                "the human matrix has no row names: matched its {n} rows to the {n} images in the order given (sorted file names)"
+            )],
+        });
+    };
+    let mut row_taken = vec![false; n];
+    pairing.rows.iter().flatten().for_each(|&r| row_taken[r] = true);
+    let rows_without: Vec<&str> =
+        (0..n).filter(|&r| !row_taken[r]).map(|r| names[r].as_str()).collect();
+    let images_without: Vec<&str> = (0..images.len())
+        .filter(|&i| pairing.rows[i].is_none())
+        .map(|i| images[i].as_str())
+        .collect();
+    if !rows_without.is_empty() || !images_without.is_empty() {
+        return Err(SimilarityError::Mismatch {
+            message: format!(
+                "could not match the human matrix to the images: {} of {n} matrix names have no image{}; {} of {} images have no matrix row{}",
+                rows_without.len(),
+                listing(&rows_without),
+                images_without.len(),
+                images.len(),
+                listing(&images_without)
+            ),
+        });
+    }
+
+    // every row matched and the counts are equal: the pairing is a permutation
+    let image_row: Vec<usize> = pairing.rows.iter().map(|r| r.expect("checked above")).collect();
+    let mut similarity = Vec::with_capacity(n * n);
+    for a in 0..n {
+        let ra = image_row[a];
+        similarity.extend(image_row.iter().map(|&rb| matrix.values[ra * n + rb]));
+    }
+
+    let by_stem_count = n - pairing.exact;
+    let mut report = vec![if by_stem_count == 0 {
+        format!("matched {n} rows to images by name")
+    } else {
+        format!(
+            "matched {n} rows to images by name: {} by exact file name, {by_stem_count} by file name without extension (e.g. {})",
+            pairing.exact,
+            pairing.stem_examples.join(", ")
+        )
+    }];
+    let moved = (0..n).filter(|&a| image_row[a] != a).count();
+    if moved > 0 {
+        report.push(format!("reordered the matrix into image order ({moved} of {n} rows moved)"));
+    }
+    Ok(Matched { similarity, rows: image_row, report })
+}
+
+/// How images pair with matrix rows, before anything is required to be complete: what
+/// [`match_to_images`] uses, and what the page's matching table shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pairing {
+    /// Per image, the matrix row it pairs with (counting from 0), `None` when no row does.
+    pub rows: Vec<Option<usize>>,
+    /// Rows paired by exact file name (the rest by file stem).
+    exact: usize,
+    stem_examples: Vec<String>,
+}
+
+/// Pairs images with matrix rows: by exact file name, else by stem; without row names, row i is
+/// image i. Errors on what no pairing can resolve: duplicate names, a row matching several
+/// images by stem, a matrix whose size is wrong.
+pub fn pair_images(
+    matrix: &HumanMatrix,
+    image_names: &[String],
+) -> Result<Pairing, SimilarityError> {
     let n = matrix.n;
     if n.checked_mul(n) != Some(matrix.values.len()) {
         return Err(SimilarityError::Mismatch {
@@ -43,19 +127,10 @@ pub fn match_to_images(
     }
 
     let Some(names) = &matrix.names else {
-        if images.len() != n {
-            return Err(SimilarityError::Mismatch {
-                message: format!(
-                    "the human matrix has no row names and {n} rows, but there are {} images; expected as many images as rows (or give a names file to match them by name)",
-                    images.len()
-                ),
-            });
-        }
-        return Ok(Matched {
-            similarity: matrix.values.clone(),
-            report: vec![format!(
-                "the human matrix has no row names: matched its {n} rows to the {n} images in the order given (sorted file names)"
-            )],
+        return Ok(Pairing {
+            rows: (0..images.len()).map(|i| (i < n).then_some(i)).collect(),
+            exact: 0,
+            stem_examples: Vec::new(),
         });
     };
     if names.len() != n {
@@ -131,50 +206,13 @@ pub fn match_to_images(
         }
     }
 
-    let rows_without: Vec<&str> =
-        (0..n).filter(|&r| row_image[r].is_none()).map(|r| names[r].as_str()).collect();
-    let images_without: Vec<&str> =
-        (0..images.len()).filter(|&i| !taken[i]).map(|i| images[i].as_str()).collect();
-    if !rows_without.is_empty() || !images_without.is_empty() {
-        return Err(SimilarityError::Mismatch {
-            message: format!(
-                "could not match the human matrix to the images: {} of {n} matrix names have no image{}; {} of {} images have no matrix row{}",
-                rows_without.len(),
-                listing(&rows_without),
-                images_without.len(),
-                images.len(),
-                listing(&images_without)
-            ),
-        });
-    }
-
-    // all rows matched and counts equal: row_image is a permutation
-    let mut image_row = vec![0usize; n];
+    let mut rows = vec![None; images.len()];
     for (r, i) in row_image.iter().enumerate() {
         if let Some(i) = i {
-            image_row[*i] = r;
+            rows[*i] = Some(r);
         }
     }
-    let mut similarity = Vec::with_capacity(n * n);
-    for a in 0..n {
-        let ra = image_row[a];
-        similarity.extend(image_row.iter().map(|&rb| matrix.values[ra * n + rb]));
-    }
-
-    let by_stem_count = n - exact;
-    let mut report = vec![if by_stem_count == 0 {
-        format!("matched {n} rows to images by name")
-    } else {
-        format!(
-            "matched {n} rows to images by name: {exact} by exact file name, {by_stem_count} by file name without extension (e.g. {})",
-            stem_examples.join(", ")
-        )
-    }];
-    let moved = (0..n).filter(|&a| image_row[a] != a).count();
-    if moved > 0 {
-        report.push(format!("reordered the matrix into image order ({moved} of {n} rows moved)"));
-    }
-    Ok(Matched { similarity, report })
+    Ok(Pairing { rows, exact, stem_examples })
 }
 
 /// " (a, b, c … and 5 more)" or "".
@@ -203,6 +241,26 @@ mod tests {
     fn labelled(n: usize, names: Option<Vec<String>>) -> HumanMatrix {
         let values = (0..n * n).map(|k| (10 * (k / n + 1) + k % n + 1) as f64).collect();
         HumanMatrix { n, values, names, warnings: vec![] }
+    }
+
+    #[test]
+    fn the_pairing_is_what_the_match_uses_and_shows_partial_pairs() {
+        let m = labelled(4, Some(strings(&["d.png", "a", "c.jpg", "b.png"])));
+        let images = strings(&["a.png", "b.png", "c.png", "d.png"]);
+        let matched = match_to_images(&m, &images).unwrap();
+        assert_eq!(matched.rows, vec![1, 3, 2, 0]);
+        let pairing = pair_images(&m, &images).unwrap();
+        assert_eq!(pairing.rows, vec![Some(1), Some(3), Some(2), Some(0)]);
+        // image 0 of the result is row 1 of the file
+        assert_eq!(matched.similarity[1], m.values[4 + 3]);
+
+        let partial = strings(&["a.png", "b.png", "x.png", "d.png"]);
+        assert!(match_to_images(&m, &partial).is_err());
+        assert_eq!(pair_images(&m, &partial).unwrap().rows, vec![Some(1), Some(3), None, Some(0)]);
+        let unnamed = labelled(4, None);
+        let five = strings(&["a", "b", "c", "d", "e"]);
+        assert_eq!(pair_images(&unnamed, &five).unwrap().rows[4], None);
+        assert_eq!(match_to_images(&unnamed, &five[..4]).unwrap().rows, vec![0, 1, 2, 3]);
     }
 
     #[test]

@@ -16,7 +16,7 @@ mod validate;
 use serde::{Deserialize, Serialize};
 
 pub use error::SimilarityError;
-pub use matching::match_to_images;
+pub use matching::{Pairing, match_to_images, pair_images};
 
 /// Whether larger values of the given matrix mean "more similar" or "more different".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -67,6 +67,8 @@ pub struct HumanMatrix {
 pub struct Matched {
     /// n·n similarity values, row-major, rows and columns in the order of the images given.
     pub similarity: Vec<f64>,
+    /// Per image, the row of the matrix (as read, counting from 0) that holds its judgments.
+    pub rows: Vec<usize>,
     /// One line per notable thing, e.g. "matched 120 rows to images by name".
     pub report: Vec<String>,
 }

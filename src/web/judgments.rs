@@ -4,44 +4,49 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
+#[cfg(target_family = "wasm")]
 use wasm_bindgen::prelude::*;
 
-use super::{js_error, with};
+use super::with;
+use crate::error::{Error, Result};
 use crate::heatmap::Heatmap;
 use crate::judgments::{self, arrangement, group, ratings};
+use crate::pipeline::MIN_IMAGES;
 
 /// The rating schedule of one participant over `n` images: JSON `[{ a, b, repeat }]` (cohort
 /// indices), every pair once in random order (from `seed`) plus a few repeats.
-#[wasm_bindgen]
-pub fn judgments_schedule(n: u32, seed: u32) -> Result<String, JsError> {
-    if n < 4 {
-        return Err(JsError::new(&format!("{n} image(s): the ratings need at least 4")));
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn judgments_schedule(n: u32, seed: u32) -> Result<String> {
+    if (n as usize) < MIN_IMAGES {
+        return Err(Error::Invalid(format!(
+            "{n} image(s): the ratings need at least {MIN_IMAGES}"
+        )));
     }
-    serde_json::to_string(&ratings::schedule(n as usize, seed)).map_err(js_error)
+    json(&ratings::schedule(n as usize, seed))
 }
 
 /// Every participant's matrix, the mean over the chosen ones, split-half reliability and
 /// agreement: `request` is `{ images, participants, include }` (JSON), the answer a
 /// `GroupResult` (JSON; NaN as null).
-#[wasm_bindgen]
-pub fn judgments_summarize(request: String) -> Result<String, JsError> {
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn judgments_summarize(request: String) -> Result<String> {
     let request: group::Request = serde_json::from_str(&request)
-        .map_err(|e| JsError::new(&format!("the stored judgments cannot be read: {e}")))?;
-    let result = group::summarize(&request).map_err(js_error)?;
-    serde_json::to_string(&result).map_err(js_error)
+        .map_err(|e| Error::Invalid(format!("the stored judgments cannot be read: {e}")))?;
+    let result = group::summarize(&request)?;
+    json(&result)
 }
 
 /// The next subset for a participant's further arrangement (`request` as for
 /// [`judgments_summarize`], one participant): JSON list of image names, `size` of them.
-#[wasm_bindgen]
-pub fn judgments_next_subset(request: String, size: u32) -> Result<String, JsError> {
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn judgments_next_subset(request: String, size: u32) -> Result<String> {
     let request: group::Request = serde_json::from_str(&request)
-        .map_err(|e| JsError::new(&format!("the stored judgments cannot be read: {e}")))?;
+        .map_err(|e| Error::Invalid(format!("the stored judgments cannot be read: {e}")))?;
     let n = request.images.len();
     let p = request
         .participants
         .first()
-        .ok_or_else(|| JsError::new("no participant to choose a subset for"))?;
+        .ok_or_else(|| Error::Invalid("no participant to choose a subset for".into()))?;
     let placed = p
         .trials
         .iter()
@@ -55,7 +60,7 @@ pub fn judgments_next_subset(request: String, size: u32) -> Result<String, JsErr
                 .iter()
                 .map(|name| {
                     request.images.iter().position(|x| x == name).ok_or_else(|| {
-                        JsError::new(&format!("image '{name}' is not in the cohort"))
+                        Error::Invalid(format!("image '{name}' is not in the cohort"))
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -63,20 +68,21 @@ pub fn judgments_next_subset(request: String, size: u32) -> Result<String, JsErr
                 .positions
                 .iter()
                 .map(|q| {
-                    q.ok_or_else(|| JsError::new("a finished arrangement has an unplaced image"))
+                    q.ok_or_else(|| {
+                        Error::Invalid("a finished arrangement has an unplaced image".into())
+                    })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(arrangement::Placed { images, positions })
         })
-        .collect::<Result<Vec<_>, JsError>>()?;
+        .collect::<Result<Vec<_>>>()?;
     let evidence = if placed.is_empty() {
         vec![f64::NAN; judgments::pairs(n)]
     } else {
-        arrangement::combine(&placed, n).map_err(js_error)?.evidence
+        arrangement::combine(&placed, n)?.evidence
     };
     let subset = arrangement::next_subset(&evidence, n, size as usize);
-    serde_json::to_string(&subset.iter().map(|&i| &request.images[i]).collect::<Vec<_>>())
-        .map_err(js_error)
+    json(&subset.iter().map(|&i| &request.images[i]).collect::<Vec<_>>())
 }
 
 /// Heatmaps of finished analyses, kept under a label (a participant's code) for the Match.
@@ -92,16 +98,17 @@ thread_local! {
 
 /// Keeps the heatmaps of the last analysis under `label` (replacing one of that label);
 /// returns how many images have a heatmap.
-#[wasm_bindgen]
-pub fn judgments_keep_heatmaps(label: String) -> Result<u32, JsError> {
-    let kept = with(|s| -> Result<Kept, JsError> {
-        let a = s.results.as_ref().ok_or_else(|| JsError::new("run the analysis first"))?;
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn judgments_keep_heatmaps(label: String) -> Result<u32> {
+    let kept = with(|s| -> Result<Kept> {
+        let a =
+            s.results.as_ref().ok_or_else(|| Error::Invalid("run the analysis first".into()))?;
         let sizes = (0..a.names.len())
             .map(|i| {
                 super::results::picture(a, s, i)
                     .map(|image| (image.width() as usize, image.height() as usize))
             })
-            .collect::<Result<Vec<_>, JsError>>()?;
+            .collect::<Result<Vec<_>>>()?;
         Ok(Kept { names: a.names.clone(), heatmaps: a.heatmaps.clone(), sizes })
     })?;
     let defined = kept.heatmaps.iter().filter(|h| h.is_some()).count() as u32;
@@ -110,7 +117,7 @@ pub fn judgments_keep_heatmaps(label: String) -> Result<u32, JsError> {
 }
 
 /// Forgets every kept analysis.
-#[wasm_bindgen]
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
 pub fn judgments_clear_heatmaps() {
     KEPT.with(|k| k.borrow_mut().clear());
 }
@@ -118,13 +125,13 @@ pub fn judgments_clear_heatmaps() {
 /// The heatmap Match between every two kept analyses: JSON `{ labels, images, pairs: [{ a, b,
 /// perImage, median }], median }` (perImage: NaN as null; median over images with a Match; the
 /// overall median over the pairs' medians).
-#[wasm_bindgen]
-pub fn judgments_heatmap_agreement() -> Result<String, JsError> {
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn judgments_heatmap_agreement() -> Result<String> {
     KEPT.with(|k| {
         let kept = k.borrow();
         let labels: Vec<&String> = kept.keys().collect();
         if labels.len() < 2 {
-            return Err(JsError::new("the heatmap Match needs the analyses of two participants"));
+            return Err(Error::Invalid("the heatmap Match needs the analyses of two participants".into()));
         }
         let first = &kept[labels[0]];
         let mut pairs = Vec::new();
@@ -133,13 +140,13 @@ pub fn judgments_heatmap_agreement() -> Result<String, JsError> {
             for b in &labels[x + 1..] {
                 let (ka, kb) = (&kept[*a], &kept[*b]);
                 if ka.names != kb.names {
-                    return Err(JsError::new(&format!(
+                    return Err(Error::Invalid(format!(
                         "the analyses of '{a}' and '{b}' are of different images"
                     )));
                 }
                 let per_image = group::heatmap_matches(&ka.heatmaps, &kb.heatmaps, &ka.sizes)
-                    .map_err(js_error)?;
-                let median = group::median(&per_image);
+                    ?;
+                let median = crate::stats::median(&per_image);
                 medians.push(median);
                 pairs.push(serde_json::json!({
                     "a": a, "b": b,
@@ -148,13 +155,17 @@ pub fn judgments_heatmap_agreement() -> Result<String, JsError> {
                 }));
             }
         }
-        let overall = group::median(&medians);
-        serde_json::to_string(&serde_json::json!({
+        let overall = crate::stats::median(&medians);
+        json(&serde_json::json!({
             "labels": labels,
             "images": first.names,
             "pairs": pairs,
             "median": overall.is_finite().then_some(overall),
         }))
-        .map_err(js_error)
     })
+}
+
+/// JSON text for the page (NaN as null).
+fn json(value: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Invalid(format!("cannot write JSON: {e}")))
 }

@@ -1,34 +1,37 @@
-//! The browser's entry points (wasm-bindgen), meant to be called from one Web Worker
-//! (`www/worker.js`). Thin: each call parses its arguments, runs library functions and hands back
-//! plain JS values; errors become JS `Error`s with the library's message.
+//! The browser's entry points, meant to be called from one Web Worker (`www/worker.js`; the
+//! functions are listed in `docs/js-api.md`). Plain Rust that compiles and is tested natively:
+//! each exported function carries `#[cfg_attr(target_family = "wasm", wasm_bindgen)]` and
+//! returns plain values — numbers, strings, `Vec<f64>` (a `Float64Array` in JS), or [`Js`]
+//! around a serde value, which JS receives as a plain object (serde-wasm-bindgen). Errors are the
+//! library's [`Error`], a JS `Error` with its message. The few calls that take a JS callback or
+//! need the browser's WebGPU are in `bindings.rs`, compiled for wasm only.
 //!
-//! The worker holds one session: a device, a network, a human matrix, the decoded images
+//! The worker holds one [`Session`]: a device, a network, a human matrix, the decoded images
 //! (originals kept for the overlays) and the last analysis. Calls are expected one at a time
 //! (the worker queues them); no state is borrowed across an `await`.
-//!
-//! - [`init_device`], [`device_info`]: WebGPU or the CPU backend.
-//! - [`load_model`]: safetensors bytes → `{ model, classes, channels, embedding, sha256 }`.
-//! - [`npz_arrays`], [`read_matrix`], [`add_image`], [`check_matching`]: the cohort, and every
-//!   problem with it before anything runs.
-//! - [`analyze`]: decode → network → ablation, with progress; then the getters of `results.rs`
-//!   (scores as typed arrays, overlays as RGBA, saliency contours with relative risks).
 
 mod cohort;
 mod judgments;
 mod published;
 mod results;
 
+#[cfg(target_family = "wasm")]
+mod bindings;
+
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use js_sys::{Array, Float32Array, Object, Reflect};
+use serde::Serialize;
+#[cfg(target_family = "wasm")]
 use wasm_bindgen::prelude::*;
 
 use crate::cohort::{self as images, Normalization};
-use crate::device::{self, ComputeDevice, DeviceChoice};
+use crate::device::{ComputeDevice, DeviceChoice};
+use crate::error::{Error, Result};
 use crate::extract;
 use crate::model::{ModelName, Network, Vgg16, Vgg16Spec};
 use crate::similarity::HumanMatrix;
+use crate::summary::MatrixSource;
 use crate::weights::TensorMap;
 
 pub use cohort::*;
@@ -36,13 +39,60 @@ pub use judgments::*;
 pub use published::*;
 pub use results::*;
 
+/// A value that JS receives as a plain object (through serde-wasm-bindgen, maps as objects);
+/// natively, just the value.
+#[derive(Debug)]
+pub struct Js<T>(pub T);
+
+#[cfg(target_family = "wasm")]
+mod js_abi {
+    use wasm_bindgen::convert::IntoWasmAbi;
+    use wasm_bindgen::describe::WasmDescribe;
+    use wasm_bindgen::prelude::*;
+
+    use super::Js;
+    use crate::error::Error;
+
+    impl<T: serde::Serialize> WasmDescribe for Js<T> {
+        fn describe() {
+            JsValue::describe()
+        }
+    }
+
+    impl<T: serde::Serialize> IntoWasmAbi for Js<T> {
+        type Abi = <JsValue as IntoWasmAbi>::Abi;
+
+        fn into_abi(self) -> Self::Abi {
+            to_js(&self.0).into_abi()
+        }
+    }
+
+    /// A serde value as JS: maps become plain objects, `None` becomes `null`.
+    pub fn to_js(value: &impl serde::Serialize) -> JsValue {
+        let serializer = serde_wasm_bindgen::Serializer::new()
+            .serialize_maps_as_objects(true)
+            .serialize_missing_as_null(true);
+        value.serialize(&serializer).unwrap_or_else(|e| JsError::new(&e.to_string()).into())
+    }
+
+    /// For async exports, whose results are converted with `Into<JsValue>`.
+    impl<T: serde::Serialize> From<Js<T>> for JsValue {
+        fn from(value: Js<T>) -> JsValue {
+            to_js(&value.0)
+        }
+    }
+
+    impl From<Error> for JsValue {
+        fn from(e: Error) -> JsValue {
+            JsError::new(&e.to_string()).into()
+        }
+    }
+}
+
 /// A matrix as read, with what the summary needs to name it.
 pub(crate) struct MatrixEntry {
     pub matrix: HumanMatrix,
-    pub file: String,
-    pub key: Option<String>,
-    pub names_file: Option<String>,
-    pub dissimilarity: bool,
+    pub source: MatrixSource,
 }
 
 /// The loaded network and what the summary says about its weights.
@@ -73,141 +123,155 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Session) -> R) -> R {
     SESSION.with(|s| f(&mut s.borrow_mut()))
 }
 
-#[wasm_bindgen(start)]
-pub fn start() {
-    console_error_panic_hook::set_once();
+/// `x` when finite, else `None` (`null` in JS).
+pub(crate) fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
 }
 
-pub(crate) fn js_error(e: impl std::fmt::Display) -> JsError {
-    JsError::new(&e.to_string())
+/// Sets up 'webgpu' (in the browser; natively, wgpu), 'cpu' or 'auto', and returns a
+/// description of the adapter. A network loaded for another device is gone.
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub async fn init_device(backend: String) -> Result<String> {
+    let choice: DeviceChoice = backend.parse()?;
+    #[cfg(target_family = "wasm")]
+    let device = crate::device::select_web(choice).await?;
+    #[cfg(not(target_family = "wasm"))]
+    let device = crate::device::select(choice)?;
+    Ok(set_device(device, choice != DeviceChoice::Cpu))
 }
 
-/// A plain JS object from key/value pairs.
-pub(crate) fn object(pairs: &[(&str, JsValue)]) -> Result<JsValue, JsError> {
-    let o = Object::new();
-    for (k, v) in pairs {
-        Reflect::set(&o, &JsValue::from_str(k), v)
-            .map_err(|_| JsError::new("cannot build the result object"))?;
-    }
-    Ok(o.into())
+pub(crate) fn current_device() -> Result<ComputeDevice> {
+    with(|s| s.device.clone()).ok_or_else(|| Error::Invalid("call init_device first".into()))
 }
 
-pub(crate) fn strings(items: impl IntoIterator<Item = impl AsRef<str>>) -> JsValue {
-    items.into_iter().map(|s| JsValue::from_str(s.as_ref())).collect::<Array>().into()
-}
-
-pub(crate) fn opt_f64(v: Option<f64>) -> JsValue {
-    v.filter(|x| x.is_finite()).map(JsValue::from_f64).unwrap_or(JsValue::NULL)
-}
-
-fn current_device() -> Result<ComputeDevice, JsError> {
-    with(|s| s.device.clone()).ok_or_else(|| JsError::new("call init_device first"))
-}
-
-/// Sets up 'webgpu' or 'cpu' and returns a description of the adapter.
-#[wasm_bindgen]
-pub async fn init_device(backend: String) -> Result<String, JsError> {
-    let choice: DeviceChoice = backend.parse().map_err(js_error)?;
-    let device = device::select_web(choice).await.map_err(js_error)?;
-    let description = if device.is_software && choice != DeviceChoice::Cpu {
+/// Makes `device` the session's; a network loaded for another device is gone (tensors live on
+/// a device). Returns the description the page shows.
+fn set_device(device: ComputeDevice, asked_for_gpu: bool) -> String {
+    let description = if device.is_software && asked_for_gpu {
         format!("{} — a software fallback, expect slow runs", device.description)
     } else {
         device.description.clone()
     };
     with(|s| {
-        // Tensors live on a device: a network loaded for another one is gone.
         s.model = None;
         s.results = None;
         s.device = Some(device);
     });
-    Ok(description)
+    description
 }
 
-/// `{ description, software, cpu }` of the current device.
-#[wasm_bindgen]
-pub fn device_info() -> Result<JsValue, JsError> {
+#[derive(Serialize)]
+pub struct DeviceInfo {
+    pub description: String,
+    pub software: bool,
+    pub cpu: bool,
+}
+
+/// The current device.
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn device_info() -> Result<Js<DeviceInfo>> {
     let d = current_device()?;
-    let cpu = d.description.starts_with("cpu");
-    object(&[
-        ("description", d.description.as_str().into()),
-        ("software", d.is_software.into()),
-        ("cpu", cpu.into()),
-    ])
+    Ok(Js(DeviceInfo {
+        cpu: d.description.starts_with("cpu"),
+        description: d.description,
+        software: d.is_software,
+    }))
+}
+
+#[derive(Serialize)]
+pub struct ModelInfo {
+    pub model: &'static str,
+    pub classes: usize,
+    pub channels: usize,
+    pub embedding: usize,
+    pub sha256: String,
 }
 
 /// Loads a network from safetensors bytes (f32, f16 or bf16; VGG-16 with torchvision or timm
 /// keys, EfficientNet-Lite0). `source` names the file in messages; `requested` ('vgg16',
-/// 'efficientnet-lite0' or empty) must agree with the file. Resolves to
-/// `{ model, classes, channels, embedding, sha256 }`.
-#[wasm_bindgen]
+/// 'efficientnet-lite0' or empty) must agree with the file.
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
 pub fn load_model(
     bytes: Vec<u8>,
     source: String,
     requested: Option<String>,
-) -> Result<JsValue, JsError> {
+) -> Result<Js<ModelInfo>> {
     use sha2::Digest;
     let device = current_device()?;
-    let requested: Option<ModelName> = requested
-        .filter(|r| !r.trim().is_empty())
-        .map(|r| r.parse())
-        .transpose()
-        .map_err(js_error)?;
+    let requested: Option<ModelName> =
+        requested.filter(|r| !r.trim().is_empty()).map(|r| r.parse()).transpose()?;
     let sha256: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-    let map = TensorMap::from_safetensors(&source, &bytes).map_err(js_error)?;
+    let map = TensorMap::from_safetensors(&source, &bytes)?;
     drop(bytes);
     // Free the old network before building the new one (VGG-16 is half a gigabyte).
     with(|s| {
         s.model = None;
         s.results = None;
     });
-    let net = Network::from_weights(map, requested, &device.device).map_err(js_error)?;
-    let info = object(&[
-        ("model", net.name().label().into()),
-        ("classes", (net.classes() as u32).into()),
-        ("channels", (net.channels() as u32).into()),
-        ("embedding", (net.embedding_size() as u32).into()),
-        ("sha256", sha256.as_str().into()),
-    ])?;
+    let net = Network::from_weights(map, requested, &device.device)?;
+    let info = ModelInfo {
+        model: net.name().label(),
+        classes: net.classes(),
+        channels: net.channels(),
+        embedding: net.embedding_size(),
+        sha256: sha256.clone(),
+    };
     with(|s| s.model = Some(ModelEntry { net, source, sha256 }));
-    Ok(info)
+    Ok(Js(info))
 }
 
-fn now_ms() -> f64 {
-    js_sys::Date::now()
+#[derive(Serialize)]
+pub struct Forward {
+    pub embedding: Vec<f32>,
+    pub logits: Vec<f32>,
+    /// The forward pass alone.
+    pub millis: f64,
 }
 
-/// One forward pass of a VGG-16-shaped network with generated weights on a generated image;
-/// resolves to `{ embedding, logits, millis }` (millis: the forward pass alone). A diagnostic
-/// that the browser tests compare with the native tool.
-#[wasm_bindgen]
+/// One forward pass of a VGG-16-shaped network with generated weights on a generated image
+/// (`spec`: "tiny" or "vgg16"). A diagnostic that the browser tests compare with the native
+/// tool; `now_ms` is the caller's clock.
 pub async fn synthetic_forward(
-    spec: String,
+    spec: &str,
     seed: u32,
     image_seed: u32,
     height: u32,
     width: u32,
-) -> Result<JsValue, JsError> {
+    now_ms: &dyn Fn() -> f64,
+) -> Result<Forward> {
     let device = current_device()?;
-    let spec = match spec.as_str() {
-        "tiny" => Vgg16Spec::tiny(),
-        "vgg16" => Vgg16Spec::full(1000),
-        other => {
-            return Err(JsError::new(&format!("unknown spec '{other}': expected tiny or vgg16")));
-        }
-    };
+    let spec: Vgg16Spec = spec.parse()?;
     let model = Network::Vgg16(Vgg16::synthetic(&spec, seed.into(), &device.device));
-    model.check_input(height as usize, width as usize).map_err(js_error)?;
+    model.check_input(height as usize, width as usize)?;
     let image = crate::synthetic::image(height, width, image_seed.into());
     let prepared = images::preprocess(&image, height.min(width) as usize, Normalization::IMAGENET);
     let start = now_ms();
     let out =
         extract::extract(&model, std::slice::from_ref(&prepared), &device.device, 1, &mut |_| {})
-            .await
-            .map_err(js_error)?;
-    let millis = now_ms() - start;
-    object(&[
-        ("embedding", Float32Array::from(out.embeddings.as_slice()).into()),
-        ("logits", Float32Array::from(out.logits.as_slice()).into()),
-        ("millis", JsValue::from_f64(millis)),
-    ])
+            .await?;
+    Ok(Forward { embedding: out.embeddings, logits: out.logits, millis: now_ms() - start })
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A session on the CPU with a tiny generated network, as the page would set it up.
+
+    use super::*;
+
+    /// A generated picture as PNG bytes, as a dropped file.
+    pub fn png(height: u32, width: u32, seed: u64) -> Vec<u8> {
+        let rgb = crate::heatmap::Rgb::from(crate::synthetic::image(height, width, seed));
+        crate::results_zip::png_bytes(&rgb).unwrap()
+    }
+
+    pub fn cpu_session() {
+        with(|s| *s = Session::default());
+        set_device(ComputeDevice::cpu(), false);
+        let device = current_device().unwrap();
+        let net = Network::Vgg16(Vgg16::synthetic(&Vgg16Spec::tiny(), 3, &device.device));
+        with(|s| {
+            s.model =
+                Some(ModelEntry { net, source: "tiny.safetensors".into(), sha256: "0".into() })
+        });
+    }
 }

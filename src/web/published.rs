@@ -8,30 +8,36 @@
 
 use std::collections::BTreeMap;
 
-use js_sys::Uint8Array;
+use serde::Serialize;
+#[cfg(target_family = "wasm")]
 use wasm_bindgen::prelude::*;
 
 use super::results::{Analysis, picture};
-use super::{js_error, object, with};
+use super::{Js, with};
 use crate::ablation::AisScores;
+use crate::error::{Error, Result};
 use crate::heatmap::{Colormap, OverlayStyle};
-use crate::results_zip::{OpenedResults, ZipContents, ZipImage, ZipOptions};
+use crate::results_zip::{Manifest, OpenedResults, ZipContents, ZipImage, ZipOptions};
 use crate::scores::Baseline;
 
-fn to_js(value: &impl serde::Serialize) -> Result<JsValue, JsError> {
-    let text = serde_json::to_string(value).map_err(js_error)?;
-    js_sys::JSON::parse(&text).map_err(|_| JsError::new("cannot build the result object"))
+#[derive(Serialize)]
+pub struct Opened {
+    /// summary.json.
+    pub summary: serde_json::Value,
+    /// alignmap-results.json, with the title, categories and display size.
+    pub manifest: Manifest,
+    pub file: String,
 }
 
 /// Opens a results zip (`file_name` names it in errors) and makes it the session's analysis.
-/// Resolves to `{ summary, manifest, file }` (`summary`: summary.json; `manifest`:
-/// alignmap-results.json, with the title, categories and display size); throws with a message
-/// naming the file and the entry for anything that is not a results zip.
-#[wasm_bindgen]
-pub fn open_results(bytes: &[u8], file_name: String) -> Result<JsValue, JsError> {
-    let opened = OpenedResults::from_zip(&file_name, bytes).map_err(js_error)?;
+/// Throws with a message naming the file and the entry for anything that is not a results zip.
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn open_results(bytes: &[u8], file_name: String) -> Result<Js<Opened>> {
+    let opened = OpenedResults::from_zip(&file_name, bytes)?;
     let ais = &opened.summary["ais"];
     let count = |key: &str| ais[key].as_u64().unwrap_or(0) as usize;
+    let cross_validation =
+        opened.summary.get("cross_validation").and_then(|v| serde_json::from_value(v.clone()).ok());
     let scores = AisScores {
         n: opened.names.len(),
         channels: opened.channels,
@@ -47,58 +53,72 @@ pub fn open_results(bytes: &[u8], file_name: String) -> Result<JsValue, JsError>
         skipped_channels: count("channels_zero_in_every_image"),
         grams: None,
     };
-    let result = object(&[
-        ("summary", to_js(&opened.summary)?),
-        ("manifest", to_js(&opened.manifest)?),
-        ("file", file_name.as_str().into()),
-    ])?;
     let OpenedResults { manifest, names, summary, heatmaps, images, .. } = opened;
+    let answer =
+        Opened { summary: summary.clone(), manifest: manifest.clone(), file: file_name.clone() };
     with(|s| {
         s.results = Some(Analysis {
-            names,
-            scores,
-            heatmaps,
-            summary,
-            compute: None,
             pictures: Some(images),
             opened: Some((file_name, manifest)),
+            cross_validation,
+            ..Analysis::new(names, scores, heatmaps, summary)
         })
     });
-    Ok(result)
+    Ok(Js(answer))
 }
 
-/// Where the current analysis came from: `{ opened: false }` after a run here, `{ opened: true,
-/// file }` for opened results.
-#[wasm_bindgen]
-pub fn results_origin() -> Result<JsValue, JsError> {
+#[derive(Serialize)]
+pub struct Origin {
+    /// The analysis was opened from a file (not run here).
+    pub opened: bool,
+    pub file: Option<String>,
+}
+
+/// Where the current analysis came from.
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn results_origin() -> Result<Js<Origin>> {
     with(|s| {
-        let a = s.results.as_ref().ok_or_else(|| JsError::new("no analysis yet"))?;
-        match &a.opened {
-            Some((file, _)) => object(&[("opened", true.into()), ("file", file.as_str().into())]),
-            None => object(&[("opened", false.into())]),
-        }
+        let a = s.results.as_ref().ok_or_else(|| Error::Invalid("no analysis yet".into()))?;
+        Ok(Js(Origin { opened: a.opened.is_some(), file: a.opened.as_ref().map(|o| o.0.clone()) }))
     })
 }
 
-/// The results zip of the current analysis (run here or opened): `summary_json` is the
-/// summary.json to store (the page adds its saliency and cross-validation parts);
-/// `max_side` > 0 stores display copies whose longer side is at most that (0: the images as
-/// analysed, as PNG); `overlays` adds overlay PNGs drawn with `colormap` and `image_weight`;
-/// `categories_json` (`{ "categories": {image: id}, "labels": {id: label} }`) and `title` go
-/// into the manifest (kept from an opened file when absent).
-#[wasm_bindgen]
+/// summary.json of the export: the analysis's, with the saliency comparison and the
+/// cross-validation when the page made them (or the opened file had them).
+fn export_summary(a: &Analysis) -> Result<serde_json::Value> {
+    let mut summary = a.summary.clone();
+    let object = summary
+        .as_object_mut()
+        .ok_or_else(|| Error::Invalid("summary.json is not a JSON object".into()))?;
+    if let Some(cv) = &a.cross_validation {
+        object.insert("cross_validation".into(), to_json(cv)?);
+    }
+    if let Some(saliency) = &a.saliency {
+        object.insert("saliency".into(), to_json(saliency)?);
+    }
+    Ok(summary)
+}
+
+fn to_json(value: &impl Serialize) -> Result<serde_json::Value> {
+    serde_json::to_value(value)
+        .map_err(|e| Error::Invalid(format!("cannot write summary.json: {e}")))
+}
+
+/// The results zip of the current analysis (run here or opened), built by the crate from the
+/// same writers as `alignmap analyze`: `max_side` > 0 stores display copies whose longer side is
+/// at most that (0: the images as analysed, as PNG); `overlays` adds overlay PNGs drawn with
+/// `colormap` and `image_weight`; `categories_json` (`{ "categories": {image: id}, "labels":
+/// {id: label} }`) and `title` go into the manifest (kept from an opened file when absent).
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
 pub fn results_zip(
-    summary_json: String,
     colormap: String,
     image_weight: f64,
     max_side: u32,
     overlays: bool,
     categories_json: Option<String>,
     title: Option<String>,
-) -> Result<Uint8Array, JsError> {
-    let colormap: Colormap = colormap.parse().map_err(js_error)?;
-    let summary: serde_json::Value = serde_json::from_str(&summary_json)
-        .map_err(|e| JsError::new(&format!("the summary to export is not JSON: {e}")))?;
+) -> Result<Vec<u8>> {
+    let colormap: Colormap = colormap.parse()?;
     #[derive(serde::Deserialize)]
     struct Categories {
         categories: BTreeMap<String, String>,
@@ -109,13 +129,12 @@ pub fn results_zip(
         .filter(|t| !t.trim().is_empty())
         .map(|t| serde_json::from_str(&t))
         .transpose()
-        .map_err(|e| JsError::new(&format!("categories: expected {{categories, labels}}: {e}")))?;
-    with(|s| {
-        let a =
-            s.results.as_ref().ok_or_else(|| JsError::new("no analysis yet: run analyze first"))?;
+        .map_err(|e| Error::Invalid(format!("categories: expected {{categories, labels}}: {e}")))?;
+    super::results::with_results(|a, s| {
+        let summary = export_summary(a)?;
         let images = (0..a.names.len())
             .map(|i| picture(a, s, i).map(|image| ZipImage { image, file_bytes: None }))
-            .collect::<Result<Vec<_>, JsError>>()?;
+            .collect::<Result<Vec<_>>>()?;
         let from_file = a.opened.as_ref().map(|(_, m)| m);
         let (categories, category_labels) = match categories {
             Some(c) => (Some(c.categories), c.labels),
@@ -142,7 +161,70 @@ pub fn results_zip(
             max_side,
             overlays: overlays.then_some(OverlayStyle { colormap, image_weight }),
         };
-        let bytes = contents.to_zip(&options).map_err(js_error)?;
-        Ok(Uint8Array::from(bytes.as_slice()))
+        contents.to_zip(&options)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted(mut v: Vec<String>) -> Vec<String> {
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn the_export_opens_again_with_its_cross_validation_and_the_command_lines_files() {
+        super::super::results::tests::cohort();
+        pollster::block_on(super::super::results::analyze(&mut |_, _, _| {}, 2, &|| 0.0)).unwrap();
+        pollster::block_on(super::super::results::cross_validate(
+            2,
+            vec![222],
+            &mut |_, _| {},
+            &|| 0.0,
+        ))
+        .unwrap();
+        let bytes = results_zip("jet".into(), 0.6, 0, true, None, Some("t".into())).unwrap();
+
+        let mut zip = npyz::zip::ZipArchive::new(std::io::Cursor::new(&bytes)).unwrap();
+        let files: Vec<String> = zip.file_names().map(str::to_string).collect();
+        for f in [
+            "images.txt",
+            "ais_image.npy",
+            "ais_image.csv",
+            "ais_dataset.npy",
+            "ais_dataset_r2.npy",
+            "ais_dataset.csv",
+            "summary.json",
+        ] {
+            assert!(files.iter().any(|x| x == f), "{f} in {files:?}");
+        }
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("summary.json").unwrap(), &mut text)
+            .unwrap();
+        let summary: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let r2 = &summary["cross_validation"]["r2"];
+        for key in ["loftus_masson_se", "authors_code_se", "paired_t_test_retained_vs_full"] {
+            assert!(r2.get(key).is_some(), "{key}: {r2}");
+        }
+
+        let opened = open_results(&bytes, "x.zip".into()).unwrap().0;
+        assert_eq!(opened.manifest.title.as_deref(), Some("t"));
+        let cv = with(|s| s.results.as_ref().unwrap().cross_validation.clone()).unwrap();
+        assert_eq!(cv.seeds, [222]);
+        assert!(results_origin().unwrap().0.opened);
+        let again = results_zip("jet".into(), 0.6, 0, true, None, None).unwrap();
+        let mut again = npyz::zip::ZipArchive::new(std::io::Cursor::new(&again)).unwrap();
+        let again_files: Vec<String> = again.file_names().map(str::to_string).collect();
+        assert_eq!(sorted(again_files), sorted(files.clone()));
+        let read = |zip: &mut npyz::zip::ZipArchive<_>, name: &str| {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(&mut zip.by_name(name).unwrap(), &mut out).unwrap();
+            out
+        };
+        let differ: Vec<&String> =
+            files.iter().filter(|f| read(&mut zip, f) != read(&mut again, f)).collect();
+        assert!(differ.is_empty(), "an opened export exports other bytes in {differ:?}");
+    }
 }

@@ -1,17 +1,19 @@
-//! The analysis and what the page reads from it: scores as typed arrays, heatmap overlays and
-//! saliency contours as RGBA pixels, a summary in the shape of the command line's summary.json.
+//! The analysis and what the page reads from it: scores, heatmap overlays and saliency contours
+//! as RGBA pixels, the summary (the command line's summary.json), cross-validation.
 
-use js_sys::{Array, Float64Array, Function, Uint8ClampedArray};
+use burn::prelude::{Tensor, TensorData};
+use serde::{Serialize, Serializer};
+#[cfg(target_family = "wasm")]
 use wasm_bindgen::prelude::*;
 
-use super::{js_error, object, opt_f64, strings, with};
-use crate::ablation::{self, AisScores, EngineOptions};
-use crate::cohort::{self, Prepared};
-use crate::extract;
+use super::{Js, finite, with};
+use crate::ablation::{AisScores, EngineOptions};
+use crate::error::{Error, Result};
 use crate::heatmap::{self, Colormap, Heatmap, OverlayStyle, Rgb};
+use crate::pipeline::{self, Stage};
 use crate::saliency::{self, SaliencyModel, import, overlay as contours, risk};
-use crate::{selection, stats};
-use burn::prelude::{Tensor, TensorData};
+use crate::selection;
+use crate::summary::{AnalysisSummary, CrossValidation, HumanSummary, ModelSummary};
 
 /// Device memory for one chunk of ablations: 128 MiB, the WebGPU storage-binding minimum that
 /// every adapter gives (the command line's default is 256 MiB).
@@ -23,6 +25,7 @@ pub(crate) struct Analysis {
     pub scores: AisScores,
     /// Per image, at feature-map resolution; `None`: no positive AIS.
     pub heatmaps: Vec<Option<Heatmap>>,
+    /// summary.json as the analysis wrote it (or as the opened file holds it).
     pub summary: serde_json::Value,
     /// What cross-validation needs; absent for opened results.
     pub compute: Option<Compute>,
@@ -30,6 +33,34 @@ pub(crate) struct Analysis {
     pub pictures: Option<Vec<image::RgbImage>>,
     /// Where opened results came from, and their manifest.
     pub opened: Option<(String, crate::results_zip::Manifest)>,
+    /// The last cross-validation, run here or stored in the opened file (when it is in this
+    /// version's format; otherwise it stays in `summary` only).
+    pub cross_validation: Option<CrossValidation>,
+    /// The last saliency comparison over every image made here (an opened file's stays in
+    /// `summary`).
+    pub saliency: Option<SaliencyReport>,
+}
+
+impl Analysis {
+    /// An analysis with nothing beside its scores, heatmaps and summary.
+    pub(crate) fn new(
+        names: Vec<String>,
+        scores: AisScores,
+        heatmaps: Vec<Option<Heatmap>>,
+        summary: serde_json::Value,
+    ) -> Analysis {
+        Analysis {
+            names,
+            scores,
+            heatmaps,
+            summary,
+            compute: None,
+            pictures: None,
+            opened: None,
+            cross_validation: None,
+            saliency: None,
+        }
+    }
 }
 
 /// What cross-validation needs besides the scores (with their Gram matrices): the network, the
@@ -45,259 +76,225 @@ pub(crate) fn picture<'a>(
     a: &'a Analysis,
     s: &'a super::Session,
     index: usize,
-) -> Result<&'a image::RgbImage, JsError> {
+) -> Result<&'a image::RgbImage> {
     let name = a.names.get(index).ok_or_else(|| {
-        JsError::new(&format!("no image {index}: the analysis has {}", a.names.len()))
+        Error::Invalid(format!("no image {index}: the analysis has {}", a.names.len()))
     })?;
     match &a.pictures {
         Some(pictures) => Ok(&pictures[index]),
         None => s
             .images
             .get(name)
-            .ok_or_else(|| JsError::new(&format!("{name}: no longer in the cohort"))),
+            .ok_or_else(|| Error::Invalid(format!("{name}: no longer in the cohort"))),
     }
 }
 
-fn call_progress(progress: &Function, stage: &str, done: usize, total: usize) {
-    // A failing progress callback must not stop the analysis.
-    let _ = progress.call3(
-        &JsValue::NULL,
-        &JsValue::from_str(stage),
-        &JsValue::from_f64(done as f64),
-        &JsValue::from_f64(total as f64),
-    );
-}
-
-/// Runs the whole analysis on the cohort as it stands: decode (preprocessing), network (feature
-/// maps, embeddings), ablation (AIS). `progress(stage, done, total)` hears each step; `batch`:
-/// images per forward pass (0: 4, as the command line). Resolves to the summary object (as
-/// `summary_json`).
-#[wasm_bindgen]
-pub async fn analyze(progress: Function, batch: u32) -> Result<JsValue, JsError> {
-    let t_start = js_sys::Date::now();
-    let (device, net, model_source, sha256, names, matched, human) =
-        with(|s| -> Result<_, JsError> {
-            s.results = None;
-            let device = s.device.clone().ok_or_else(|| JsError::new("call init_device first"))?;
-            let model = s.model.as_ref().ok_or_else(|| JsError::new("no network loaded yet"))?;
-            let (names, matched) = super::cohort::matched_similarity(s)?;
-            let m = s.matrix.as_ref().expect("matched_similarity checked the matrix");
-            let human = serde_json::json!({
-                "file": m.file,
-                "key": m.key,
-                "names": m.names_file,
-                "direction": if m.dissimilarity { "dissimilarity (S = −D)" } else { "similarity" },
-                "warnings": m.matrix.warnings,
-                "matching": matched.report,
-            });
-            Ok((
-                device,
-                model.net.clone(),
-                model.source.clone(),
-                model.sha256.clone(),
-                names,
-                matched,
-                human,
-            ))
-        })?;
-    let n = names.len();
-
-    // decode: the originals are decoded already; this is the network's preprocessing
-    let mut lap = js_sys::Date::now();
-    let mut timings = serde_json::Map::new();
-    let mut prepared: Vec<Prepared> = Vec::with_capacity(n);
-    for (i, name) in names.iter().enumerate() {
-        let p = with(|s| {
-            s.images.get(name).map(|img| cohort::preprocess(img, 224, net.normalization()))
-        });
-        prepared.push(p.ok_or_else(|| {
-            JsError::new(&format!("{name}: the image was removed during the analysis"))
-        })?);
-        call_progress(&progress, "decode", i + 1, n);
-    }
-    let mut tick = |name: &str, timings: &mut serde_json::Map<String, serde_json::Value>| {
-        let now = js_sys::Date::now();
-        timings.insert(name.into(), serde_json::json!((now - lap) / 1e3));
-        lap = now;
+/// Runs the whole analysis on the cohort as it stands, through [`pipeline::score_cohort`]
+/// (`batch`: images per forward pass, 0: 4 as the command line; `clock`: seconds). Keeps the
+/// results in the session and returns summary.json.
+pub async fn analyze(
+    progress: &mut dyn FnMut(Stage, usize, usize),
+    batch: u32,
+    clock: &dyn Fn() -> f64,
+) -> Result<serde_json::Value> {
+    let t_start = clock();
+    let (device, net, model, names, matched, human) = with(|s| -> Result<_> {
+        s.results = None;
+        let device =
+            s.device.clone().ok_or_else(|| Error::Invalid("call init_device first".into()))?;
+        let m = s.model.as_ref().ok_or_else(|| Error::Invalid("no network loaded yet".into()))?;
+        let (names, matched) = super::cohort::matched_similarity(s)?;
+        let entry = s.matrix.as_ref().expect("matched_similarity checked the matrix");
+        let human = HumanSummary::new(&entry.source, &entry.matrix.warnings, &matched.report);
+        let model = ModelSummary {
+            name: m.net.name().label().to_string(),
+            classes: m.net.classes(),
+            weights: m.source.clone(),
+            weights_sha256: m.sha256.clone(),
+        };
+        Ok((device, m.net.clone(), model, names, matched, human))
+    })?;
+    let options = pipeline::Options {
+        batch: if batch == 0 { 4 } else { batch as usize },
+        // The per-channel Gram matrices are kept for cross-validation (channels·n² floats).
+        engine: EngineOptions { chunk_bytes: CHUNK_BYTES, keep_grams: true },
     };
-    tick("decode_seconds", &mut timings);
-
-    call_progress(&progress, "network", 0, n);
-    let batch = if batch == 0 { 4 } else { batch as usize };
-    let extracted = extract::extract(&net, &prepared, &device.device, batch, &mut |done| {
-        call_progress(&progress, "network", done, n)
-    })
-    .await
-    .map_err(js_error)?;
-    drop(prepared);
-    tick("network_seconds", &mut timings);
-
-    let channels = net.channels();
-    let inputs = extracted.inputs_tensor(channels, &device.device);
-    // The per-channel Gram matrices are kept for cross-validation (channels·n² floats).
-    let options = EngineOptions { chunk_bytes: CHUNK_BYTES, keep_grams: true };
-    call_progress(&progress, "ablation", 0, channels);
-    let scores = ablation::alignment_importance(
+    let run = pipeline::score_cohort(
         &net,
-        inputs,
+        &device.device,
+        names.len(),
+        &mut |i| {
+            with(|s| s.images.get(&names[i]).cloned()).ok_or_else(|| {
+                Error::Invalid(format!("{}: the image was removed during the analysis", names[i]))
+            })
+        },
         &matched.similarity,
         &options,
-        &mut |done, total| call_progress(&progress, "ablation", done, total),
+        pipeline::Hooks { progress, cancelled: &|| false, clock },
     )
-    .await
-    .map_err(js_error)?;
-    tick("ablation_seconds", &mut timings);
-    timings
-        .insert("total_seconds".into(), serde_json::json!((js_sys::Date::now() - t_start) / 1e3));
-
-    let mut summary = crate::report::scores_summary(&names, &scores);
-    summary.insert(
-        "model".into(),
-        serde_json::json!({
-            "name": net.name().label(),
-            "classes": net.classes(),
-            "weights": model_source,
-            "weights_sha256": sha256,
-        }),
-    );
-    summary.insert("human".into(), human);
-    summary.insert("device".into(), serde_json::json!(device.description));
-    summary.insert("timings".into(), serde_json::Value::Object(timings));
-    let summary = serde_json::Value::Object(summary);
-    let text = summary.to_string();
-    let inputs_host = extracted.inputs;
-    let c = scores.channels;
-    let heatmaps = extracted
-        .maps
-        .iter()
-        .enumerate()
-        .map(|(i, (maps, shape))| {
-            Heatmap::from_scores(&scores.image[i * c..(i + 1) * c], maps, *shape)
-        })
-        .collect::<crate::Result<Vec<_>>>()
-        .map_err(js_error)?;
+    .await?;
+    let mut timings = run.timings;
+    timings.insert("total_seconds".into(), clock() - t_start);
+    let summary =
+        AnalysisSummary::new(&names, &run.scores, model, human, &device.description, timings);
+    let summary = serde_json::to_value(&summary)
+        .map_err(|e| Error::Invalid(format!("cannot build the summary: {e}")))?;
+    let heatmaps = heatmap::cohort_heatmaps(&run.scores, &run.extracted.maps)?;
+    let answer = summary.clone();
     with(|s| {
         s.results = Some(Analysis {
-            names,
-            scores,
-            heatmaps,
-            summary,
-            compute: Some(Compute { net, inputs: inputs_host, human: matched.similarity }),
-            pictures: None,
-            opened: None,
+            compute: Some(Compute { net, inputs: run.extracted.inputs, human: matched.similarity }),
+            ..Analysis::new(names, run.scores, heatmaps, summary)
         })
     });
-    js_sys::JSON::parse(&text).map_err(|_| JsError::new("cannot build the summary"))
+    Ok(answer)
 }
 
-fn with_results<R>(
-    f: impl FnOnce(&Analysis, &super::Session) -> Result<R, JsError>,
-) -> Result<R, JsError> {
+pub(crate) fn with_results<R>(
+    f: impl FnOnce(&Analysis, &super::Session) -> Result<R>,
+) -> Result<R> {
     with(|s| {
-        let a =
-            s.results.as_ref().ok_or_else(|| JsError::new("no analysis yet: run analyze first"))?;
+        let a = s
+            .results
+            .as_ref()
+            .ok_or_else(|| Error::Invalid("no analysis yet: run analyze first".into()))?;
         f(a, s)
     })
 }
 
 /// The summary of the last analysis, as the command line's summary.json (a JSON string).
-#[wasm_bindgen]
-pub fn summary_json() -> Result<String, JsError> {
-    with_results(|a, _| serde_json::to_string_pretty(&a.summary).map_err(js_error))
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn summary_json() -> Result<String> {
+    with_results(|a, _| crate::report::json_text(&a.summary))
 }
 
-/// `{ names, n, channels, baseline: { r, r2, perImage }, zeroPairs, skippedChannels }`.
-#[wasm_bindgen]
-pub fn result_info() -> Result<JsValue, JsError> {
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BaselineInfo {
+    pub r: Option<f64>,
+    pub r2: Option<f64>,
+    pub per_image: Vec<Option<f64>>,
+}
+
+/// What the page shows of the last analysis besides the score arrays.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResultInfo {
+    pub names: Vec<String>,
+    pub n: usize,
+    pub channels: usize,
+    pub baseline: BaselineInfo,
+    pub zero_pairs: usize,
+    pub skipped_channels: usize,
+}
+
+/// The cohort, the 2OI baselines and the engine's counts of the last analysis.
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn result_info() -> Result<Js<ResultInfo>> {
     with_results(|a, _| {
         let b = &a.scores.baseline;
-        object(&[
-            ("names", strings(&a.names)),
-            ("n", (a.scores.n as u32).into()),
-            ("channels", (a.scores.channels as u32).into()),
-            (
-                "baseline",
-                object(&[
-                    ("r", opt_f64(Some(b.r))),
-                    ("r2", opt_f64(Some(b.r2))),
-                    ("perImage", Float64Array::from(b.per_image.as_slice()).into()),
-                ])?,
-            ),
-            ("zeroPairs", (a.scores.zero_pairs as u32).into()),
-            ("skippedChannels", (a.scores.skipped_channels as u32).into()),
-        ])
+        Ok(Js(ResultInfo {
+            names: a.names.clone(),
+            n: a.scores.n,
+            channels: a.scores.channels,
+            baseline: BaselineInfo {
+                r: finite(b.r),
+                r2: finite(b.r2),
+                per_image: b.per_image.iter().map(|&r| finite(r)).collect(),
+            },
+            zero_pairs: a.scores.zero_pairs,
+            skipped_channels: a.scores.skipped_channels,
+        }))
     })
 }
 
 /// Per-image AIS, `n × channels` row-major (`base_t − r_tk`), rows in `names` order.
-#[wasm_bindgen]
-pub fn ais_image() -> Result<Float64Array, JsError> {
-    with_results(|a, _| Ok(Float64Array::from(a.scores.image.as_slice())))
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn ais_image() -> Result<Vec<f64>> {
+    with_results(|a, _| Ok(a.scores.image.clone()))
 }
 
 /// Dataset AIS with r (`r − r_k`, the paper's ρ), one per feature map.
-#[wasm_bindgen]
-pub fn ais_dataset() -> Result<Float64Array, JsError> {
-    with_results(|a, _| Ok(Float64Array::from(a.scores.dataset_r.as_slice())))
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn ais_dataset() -> Result<Vec<f64>> {
+    with_results(|a, _| Ok(a.scores.dataset_r.clone()))
 }
 
 /// Dataset AIS with r² (`r² − r_k²`, the authors' code), one per feature map.
-#[wasm_bindgen]
-pub fn ais_dataset_r2() -> Result<Float64Array, JsError> {
-    with_results(|a, _| Ok(Float64Array::from(a.scores.dataset_r2.as_slice())))
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn ais_dataset_r2() -> Result<Vec<f64>> {
+    with_results(|a, _| Ok(a.scores.dataset_r2.clone()))
+}
+
+/// RGBA bytes, which JS receives as a `Uint8Array`.
+pub struct Rgba(pub Vec<u8>);
+
+impl Serialize for Rgba {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.0)
+    }
+}
+
+impl From<&Rgb> for Rgba {
+    fn from(rgb: &Rgb) -> Self {
+        Rgba(rgb.pixels.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect())
+    }
+}
+
+/// A picture for a canvas.
+#[derive(Serialize)]
+pub struct Picture {
+    pub width: usize,
+    pub height: usize,
+    pub rgba: Rgba,
+    /// False when there is no heatmap to draw (the picture is the image alone), with `note`
+    /// saying why.
+    pub defined: bool,
+    pub note: &'static str,
+}
+
+impl Picture {
+    fn of(rgb: &Rgb) -> Picture {
+        Picture { width: rgb.width, height: rgb.height, rgba: rgb.into(), defined: true, note: "" }
+    }
 }
 
 /// The image at `index` of the analysis, shrunk (Pillow's bilinear) so that its longer side is
 /// at most `max_side` (0: full size).
-fn original(a: &Analysis, s: &super::Session, index: usize, max_side: u32) -> Result<Rgb, JsError> {
+fn original(a: &Analysis, s: &super::Session, index: usize, max_side: u32) -> Result<Rgb> {
     let image = picture(a, s, index)?;
     Ok(crate::results_zip::display_copy(image, max_side)
         .unwrap_or_else(|| Rgb::from(image.clone())))
 }
 
-fn rgba(rgb: &Rgb) -> Uint8ClampedArray {
-    let mut out = Vec::with_capacity(rgb.width * rgb.height * 4);
-    for px in rgb.pixels.chunks_exact(3) {
-        out.extend_from_slice(px);
-        out.push(255);
-    }
-    Uint8ClampedArray::from(out.as_slice())
-}
-
-fn heatmap_of(a: &Analysis, index: usize) -> Result<Option<Heatmap>, JsError> {
+fn heatmap_of(a: &Analysis, index: usize) -> Result<Option<Heatmap>> {
     a.heatmaps.get(index).cloned().ok_or_else(|| {
-        JsError::new(&format!("no image {index}: the analysis has {}", a.names.len()))
+        Error::Invalid(format!("no image {index}: the analysis has {}", a.names.len()))
     })
 }
 
 /// The heatmap of image `index` blended over it (`colormap`: jet, viridis or magma;
 /// `image_weight`: the image's share, the paper's 0.6), or the image alone when `show_original`.
-/// `max_side` > 0 shrinks the picture first (thumbnails). Resolves to `{ width, height, rgba,
-/// defined, note }`: `defined` is false (and the picture is the image alone) when the image has
-/// no positive AIS, so no heatmap.
-#[wasm_bindgen]
+/// `max_side` > 0 shrinks the picture first (thumbnails).
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
 pub fn overlay(
     index: u32,
     colormap: String,
     image_weight: f64,
     show_original: bool,
     max_side: u32,
-) -> Result<JsValue, JsError> {
-    let colormap: Colormap = colormap.parse().map_err(js_error)?;
+) -> Result<Js<Picture>> {
+    let colormap: Colormap = colormap.parse()?;
     with_results(|a, s| {
         let image = original(a, s, index as usize, max_side)?;
         let heat = heatmap_of(a, index as usize)?;
         let drawn = match (&heat, show_original) {
             (Some(h), false) => {
-                heatmap::overlay(&image, h, OverlayStyle { colormap, image_weight })
-                    .map_err(js_error)?
+                heatmap::overlay(&image, h, OverlayStyle { colormap, image_weight })?
             }
             _ => None,
         };
-        let defined = match &heat {
-            Some(h) => h.intensities().is_some(),
-            None => false,
-        };
+        let defined = heat.as_ref().is_some_and(|h| h.intensities().is_some());
         let note = match (&heat, defined) {
             (None, _) => {
                 "no feature map has a positive AIS for this image: removing any one of them does not lower its alignment with the human judgments, so there is nothing to draw"
@@ -307,82 +304,67 @@ pub fn overlay(
             }
             _ => "",
         };
-        let picture = drawn.as_ref().unwrap_or(&image);
-        object(&[
-            ("width", (picture.width as u32).into()),
-            ("height", (picture.height as u32).into()),
-            ("rgba", rgba(picture).into()),
-            ("defined", defined.into()),
-            ("note", note.into()),
-        ])
+        Ok(Js(Picture { defined, note, ..Picture::of(drawn.as_ref().unwrap_or(&image)) }))
     })
 }
 
-/// The colour map's 256 colours as RGBA (a legend): `Uint8ClampedArray` of 1024 bytes.
-#[wasm_bindgen]
-pub fn colormap_strip(colormap: String) -> Result<Uint8ClampedArray, JsError> {
-    let colormap: Colormap = colormap.parse().map_err(js_error)?;
+/// The colour map's 256 colours as RGBA (a legend): 1024 bytes.
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn colormap_strip(colormap: String) -> Result<Vec<u8>> {
+    let colormap: Colormap = colormap.parse()?;
     let pixels: Vec<u8> =
         (0..256).flat_map(|i| colormap.colour((i as f64 + 0.5) / 256.0)).collect();
-    Ok(rgba(&Rgb { width: 256, height: 1, pixels }))
+    Ok(Rgba::from(&Rgb { width: 256, height: 1, pixels }).0)
 }
 
 /// The built-in saliency models' names (the first is the default).
-#[wasm_bindgen]
-pub fn saliency_models() -> JsValue {
-    let mut all: Vec<&str> = vec![SaliencyModel::default().name()];
-    all.extend(
-        SaliencyModel::ALL
-            .iter()
-            .map(|m| m.name())
-            .filter(|n| *n != SaliencyModel::default().name()),
-    );
-    strings(all)
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn saliency_models() -> Vec<String> {
+    let default = SaliencyModel::default().name();
+    std::iter::once(default)
+        .chain(SaliencyModel::ALL.iter().map(|m| m.name()).filter(|n| *n != default))
+        .map(str::to_string)
+        .collect()
+}
+
+#[derive(Serialize)]
+pub struct SaliencyInfo {
+    pub name: String,
+    pub stem: String,
+    pub width: usize,
+    pub height: usize,
 }
 
 /// Keeps a saliency map made elsewhere (grayscale PNG or 2-D NPY, any size) for the image with
-/// the same file stem. Resolves to `{ name, stem, width, height }`; throws with the library's
-/// message.
-#[wasm_bindgen]
-pub fn import_saliency(name: String, bytes: &[u8]) -> Result<JsValue, JsError> {
-    let map = import::decode_map(&name, bytes).map_err(js_error)?;
-    let stem = stem(&name).to_string();
-    let info = object(&[
-        ("name", name.as_str().into()),
-        ("stem", stem.as_str().into()),
-        ("width", (map.width as u32).into()),
-        ("height", (map.height as u32).into()),
-    ])?;
+/// the same file stem.
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn import_saliency(name: String, bytes: &[u8]) -> Result<Js<SaliencyInfo>> {
+    let map = import::decode_map(&name, bytes)?;
+    let stem = crate::file_names::stem(&name).to_string();
+    let info = SaliencyInfo { name, stem: stem.clone(), width: map.width, height: map.height };
     with(|s| s.saliency.insert(stem, map));
-    Ok(info)
+    Ok(Js(info))
 }
 
 /// Forgets the imported saliency maps.
-#[wasm_bindgen]
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
 pub fn clear_saliency() {
     with(|s| s.saliency.clear());
 }
 
-fn stem(name: &str) -> &str {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    match base.rfind('.') {
-        Some(i) if i > 0 => &base[..i],
-        _ => base,
-    }
-}
-
-/// The saliency map of image `index` at its full size: imported (`source` = "imported", matched
+/// The saliency map of image `name` at its full size: imported (`source` = "imported", matched
 /// by file stem, brought to the image as TranSalNet's post-processing does) or a built-in model.
 fn saliency_of(
     s: &super::Session,
     name: &str,
     image: &image::RgbImage,
     source: &str,
-) -> Result<Vec<f32>, String> {
+) -> std::result::Result<Vec<f32>, String> {
     let (w, h) = (image.width() as usize, image.height() as usize);
     if source == "imported" {
-        let map = s.saliency.get(stem(name)).ok_or_else(|| {
-            format!("{name}: no imported saliency map named {0}.png or {0}.npy", stem(name))
+        let stem = crate::file_names::stem(name);
+        let map = s.saliency.get(stem).ok_or_else(|| {
+            format!("{name}: no imported saliency map named {stem}.png or {stem}.npy")
         })?;
         return Ok(import::transalnet_postprocess(map, w, h));
     }
@@ -395,105 +377,103 @@ fn ais_at_image(heat: &Heatmap, width: usize, height: usize) -> Option<Vec<f32>>
     heat.resized(width, height).intensities().map(|v| v.into_iter().map(|x| x as f32).collect())
 }
 
-fn risks_js(risks: &[risk::LevelRisk]) -> Result<JsValue, JsError> {
-    let out = Array::new();
-    for r in risks {
-        out.push(&object(&[
-            ("percent", r.percent.into()),
-            ("rr", opt_f64(r.rr)),
-            ("undefined", r.undefined.map(JsValue::from_str).unwrap_or(JsValue::NULL)),
-        ])?);
-    }
-    Ok(out.into())
+/// The paper's Figure 4 for one image: contours and the three relative risks.
+#[derive(Serialize)]
+pub struct SaliencyPicture {
+    #[serde(flatten)]
+    pub picture: Picture,
+    pub risks: Vec<risk::LevelRisk>,
+    pub label: String,
 }
 
 /// The paper's Figure 4 for image `index`: on the image, the contours of the saliency map
 /// (orange) and of the AIS heatmap (blue) at the top 5/10/15 %, the three relative risks printed
-/// at the top left. `source`: "imported" or a built-in model (see `saliency_models`). Resolves to
-/// `{ width, height, rgba, risks: [{ percent, rr, undefined }], label }`; throws when the image
-/// has no heatmap.
-#[wasm_bindgen]
-pub fn saliency_overlay(index: u32, source: String) -> Result<JsValue, JsError> {
+/// at the top left. `source`: "imported" or a built-in model (see `saliency_models`). Throws
+/// when the image has no heatmap.
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn saliency_overlay(index: u32, source: String) -> Result<Js<SaliencyPicture>> {
     with_results(|a, s| {
         let i = index as usize;
-        let name = a.names.get(i).ok_or_else(|| JsError::new(&format!("no image {i}")))?;
         let image = picture(a, s, i)?;
+        let name = &a.names[i];
         let (w, h) = (image.width() as usize, image.height() as usize);
         let heat = heatmap_of(a, i)?.ok_or_else(|| {
-            JsError::new(&format!(
+            Error::Invalid(format!(
                 "{name}: no positive AIS, so no heatmap to compare with saliency"
             ))
         })?;
         let ais = ais_at_image(&heat, w, h)
-            .ok_or_else(|| JsError::new(&format!("{name}: the heatmap is zero everywhere")))?;
-        let sal = saliency_of(s, name, image, &source).map_err(|e| JsError::new(&e))?;
-        let (picture, risks) = contours::contour_overlay(image, &sal, &ais).map_err(js_error)?;
+            .ok_or_else(|| Error::Invalid(format!("{name}: the heatmap is zero everywhere")))?;
+        let sal = saliency_of(s, name, image, &source).map_err(Error::Invalid)?;
+        let (drawn, risks) = contours::contour_overlay(image, &sal, &ais)?;
         let label = contours::rr_label(&risks);
-        let rgb: Rgb = picture.into();
-        object(&[
-            ("width", (rgb.width as u32).into()),
-            ("height", (rgb.height as u32).into()),
-            ("rgba", rgba(&rgb).into()),
-            ("risks", risks_js(&risks)?),
-            ("label", label.as_str().into()),
-        ])
+        Ok(Js(SaliencyPicture { picture: Picture::of(&drawn.into()), risks, label }))
     })
+}
+
+/// One image's relative risks, or why it has none.
+#[derive(Clone, Debug, Serialize)]
+pub struct ImageRisks {
+    pub image: String,
+    pub risks: Option<Vec<risk::LevelRisk>>,
+    pub error: Option<String>,
+}
+
+/// The saliency comparison over every image, as the results zip stores it (`saliency` in
+/// summary.json).
+#[derive(Clone, Debug, Serialize)]
+pub struct SaliencyReport {
+    pub source: String,
+    pub summary: Vec<risk::LevelSummary>,
+    pub images: Vec<ImageRisks>,
 }
 
 /// Relative risks of every image (`source` as in `saliency_overlay`) and their mean ± sd per
-/// level: `{ images: [{ image, risks | null, error | null }], summary: [{ percent, n,
-/// nUndefined, mean, sd }] }`.
-#[wasm_bindgen]
-pub fn saliency_summary(source: String) -> Result<JsValue, JsError> {
-    with_results(|a, s| {
-        let images = Array::new();
-        let mut all = Vec::new();
-        for (i, name) in a.names.iter().enumerate() {
-            let result = (|| -> Result<Vec<risk::LevelRisk>, String> {
-                let image = picture(a, s, i).map_err(|_| "no longer in the cohort")?;
-                let (w, h) = (image.width() as usize, image.height() as usize);
-                let heat = heatmap_of(a, i)
-                    .map_err(|_| "no heatmap".to_string())?
-                    .ok_or("no positive AIS, so no heatmap")?;
-                let ais = ais_at_image(&heat, w, h).ok_or("the heatmap is zero everywhere")?;
-                let sal = saliency_of(s, name, image, &source)?;
-                risk::relative_risks(&sal, &ais, w, h).map_err(|e| e.to_string())
-            })();
-            let (risks, error) = match &result {
-                Ok(r) => (risks_js(r)?, JsValue::NULL),
-                Err(e) => (JsValue::NULL, JsValue::from_str(e)),
-            };
-            if let Ok(r) = result {
-                all.push(r);
-            }
-            images.push(&object(&[
-                ("image", name.as_str().into()),
-                ("risks", risks),
-                ("error", error),
-            ])?);
+/// level; kept for the export.
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn saliency_summary(source: String) -> Result<Js<SaliencyReport>> {
+    let report = with_results(|a, s| {
+        let images: Vec<ImageRisks> = a
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let result = (|| -> std::result::Result<Vec<risk::LevelRisk>, String> {
+                    let image = picture(a, s, i).map_err(|_| "no longer in the cohort")?;
+                    let (w, h) = (image.width() as usize, image.height() as usize);
+                    let heat = heatmap_of(a, i)
+                        .map_err(|_| "no heatmap".to_string())?
+                        .ok_or("no positive AIS, so no heatmap")?;
+                    let ais = ais_at_image(&heat, w, h).ok_or("the heatmap is zero everywhere")?;
+                    let sal = saliency_of(s, name, image, &source)?;
+                    risk::relative_risks(&sal, &ais, w, h).map_err(|e| e.to_string())
+                })();
+                let (risks, error) = match result {
+                    Ok(r) => (Some(r), None),
+                    Err(e) => (None, Some(e)),
+                };
+                ImageRisks { image: name.clone(), risks, error }
+            })
+            .collect();
+        let all: Vec<Vec<risk::LevelRisk>> =
+            images.iter().filter_map(|i| i.risks.clone()).collect();
+        Ok(SaliencyReport { source: source.clone(), summary: risk::summarise(&all), images })
+    })?;
+    with(|s| {
+        if let Some(a) = s.results.as_mut() {
+            a.saliency = Some(report.clone());
         }
-        let summary = Array::new();
-        for l in risk::summarise(&all) {
-            summary.push(&object(&[
-                ("percent", l.percent.into()),
-                ("n", (l.n as u32).into()),
-                ("nUndefined", (l.n_undefined as u32).into()),
-                ("mean", opt_f64(l.mean)),
-                ("sd", opt_f64(l.sd)),
-            ])?);
-        }
-        object(&[("images", images.into()), ("summary", summary.into())])
-    })
+    });
+    Ok(Js(report))
 }
 
-/// The saliency map alone of image `index` as a grayscale RGBA picture (for a preview).
-#[wasm_bindgen]
-pub fn saliency_map(index: u32, source: String) -> Result<JsValue, JsError> {
+/// The saliency map alone of image `index` as a grayscale picture (for a preview).
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn saliency_map(index: u32, source: String) -> Result<Js<Picture>> {
     with_results(|a, s| {
         let i = index as usize;
-        let name = a.names.get(i).ok_or_else(|| JsError::new(&format!("no image {i}")))?;
         let image = picture(a, s, i)?;
-        let values = saliency_of(s, name, image, &source).map_err(|e| JsError::new(&e))?;
+        let values = saliency_of(s, &a.names[i], image, &source).map_err(Error::Invalid)?;
         let gray = saliency::SaliencyMap {
             width: image.width() as usize,
             height: image.height() as usize,
@@ -502,70 +482,38 @@ pub fn saliency_map(index: u32, source: String) -> Result<JsValue, JsError> {
         .to_gray8();
         let pixels: Vec<u8> = gray.as_raw().iter().flat_map(|&g| [g, g, g]).collect();
         let rgb = Rgb { width: gray.width() as usize, height: gray.height() as usize, pixels };
-        object(&[
-            ("width", (rgb.width as u32).into()),
-            ("height", (rgb.height as u32).into()),
-            ("rgba", rgba(&rgb).into()),
-        ])
+        Ok(Js(Picture::of(&rgb)))
     })
 }
 
-fn condition(values: &[f64]) -> Result<JsValue, JsError> {
-    let (mean, sd) = stats::mean_and_sd(values).map_err(js_error)?;
-    object(&[
-        ("mean", opt_f64(Some(mean))),
-        ("sd", opt_f64(Some(sd))),
-        ("perFold", Float64Array::from(values).into()),
-    ])
-}
-
-/// Full against Retained test 2OI over the folds, in r or r²: means ± sd, the Loftus–Masson SE
-/// and the paired t-test (Retained vs Full), as `alignmap validate` reports them.
-fn comparison(full: &[f64], retained: &[f64]) -> Result<JsValue, JsError> {
-    let se = stats::loftus_masson_se(&[full, retained]).ok();
-    let test = match stats::paired_t_test(retained, full) {
-        Ok(t) => object(&[
-            ("t", opt_f64(Some(t.t))),
-            ("df", opt_f64(Some(t.df))),
-            ("meanDifference", opt_f64(Some(t.mean_difference))),
-            ("pTwoSided", opt_f64(Some(t.p_two_sided))),
-            ("pGreater", opt_f64(Some(t.p_greater))),
-        ])?,
-        Err(e) => object(&[("undefined", e.to_string().as_str().into())])?,
-    };
-    object(&[
-        ("full", condition(full)?),
-        ("retained", condition(retained)?),
-        ("se", opt_f64(se)),
-        ("test", test),
-    ])
+/// The shuffle seeds of the paper's protocol (the default of `cross_validate`).
+#[cfg_attr(target_family = "wasm", wasm_bindgen)]
+pub fn paper_seeds() -> Vec<u32> {
+    crate::folds::PAPER_SEEDS.to_vec()
 }
 
 /// Aim 1's validation on request: `folds`-fold cross-validation over images for each shuffle
-/// seed (the authors': 5 folds, seeds 111 … 888), sequential selection by training dataset AIS.
-/// `progress(done, total)` hears each fold. Resolves to `{ folds: [{ seed, fold, nTrain, nTest,
-/// setSize, trainCurve, testCurve }], r, r2, setSize: { mean, sd }, seconds }` (curves: 2OI r
-/// with the top m feature maps kept, m = 1…channels).
-#[wasm_bindgen]
+/// seed (empty: the paper's, see [`paper_seeds`]), sequential selection by training dataset AIS,
+/// as `alignmap validate` reports it. `progress(done, total)` hears each fold. Kept for the
+/// export.
 pub async fn cross_validate(
     folds: u32,
     seeds: Vec<u32>,
-    progress: Function,
-) -> Result<JsValue, JsError> {
-    let t0 = js_sys::Date::now();
+    progress: &mut dyn FnMut(usize, usize),
+    clock: &dyn Fn() -> f64,
+) -> Result<CrossValidation> {
+    let t0 = clock();
     // Taken out of the session for the awaits and put back afterwards (no borrow across await).
     let analysis = with(|s| s.results.take())
-        .ok_or_else(|| JsError::new("no analysis yet: run analyze first"))?;
-    let device = with(|s| s.device.clone()).ok_or_else(|| JsError::new("call init_device first"));
+        .ok_or_else(|| Error::Invalid("no analysis yet: run analyze first".into()))?;
+    let seeds = if seeds.is_empty() { paper_seeds() } else { seeds };
     let outcome = async {
-        let device = device?;
+        let device = super::current_device()?;
         let compute = analysis.compute.as_ref().ok_or_else(|| {
-            JsError::new("these results were opened from a file, without the network and the human matrix: cross-validation needs both (run the analysis here, or see the cross-validation the file holds)")
+            Error::Invalid("these results were opened from a file, without the network and the human matrix: cross-validation needs both (run the analysis here, or see the cross-validation the file holds)".into())
         })?;
-        let seeds = if seeds.is_empty() { crate::folds::PAPER_SEEDS.to_vec() } else { seeds };
-        let split = selection::make_folds(analysis.names.len(), folds as usize, &seeds)
-            .map_err(js_error)?;
         let n = analysis.names.len();
+        let split = selection::make_folds(n, folds as usize, &seeds)?;
         let channels = analysis.scores.channels;
         let inputs = Tensor::<3>::from_data(
             TensorData::new(
@@ -575,7 +523,7 @@ pub async fn cross_validate(
             &device.device,
         );
         let options = EngineOptions { chunk_bytes: CHUNK_BYTES, keep_grams: false };
-        call_progress(&progress, "folds", 0, split.len());
+        progress(0, split.len());
         selection::cross_validate(
             &compute.net,
             &inputs,
@@ -583,36 +531,71 @@ pub async fn cross_validate(
             &compute.human,
             &split,
             &options,
-            &mut |done, total| call_progress(&progress, "folds", done, total),
+            progress,
         )
         .await
-        .map_err(js_error)
     }
     .await;
-    with(|s| s.results = Some(analysis));
-    let results = outcome?;
-    let full: Vec<f64> = results.iter().map(|f| f.full_test_r()).collect();
-    let retained: Vec<f64> = results.iter().map(|f| f.retained_test_r()).collect();
-    let squared = |v: &[f64]| v.iter().map(|r| r * r).collect::<Vec<f64>>();
-    let sizes: Vec<f64> = results.iter().map(|f| f.best_m as f64).collect();
-    let (size_mean, size_sd) = stats::mean_and_sd(&sizes).map_err(js_error)?;
-    let per_fold = Array::new();
-    for f in &results {
-        per_fold.push(&object(&[
-            ("seed", f.fold.seed.into()),
-            ("fold", ((f.fold.index + 1) as u32).into()),
-            ("nTrain", (f.fold.train.len() as u32).into()),
-            ("nTest", (f.fold.test.len() as u32).into()),
-            ("setSize", (f.best_m as u32).into()),
-            ("trainCurve", Float64Array::from(f.curves.train_r.as_slice()).into()),
-            ("testCurve", Float64Array::from(f.curves.test_r.as_slice()).into()),
-        ])?);
+    let report = outcome
+        .and_then(|results| CrossValidation::of(folds as usize, &seeds, &results, clock() - t0));
+    let mut analysis = analysis;
+    if let Ok(r) = &report {
+        analysis.cross_validation = Some(r.clone());
     }
-    object(&[
-        ("folds", per_fold.into()),
-        ("r", comparison(&full, &retained)?),
-        ("r2", comparison(&squared(&full), &squared(&retained))?),
-        ("setSize", object(&[("mean", opt_f64(Some(size_mean))), ("sd", opt_f64(Some(size_sd)))])?),
-        ("seconds", JsValue::from_f64((js_sys::Date::now() - t0) / 1e3)),
-    ])
+    with(|s| s.results = Some(analysis));
+    report
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::super::{add_image, read_matrix, testing};
+    use super::*;
+
+    /// Six generated images (two folds of three) and a matrix for them, in the session.
+    pub(crate) fn cohort() {
+        testing::cpu_session();
+        let names = ["a.png", "b.png", "c.png", "d.png", "e.png", "f.png"];
+        for (i, name) in names.iter().enumerate() {
+            add_image(name.to_string(), &testing::png(30, 36, i as u64)).unwrap();
+        }
+        let mut csv = String::new();
+        for i in 0..6 {
+            let row: Vec<String> =
+                (0..6).map(|j| format!("{}", 1.0 / (1.0 + (i as f64 - j as f64).abs()))).collect();
+            csv.push_str(&row.join(","));
+            csv.push('\n');
+        }
+        read_matrix(csv.as_bytes(), "h.csv".into(), None, None, None, false).unwrap();
+    }
+
+    #[test]
+    fn the_page_analysis_is_the_pipelines_and_its_summary_has_the_command_lines_keys() {
+        cohort();
+        let mut stages = Vec::new();
+        let summary =
+            pollster::block_on(analyze(&mut |s, _, _| stages.push(s), 2, &|| 0.0)).unwrap();
+        assert!(stages.contains(&Stage::Ablation));
+        for key in ["alignmap_version", "n_images", "feature_maps", "baseline", "ais", "model"] {
+            assert!(summary.get(key).is_some(), "{key}: {summary}");
+        }
+        assert_eq!(summary["human"]["file"], "h.csv");
+        assert_eq!(summary["human"]["direction"], "similarity");
+        let image = ais_image().unwrap();
+        let info = result_info().unwrap().0;
+        assert_eq!(image.len(), info.n * info.channels);
+        assert!(image.iter().all(|v| v.is_finite()));
+        assert_eq!(summary_json().unwrap(), crate::report::json_text(&summary).unwrap());
+
+        let picture = overlay(0, "viridis".into(), 0.6, false, 16).unwrap().0;
+        assert_eq!(picture.rgba.0.len(), picture.width * picture.height * 4);
+        assert!(picture.width <= 16 && picture.height <= 16);
+        assert!(overlay(0, "rainbow".into(), 0.6, false, 0).is_err());
+        assert_eq!(colormap_strip("jet".into()).unwrap().len(), 1024);
+
+        let cv = pollster::block_on(cross_validate(2, vec![111], &mut |_, _| {}, &|| 0.0)).unwrap();
+        assert_eq!((cv.folds, cv.curves.len()), (2, 2));
+        assert_eq!(cv.validation.set_size.per_fold.len(), 2);
+        assert!(with(|s| s.results.as_ref().unwrap().cross_validation.is_some()));
+        assert_eq!(paper_seeds(), [111, 222, 333, 444, 555, 666, 777, 888]);
+    }
 }

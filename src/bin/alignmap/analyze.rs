@@ -1,20 +1,24 @@
 //! `alignmap analyze`, and the cohort run it shares with `validate` and `compare`: images and
 //! human matrix in, matched by name, through the network and the AIS engine.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use alignmap::ablation::{self, AisScores, EngineOptions};
+use alignmap::ablation::{AisScores, EngineOptions};
+use alignmap::cohort;
 use alignmap::device::ComputeDevice;
 use alignmap::error::{Error, Result};
 use alignmap::extract::Extracted;
 use alignmap::model::{ModelName, Network};
+use alignmap::pipeline::{self, Stage};
 use alignmap::report;
 use alignmap::similarity::{self, Direction};
+use alignmap::summary::{AnalysisSummary, HumanSummary, MatrixSource, ModelSummary};
 
 use crate::{
-    DeviceArg, create_dir, default_weights, list_folder, load_network, open_device, prepare_images,
-    progress_bar, run_network, write_extracted,
+    DeviceArg, create_dir, default_weights, list_folder, load_network, open_device, progress_bar,
+    write_extracted,
 };
 
 /// What every command that scores a cohort needs.
@@ -78,14 +82,13 @@ pub struct CohortRun {
     pub names: Vec<String>,
     /// The human similarity in image order, `n × n`.
     pub human: Vec<f64>,
-    pub warnings: Vec<String>,
-    pub matching: Vec<String>,
+    pub human_summary: HumanSummary,
     pub device: ComputeDevice,
     pub model: Network,
     pub weights: PathBuf,
     pub extracted: Extracted,
     pub scores: AisScores,
-    pub timings: serde_json::Map<String, serde_json::Value>,
+    pub timings: BTreeMap<String, f64>,
 }
 
 /// Reads and matches the cohort, runs the network and the engine (keeping the Gram matrices
@@ -96,12 +99,7 @@ pub fn run_cohort(
     model: Option<ModelName>,
     keep_grams: bool,
 ) -> Result<CohortRun> {
-    let mut timings = serde_json::Map::new();
-    let mut stage = Instant::now();
-    let mut lap = |name: &str, timings: &mut serde_json::Map<String, serde_json::Value>| {
-        timings.insert(name.to_string(), serde_json::json!(stage.elapsed().as_secs_f64()));
-        stage = Instant::now();
-    };
+    let clock = Instant::now();
     let weights = default_weights(weights.map(Path::to_path_buf))?;
     let (paths, names) = list_folder(&args.images)?;
     let direction =
@@ -115,46 +113,77 @@ pub fn run_cohort(
     for warning in &matrix.warnings {
         eprintln!("alignmap: warning: {warning}");
     }
-    let matched = similarity::match_to_images(&matrix, &names)?;
+    let matched = pipeline::match_cohort(&matrix, &names)?;
     for line in &matched.report {
         eprintln!("alignmap: {line}");
     }
+    let source = MatrixSource {
+        file: args.similarity.display().to_string(),
+        key: args.key.clone(),
+        names: args.names.as_ref().map(|p| p.display().to_string()),
+        direction,
+    };
+    let human_summary = HumanSummary::new(&source, &matrix.warnings, &matched.report);
 
     let device = open_device(args.device.device)?;
     let model = load_network(&weights, model, &device)?;
-    lap("load_weights_seconds", &mut timings);
-    let prepared = prepare_images(&paths, &names, model.normalization())?;
-    lap("decode_seconds", &mut timings);
-    let extracted = run_network(&model, &prepared, &device, args.batch)?;
-    lap("network_seconds", &mut timings);
-
-    let channels = model.channels();
-    let inputs = extracted.inputs_tensor(channels, &device.device);
-    let bar = progress_bar(channels, "ablation");
-    let scores = pollster::block_on(ablation::alignment_importance(
+    let load_seconds = clock.elapsed().as_secs_f64();
+    let bars = Bars::default();
+    let run = pollster::block_on(pipeline::score_cohort(
         &model,
-        inputs,
+        &device.device,
+        names.len(),
+        &mut |i| {
+            let bytes = std::fs::read(&paths[i]).map_err(|e| Error::io(&paths[i], e))?;
+            cohort::decode(&names[i], &bytes)
+        },
         &matched.similarity,
-        &engine_options(args, keep_grams),
-        &mut |done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
+        &pipeline::Options { batch: args.batch, engine: engine_options(args, keep_grams) },
+        pipeline::Hooks {
+            progress: &mut |stage, done, total| bars.show(stage, done, total),
+            cancelled: &|| false,
+            clock: &|| clock.elapsed().as_secs_f64(),
         },
     ))?;
-    bar.finish_and_clear();
-    lap("ablation_seconds", &mut timings);
+    bars.finish();
+    let mut timings = run.timings;
+    timings.insert("load_weights_seconds".into(), load_seconds);
     Ok(CohortRun {
         names,
         human: matched.similarity,
-        warnings: matrix.warnings,
-        matching: matched.report,
+        human_summary,
         device,
         model,
         weights,
-        extracted,
-        scores,
+        extracted: run.extracted,
+        scores: run.scores,
         timings,
     })
+}
+
+/// One progress bar per stage of the pipeline.
+#[derive(Default)]
+struct Bars(std::cell::RefCell<Option<(Stage, indicatif::ProgressBar)>>);
+
+impl Bars {
+    fn show(&self, stage: Stage, done: usize, total: usize) {
+        let mut current = self.0.borrow_mut();
+        if current.as_ref().is_none_or(|(s, _)| *s != stage) {
+            if let Some((_, bar)) = current.take() {
+                bar.finish_and_clear();
+            }
+            *current = Some((stage, progress_bar(total, stage.name())));
+        }
+        let (_, bar) = current.as_ref().expect("set above");
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    }
+
+    fn finish(&self) {
+        if let Some((_, bar)) = self.0.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 pub fn engine_options(args: &CohortArgs, keep_grams: bool) -> EngineOptions {
@@ -163,7 +192,7 @@ pub fn engine_options(args: &CohortArgs, keep_grams: bool) -> EngineOptions {
 
 pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
     let run = run_cohort(&args.cohort, args.network.weights.as_deref(), args.network.model, false)?;
-    write_analysis(&args.out, &args.cohort, &run)?;
+    write_analysis(&args.out, &run)?;
     match &args.zip {
         Some(zip) => crate::pack::pack_folder(&args.out, &args.cohort.images, zip, &args.pack),
         None => Ok(()),
@@ -171,7 +200,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<()> {
 }
 
 /// Writes everything `analyze` promises (README, "Outputs").
-pub fn write_analysis(out: &Path, cohort: &CohortArgs, run: &CohortRun) -> Result<()> {
+pub fn write_analysis(out: &Path, run: &CohortRun) -> Result<()> {
     let start = Instant::now();
     let (names, scores, model) = (&run.names, &run.scores, &run.model);
     let (n, channels) = (names.len(), model.channels());
@@ -184,36 +213,26 @@ pub fn write_analysis(out: &Path, cohort: &CohortArgs, run: &CohortRun) -> Resul
     }
     create_dir(out)?;
     write_extracted(out, names, &run.extracted)?;
-    let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
-    report::write_npy_f32(&out.join("ais_image.npy"), &[n, channels], &f32s(&scores.image))?;
-    report::write_npy_f32(&out.join("ais_dataset.npy"), &[channels], &f32s(&scores.dataset_r))?;
-    report::write_npy_f32(&out.join("ais_dataset_r2.npy"), &[channels], &f32s(&scores.dataset_r2))?;
-    write_score_csv(&out.join("ais_image.csv"), names, &scores.image, channels)?;
-    let both: Vec<f64> = scores.dataset_r.iter().chain(&scores.dataset_r2).copied().collect();
-    write_score_csv(
-        &out.join("ais_dataset.csv"),
-        &["ais_r".to_string(), "ais_r2".to_string()],
-        &both,
-        channels,
-    )?;
     let mut timings = run.timings.clone();
-    timings.insert("write_seconds".into(), serde_json::json!(start.elapsed().as_secs_f64()));
-
-    let mut summary = report::scores_summary(names, scores);
-    summary.insert(
-        "model".into(),
-        serde_json::json!({
-            "name": model.name().label(),
-            "classes": model.classes(),
-            "weights": run.weights.display().to_string(),
-            "weights_sha256": sha256_file(&run.weights)?,
-        }),
+    timings.insert("write_seconds".into(), start.elapsed().as_secs_f64());
+    let model_summary = ModelSummary {
+        name: model.name().label().to_string(),
+        classes: model.classes(),
+        weights: run.weights.display().to_string(),
+        weights_sha256: sha256_file(&run.weights)?,
+    };
+    let summary = AnalysisSummary::new(
+        names,
+        scores,
+        model_summary,
+        run.human_summary.clone(),
+        &run.device.description,
+        timings,
     );
-    summary.insert("human".into(), human_json(cohort, run));
-    summary.insert("device".into(), serde_json::json!(run.device.description));
-    summary.insert("timings".into(), serde_json::Value::Object(timings));
-    let summary = serde_json::Value::Object(summary);
-    report::write_json(&out.join("summary.json"), &summary)?;
+    for (file, bytes) in report::score_files(names, &scores.into(), &summary)? {
+        let path = out.join(file);
+        std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+    }
     eprintln!(
         "alignmap: baseline 2OI r = {:.4} (r² = {:.4}); wrote scores for {n} images × {channels} feature maps to {}",
         scores.baseline.r,
@@ -223,42 +242,10 @@ pub fn write_analysis(out: &Path, cohort: &CohortArgs, run: &CohortRun) -> Resul
     Ok(())
 }
 
-/// Where the human matrix came from and how it met the images.
-pub fn human_json(cohort: &CohortArgs, run: &CohortRun) -> serde_json::Value {
-    serde_json::json!({
-        "file": cohort.similarity.display().to_string(),
-        "key": cohort.key,
-        "names": cohort.names.as_ref().map(|p| p.display().to_string()),
-        "direction": if cohort.dissimilarity { "dissimilarity (S = −D)" } else { "similarity" },
-        "warnings": run.warnings,
-        "matching": run.matching,
-    })
-}
-
 fn sha256_file(path: &Path) -> Result<String> {
     use sha2::Digest;
     let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut hasher = sha2::Sha256::new();
     std::io::copy(&mut file, &mut hasher).map_err(|e| Error::io(path, e))?;
     Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// A score table as CSV: one row per name, one column per feature map.
-fn write_score_csv(
-    path: &Path,
-    row_names: &[String],
-    values: &[f64],
-    columns: usize,
-) -> Result<()> {
-    std::fs::write(path, report::score_csv(row_names, values, columns))
-        .map_err(|e| Error::io(path, e))
-}
-
-/// A CSV field, quoted when it needs to be.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }

@@ -12,13 +12,11 @@ use alignmap::extract::{self, Extracted, read_f32};
 use alignmap::model::{Network, Vgg16};
 use alignmap::selection;
 
-use crate::{DeviceArg, open_device, parse_spec};
+use crate::{DeviceArg, open_device};
 
 /// A generated cohort of `n` images with a fixed human similarity.
 fn generated_cohort(n: usize) -> Result<(Vec<Prepared>, Vec<f64>)> {
-    if n < 4 {
-        return Err(Error::Invalid(format!("--n {n}: a cohort needs at least 4 images")));
-    }
+    alignmap::pipeline::check_size(n).map_err(|e| Error::Invalid(format!("--n {n}: {e}")))?;
     let images = (0..n as u64)
         .map(|k| {
             cohort::preprocess(
@@ -38,7 +36,7 @@ fn generated_cohort(n: usize) -> Result<(Vec<Prepared>, Vec<f64>)> {
 }
 
 fn setup(spec: &str, choice: DeviceChoice) -> Result<(ComputeDevice, Network)> {
-    let spec = parse_spec(spec)?;
+    let spec: alignmap::model::Vgg16Spec = spec.parse()?;
     let device = open_device(choice)?;
     let model = Network::Vgg16(Vgg16::synthetic(&spec, 7, &device.device));
     Ok((device, model))

@@ -9,14 +9,14 @@ use alignmap::error::{Error, Result};
 use alignmap::figures::{self, Series};
 use alignmap::heatmap::{self, Heatmap};
 use alignmap::model::ModelName;
-use alignmap::report;
+use alignmap::model_comparison;
+use alignmap::report::{self, csv_field};
 use alignmap::scores::pearson;
-use alignmap::stats::{self, KsTest};
+use alignmap::summary::log10_mean_ais;
 
-use crate::analyze::{self, CohortArgs, CohortRun, csv_field};
+use crate::analyze::{self, CohortArgs, CohortRun};
 use crate::create_dir;
 use crate::results::read_npy;
-use crate::validate::{log10_mean_ais, mad_per_image};
 
 #[derive(clap::Args)]
 pub struct CompareArgs {
@@ -50,56 +50,35 @@ fn label(given: &Option<String>, weights: &Path) -> String {
     })
 }
 
-/// Per image, the Pearson correlation of the two models' heatmaps at the image's resolution
-/// (NaN when either model has no heatmap for it).
-fn match_scores(images: &Path, a: &CohortRun, b: &CohortRun) -> Result<Vec<f64>> {
-    let heat = |run: &CohortRun, i: usize| -> Result<Option<Heatmap>> {
-        let (maps, shape) = &run.extracted.maps[i];
-        let c = run.scores.channels;
-        Heatmap::from_scores(&run.scores.image[i * c..(i + 1) * c], maps, *shape)
-    };
-    a.names
+/// One network's side of the comparison.
+fn scored<'a>(
+    run: &'a CohortRun,
+    label: &'a str,
+    heatmaps: &'a [Option<Heatmap>],
+    weights: &'a str,
+) -> model_comparison::Scored<'a> {
+    model_comparison::Scored {
+        label,
+        model: run.model.name().label(),
+        weights,
+        scores: &run.scores,
+        heatmaps,
+        logits: &run.extracted.logits,
+        classes: run.extracted.classes,
+    }
+}
+
+/// Each image's width and height, read from the folder.
+fn image_sizes(images: &Path, names: &[String]) -> Result<Vec<(usize, usize)>> {
+    names
         .iter()
-        .enumerate()
-        .map(|(i, name)| {
+        .map(|name| {
             let path = images.join(name);
             let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
             let image = cohort::decode(name, &bytes)?;
-            let (w, h) = (image.width() as usize, image.height() as usize);
-            Ok(match (heat(a, i)?, heat(b, i)?) {
-                (Some(x), Some(y)) => heatmap::match_score(&x, &y, w, h),
-                _ => f64::NAN,
-            })
+            Ok((image.width() as usize, image.height() as usize))
         })
         .collect()
-}
-
-fn entropies(run: &CohortRun) -> Vec<f64> {
-    run.extracted.logits.chunks_exact(run.extracted.classes).map(stats::softmax_entropy).collect()
-}
-
-fn mean_ais_per_feature_map(run: &CohortRun) -> Vec<f64> {
-    let (n, c) = (run.scores.n, run.scores.channels);
-    (0..c).map(|k| (0..n).map(|i| run.scores.image[i * c + k]).sum::<f64>() / n as f64).collect()
-}
-
-fn ks_json(test: &Result<KsTest>) -> serde_json::Value {
-    match test {
-        Ok(t) => {
-            serde_json::json!({ "statistic": t.statistic, "p_value": t.p_value, "method": format!("{:?}", t.method) })
-        }
-        Err(e) => serde_json::json!({ "undefined": e.to_string() }),
-    }
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 }
 }
 
 pub fn compare(args: &CompareArgs) -> Result<()> {
@@ -110,39 +89,26 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     }
     let (label_a, label_b) = (label(&args.label_a, &args.a), label(&args.label_b, &args.b));
     let a = analyze::run_cohort(&args.cohort, Some(&args.a), args.model_a, false)?;
-    analyze::write_analysis(&args.out.join("a"), &args.cohort, &a)?;
+    analyze::write_analysis(&args.out.join("a"), &a)?;
     let b = analyze::run_cohort(&args.cohort, Some(&args.b), args.model_b, false)?;
-    analyze::write_analysis(&args.out.join("b"), &args.cohort, &b)?;
+    analyze::write_analysis(&args.out.join("b"), &b)?;
 
-    let (mean_a, mean_b) = (mean_ais_per_feature_map(&a), mean_ais_per_feature_map(&b));
-    let (mad_a, mad_b) = (mad_per_image(&a)?, mad_per_image(&b)?);
-    let ks_mean = stats::ks_2samp(&mean_a, &mean_b);
-    let ks_mad = stats::ks_2samp(&mad_a, &mad_b);
-    let matches = match_scores(&args.cohort.images, &a, &b)?;
-    let (ent_a, ent_b) = (entropies(&a), entropies(&b));
-    let max_entropy: Vec<f64> = ent_a.iter().zip(&ent_b).map(|(x, y)| x.max(*y)).collect();
-    let defined: Vec<usize> = (0..matches.len()).filter(|&i| matches[i].is_finite()).collect();
-    let pick = |v: &[f64]| defined.iter().map(|&i| v[i]).collect::<Vec<_>>();
-    let match_vs_entropy = stats::pearson_test(&pick(&matches), &pick(&max_entropy));
-    let (match_mean, match_sd) =
-        stats::mean_and_sd(&pick(&matches)).unwrap_or((f64::NAN, f64::NAN));
+    let (heat_a, heat_b) = (
+        heatmap::cohort_heatmaps(&a.scores, &a.extracted.maps)?,
+        heatmap::cohort_heatmaps(&b.scores, &b.extracted.maps)?,
+    );
+    let weights = (a.weights.display().to_string(), b.weights.display().to_string());
+    let report = model_comparison::compare(
+        &a.names,
+        &image_sizes(&args.cohort.images, &a.names)?,
+        &scored(&a, &label_a, &heat_a, &weights.0),
+        &scored(&b, &label_b, &heat_b, &weights.1),
+        a.human_summary.clone(),
+    )?;
 
     let out = &args.out;
-    let mut table = String::from("image,match,entropy_a,entropy_b,max_entropy,mad_a,mad_b\n");
-    for (i, name) in a.names.iter().enumerate() {
-        table.push_str(&format!(
-            "{},{},{},{},{},{},{}\n",
-            csv_field(name),
-            matches[i],
-            ent_a[i],
-            ent_b[i],
-            max_entropy[i],
-            mad_a[i],
-            mad_b[i]
-        ));
-    }
-    std::fs::write(out.join("compare_images.csv"), table)
-        .map_err(|e| Error::io(out.join("compare_images.csv"), e))?;
+    let table_path = out.join("compare_images.csv");
+    std::fs::write(&table_path, report.images_csv()).map_err(|e| Error::io(&table_path, e))?;
     let figures_dir = out.join("figures");
     create_dir(&figures_dir)?;
     let series = |va: Vec<f64>, vb: Vec<f64>| {
@@ -153,71 +119,37 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     };
     figures::histograms(
         &figures_dir.join("ais_mean_per_feature_map"),
-        &series(log10_mean_ais(&a), log10_mean_ais(&b)),
+        &series(log10_mean_ais(&a.scores), log10_mean_ais(&b.scores)),
         40,
         "log10 mean AIS per feature map",
     )?;
     figures::histograms(
         &figures_dir.join("ais_mad_per_image"),
-        &series(mad_a.clone(), mad_b.clone()),
+        &series(report.a.mad_per_image.clone(), report.b.mad_per_image.clone()),
         40,
         "mean absolute deviation of each image's AIS",
     )?;
     figures::histograms(
         &figures_dir.join("match"),
-        &[Series { label: format!("{label_a} vs {label_b}"), values: matches.clone() }],
+        &[Series {
+            label: format!("{label_a} vs {label_b}"),
+            values: report.matching.per_image.clone(),
+        }],
         20,
         "heatmap Match (Pearson r)",
     )?;
-
-    let model_json = |run: &CohortRun, label: &str, mean: &[f64], mad: &[f64]| {
-        serde_json::json!({
-            "label": label,
-            "model": run.model.name().label(),
-            "weights": run.weights.display().to_string(),
-            "baseline": { "r": run.scores.baseline.r, "r2": run.scores.baseline.r2 },
-            "mean_ais_per_feature_map": mean,
-            "mad_per_image": mad,
-        })
-    };
-    let json = serde_json::json!({
-        "alignmap_version": env!("CARGO_PKG_VERSION"),
-        "images": a.names,
-        "a": model_json(&a, &label_a, &mean_a, &mad_a),
-        "b": model_json(&b, &label_b, &mean_b, &mad_b),
-        "ks_mean_ais_per_feature_map": ks_json(&ks_mean),
-        "ks_mad_per_image": ks_json(&ks_mad),
-        "match": {
-            "definition": "per image: Pearson r between the two models' heatmaps, both resized to the image (OpenCV bilinear)",
-            "per_image": matches,
-            "median": median(&matches),
-            "mean": match_mean,
-            "sd": match_sd,
-            "images_without_match": matches.len() - defined.len(),
-        },
-        "max_entropy": {
-            "definition": "per image: the larger of the two models' softmax entropies (natural log)",
-            "per_image": max_entropy,
-            "pearson_with_match": match match_vs_entropy { Ok((r, p)) => serde_json::json!({"r": r, "p_two_sided": p}), Err(e) => serde_json::json!({"undefined": e.to_string()}) },
-        },
-        "human": analyze::human_json(&args.cohort, &a),
-    });
-    report::write_json(&out.join("compare.json"), &json)?;
+    report::write_json(&out.join("compare.json"), &report)?;
+    let m = &report.matching;
     eprintln!(
-        "alignmap: Match median {:.3} (mean {match_mean:.3} ± {match_sd:.3}); KS on mean AIS per feature map: {}; on per-image MAD: {}; wrote compare.json to {}",
-        median(&matches),
-        ks_line(&ks_mean),
-        ks_line(&ks_mad),
+        "alignmap: Match median {:.3} (mean {:.3} ± {:.3}); KS on mean AIS per feature map: {}; on per-image MAD: {}; wrote compare.json to {}",
+        m.median,
+        m.mean,
+        m.sd,
+        report.ks_mean_ais_per_feature_map.line(),
+        report.ks_mad_per_image.line(),
         out.display()
     );
     Ok(())
-}
-
-fn ks_line(test: &Result<KsTest>) -> String {
-    match test {
-        Ok(t) => format!("D = {:.3}, p = {:.3e}", t.statistic, t.p_value),
-        Err(e) => format!("undefined ({e})"),
-    }
 }
 
 #[derive(clap::Args)]

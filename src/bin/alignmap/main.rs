@@ -388,14 +388,6 @@ fn parse_size(size: &str) -> Result<(usize, usize)> {
     Ok((h.trim().parse().map_err(|_| bad())?, w.trim().parse().map_err(|_| bad())?))
 }
 
-fn parse_spec(spec: &str) -> Result<Vgg16Spec> {
-    match spec {
-        "tiny" => Ok(Vgg16Spec::tiny()),
-        "vgg16" => Ok(Vgg16Spec::full(1000)),
-        other => Err(Error::Invalid(format!("unknown spec '{other}': expected tiny or vgg16"))),
-    }
-}
-
 fn synthetic_forward(
     spec: &str,
     seed: u64,
@@ -404,7 +396,7 @@ fn synthetic_forward(
     repeat: usize,
     choice: DeviceChoice,
 ) -> Result<()> {
-    let spec = parse_spec(spec)?;
+    let spec: Vgg16Spec = spec.parse()?;
     let (h, w) = parse_size(size)?;
     let device = open_device(choice)?;
     let model = Network::Vgg16(Vgg16::synthetic(&spec, seed, &device.device));

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use alignmap::cohort;
 use alignmap::error::{Error, Result};
+use alignmap::file_names::stem;
 use alignmap::heatmap::{self, Colormap, OverlayStyle, Rgb};
 use alignmap::report;
 
@@ -94,11 +95,6 @@ pub fn maps(args: &MapsArgs) -> Result<()> {
         args.out.display()
     );
     Ok(())
-}
-
-/// The file name without its extension.
-pub fn stem(name: &str) -> &str {
-    Path::new(name).file_stem().and_then(|s| s.to_str()).unwrap_or(name)
 }
 
 pub fn write_png(path: &Path, rgb: &Rgb) -> Result<()> {

@@ -12,8 +12,8 @@ use alignmap::saliency::risk::{self, LevelRisk};
 use alignmap::saliency::{SaliencyModel, evaluate, import, overlay};
 
 use crate::create_dir;
-use crate::maps::stem;
 use crate::results::AnalysisResults;
+use alignmap::file_names::stem;
 
 #[derive(clap::Args)]
 pub struct SaliencyArgs {

@@ -9,7 +9,7 @@ use alignmap::figures::{self, BarGroup, SelectionCurve, Series};
 use alignmap::folds::PAPER_SEEDS;
 use alignmap::report;
 use alignmap::selection::{self, FoldResult};
-use alignmap::stats;
+use alignmap::summary::{Validation, log10_mean_ais, mad_per_image};
 
 use crate::analyze::{self, CohortArgs, CohortRun, NetworkArgs};
 use crate::{create_dir, progress_bar};
@@ -67,7 +67,7 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
     );
 
     let out = &args.out;
-    analyze::write_analysis(out, &args.cohort, &run)?;
+    analyze::write_analysis(out, &run)?;
     let label = args.label.clone().unwrap_or_else(|| {
         args.cohort
             .images
@@ -75,7 +75,7 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "cohort".into())
     });
-    let summary = Summary::of(&results)?;
+    let summary = Validation::of(&results)?;
     write_folds_json(&out.join("folds.json"), &run.names, &results)?;
     write_fold_table(&out.join("validation_folds.csv"), &results)?;
     write_curves(&out.join("selection_curves.csv"), &results)?;
@@ -96,22 +96,20 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
             "selection": "S* = first m with the highest training r² (np.nanargmax); Full = test 2OI with every feature map",
         },
         "baseline": { "r": run.scores.baseline.r, "r2": run.scores.baseline.r2 },
-        "r2": summary.r2.to_json(),
-        "r": summary.r.to_json(),
-        "set_size": { "mean": summary.set_size_mean, "sd": summary.set_size_sd, "per_fold": results.iter().map(|f| f.best_m).collect::<Vec<_>>() },
-        "human": analyze::human_json(&args.cohort, &run),
+        "r2": summary.r2,
+        "r": summary.r,
+        "set_size": summary.set_size,
+        "human": run.human_summary,
         "device": run.device.description,
         "seconds": { "cross_validation": seconds, "analysis": run.timings },
     });
     report::write_json(&out.join("validation.json"), &json)?;
-    let (full, kept) = (&summary.r2.full, &summary.r2.retained);
+    let (full, kept, se) = (&summary.r2.full, &summary.r2.retained, summary.r2.loftus_masson_se);
     eprintln!(
-        "alignmap: test r² Full {:.4} ± {:.4} → Retained {:.4} ± {:.4} (Loftus–Masson SE), mean |S*| {:.1}; {}",
+        "alignmap: test r² Full {:.4} ± {se:.4} → Retained {:.4} ± {se:.4} (Loftus–Masson SE), mean |S*| {:.1}; {}",
         full.mean,
-        summary.r2.se,
         kept.mean,
-        summary.r2.se,
-        summary.set_size_mean,
+        summary.set_size.mean,
         summary.r2.test_line()
     );
     eprintln!(
@@ -119,97 +117,6 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
         out.display()
     );
     Ok(())
-}
-
-/// Mean and spread of one condition over the folds.
-struct Condition {
-    mean: f64,
-    sd: f64,
-    values: Vec<f64>,
-}
-
-impl Condition {
-    fn of(values: Vec<f64>) -> Result<Condition> {
-        let (mean, sd) = stats::mean_and_sd(&values)?;
-        Ok(Condition { mean, sd, values })
-    }
-}
-
-/// Full vs Retained test 2OI over the folds, in one metric (r or r²).
-struct Comparison {
-    full: Condition,
-    retained: Condition,
-    /// Loftus–Masson standard error (one for both conditions).
-    se: f64,
-    /// √(Σ(Retained − Full)² / (n(n − 1))): the formula in the authors' code.
-    uncentered_se: f64,
-    /// Retained against Full; `Err` when every difference is the same (e.g. S* kept every map).
-    test: std::result::Result<stats::PairedTTest, String>,
-}
-
-impl Comparison {
-    fn of(full: Vec<f64>, retained: Vec<f64>) -> Result<Comparison> {
-        let se = stats::loftus_masson_se(&[&full, &retained])?;
-        let uncentered_se = stats::uncentered_paired_se(&retained, &full)?;
-        let test = stats::paired_t_test(&retained, &full).map_err(|e| e.to_string());
-        Ok(Comparison {
-            full: Condition::of(full)?,
-            retained: Condition::of(retained)?,
-            se,
-            uncentered_se,
-            test,
-        })
-    }
-
-    fn test_line(&self) -> String {
-        match &self.test {
-            Ok(t) => format!(
-                "paired t({}) = {:.3}, p = {:.3e} two-sided, {:.3e} one-sided (Retained > Full)",
-                t.df, t.t, t.p_two_sided, t.p_greater
-            ),
-            Err(why) => format!("no t-test: {why}"),
-        }
-    }
-
-    fn to_json(&self) -> serde_json::Value {
-        let test = match &self.test {
-            Ok(t) => serde_json::json!({
-                "t": t.t, "df": t.df, "mean_difference": t.mean_difference,
-                "p_two_sided": t.p_two_sided, "p_greater": t.p_greater, "p_less": t.p_less,
-            }),
-            Err(why) => serde_json::json!({ "undefined": why }),
-        };
-        serde_json::json!({
-            "full": { "mean": self.full.mean, "sd": self.full.sd, "per_fold": self.full.values },
-            "retained": { "mean": self.retained.mean, "sd": self.retained.sd, "per_fold": self.retained.values },
-            "loftus_masson_se": self.se,
-            "authors_code_se": self.uncentered_se,
-            "paired_t_test_retained_vs_full": test,
-        })
-    }
-}
-
-struct Summary {
-    r: Comparison,
-    r2: Comparison,
-    set_size_mean: f64,
-    set_size_sd: f64,
-}
-
-impl Summary {
-    fn of(results: &[FoldResult]) -> Result<Summary> {
-        let full: Vec<f64> = results.iter().map(FoldResult::full_test_r).collect();
-        let retained: Vec<f64> = results.iter().map(FoldResult::retained_test_r).collect();
-        let squared = |v: &[f64]| v.iter().map(|r| r * r).collect::<Vec<_>>();
-        let (set_size_mean, set_size_sd) =
-            stats::mean_and_sd(&results.iter().map(|f| f.best_m as f64).collect::<Vec<_>>())?;
-        Ok(Summary {
-            r2: Comparison::of(squared(&full), squared(&retained))?,
-            r: Comparison::of(full, retained)?,
-            set_size_mean,
-            set_size_sd,
-        })
-    }
 }
 
 fn write_text(path: &Path, text: String) -> Result<()> {
@@ -287,17 +194,17 @@ fn write_figures(
     label: &str,
     run: &CohortRun,
     results: &[FoldResult],
-    summary: &Summary,
+    summary: &Validation,
 ) -> Result<()> {
     let dir = out.join("figures");
     create_dir(&dir)?;
     let group = BarGroup {
         label: label.to_string(),
         full_mean: summary.r2.full.mean,
-        full_se: summary.r2.se,
+        full_se: summary.r2.loftus_masson_se,
         retained_mean: summary.r2.retained.mean,
-        retained_se: summary.r2.se,
-        set_size_mean: summary.set_size_mean,
+        retained_se: summary.r2.loftus_masson_se,
+        set_size_mean: summary.set_size.mean,
     };
     figures::full_vs_retained(&dir.join("full_vs_retained"), &[group], "test 2OI (r²)")?;
     let squared = |v: &[f64]| v.iter().map(|r| r * r).collect();
@@ -314,29 +221,14 @@ fn write_figures(
     let model = run.model.name().label();
     figures::histograms(
         &dir.join("ais_mean_per_feature_map"),
-        &[Series { label: model.to_string(), values: log10_mean_ais(run) }],
+        &[Series { label: model.to_string(), values: log10_mean_ais(&run.scores) }],
         40,
         "log10 mean AIS per feature map",
     )?;
     figures::histograms(
         &dir.join("ais_mad_per_image"),
-        &[Series { label: model.to_string(), values: mad_per_image(run)? }],
+        &[Series { label: model.to_string(), values: mad_per_image(&run.scores)? }],
         40,
         "mean absolute deviation of each image's AIS",
     )
-}
-
-/// Figure 3a's values: log10 of each feature map's mean AIS over images (NaN where the mean is
-/// not positive, which the histogram skips and counts).
-pub fn log10_mean_ais(run: &CohortRun) -> Vec<f64> {
-    let (n, c) = (run.scores.n, run.scores.channels);
-    (0..c)
-        .map(|k| (0..n).map(|i| run.scores.image[i * c + k]).sum::<f64>() / n as f64)
-        .map(|m| if m > 0.0 { m.log10() } else { f64::NAN })
-        .collect()
-}
-
-/// Figure 3b's values: per image, the mean absolute deviation of its AIS.
-pub fn mad_per_image(run: &CohortRun) -> Result<Vec<f64>> {
-    run.scores.image.chunks_exact(run.scores.channels).map(stats::mean_absolute_deviation).collect()
 }

@@ -1,0 +1,286 @@
+//! Aim 2: two networks on one cohort. Per image, the Match of their heatmaps and the larger of
+//! their softmax entropies (maxEntropy); per network, the distributions of mean AIS per feature
+//! map and of each image's mean absolute deviation of AIS, compared by two-sample
+//! Kolmogorov–Smirnov tests. `alignmap compare` writes [`CompareReport`] as `compare.json`; the
+//! page shows the same values.
+
+use serde::Serialize;
+
+use crate::ablation::AisScores;
+use crate::error::{Error, Result};
+use crate::heatmap::{self, Heatmap};
+use crate::stats::{self, KsTest};
+use crate::summary::{self, HumanSummary};
+
+/// One network's analysis of the cohort.
+pub struct Scored<'a> {
+    pub label: &'a str,
+    pub model: &'a str,
+    pub weights: &'a str,
+    pub scores: &'a AisScores,
+    /// Per image; `None`: no positive AIS.
+    pub heatmaps: &'a [Option<Heatmap>],
+    /// `n × classes`, row-major.
+    pub logits: &'a [f32],
+    pub classes: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Baseline {
+    pub r: f64,
+    pub r2: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NetworkSummary {
+    pub label: String,
+    pub model: String,
+    pub weights: String,
+    pub baseline: Baseline,
+    pub mean_ais_per_feature_map: Vec<f64>,
+    pub mad_per_image: Vec<f64>,
+    /// Per image, the softmax entropy of the logits (natural log).
+    pub entropy_per_image: Vec<f64>,
+}
+
+/// A two-sample KS test, or why there is none.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Ks {
+    Test { statistic: f64, p_value: f64, method: String },
+    Undefined { undefined: String },
+}
+
+impl Ks {
+    fn of(test: Result<KsTest>) -> Ks {
+        match test {
+            Ok(t) => Ks::Test {
+                statistic: t.statistic,
+                p_value: t.p_value,
+                method: format!("{:?}", t.method),
+            },
+            Err(e) => Ks::Undefined { undefined: e.to_string() },
+        }
+    }
+
+    /// As the command line prints it.
+    pub fn line(&self) -> String {
+        match self {
+            Ks::Test { statistic, p_value, .. } => format!("D = {statistic:.3}, p = {p_value:.3e}"),
+            Ks::Undefined { undefined } => format!("undefined ({undefined})"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MatchSummary {
+    pub definition: &'static str,
+    /// NaN (null in JSON) where either network has no heatmap.
+    pub per_image: Vec<f64>,
+    pub median: f64,
+    pub mean: f64,
+    pub sd: f64,
+    pub images_without_match: usize,
+}
+
+/// Pearson r with its two-sided p, or why there is none.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Correlation {
+    Test { r: f64, p_two_sided: f64 },
+    Undefined { undefined: String },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EntropySummary {
+    pub definition: &'static str,
+    pub per_image: Vec<f64>,
+    pub pearson_with_match: Correlation,
+}
+
+/// `compare.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct CompareReport {
+    pub alignmap_version: &'static str,
+    pub images: Vec<String>,
+    pub a: NetworkSummary,
+    pub b: NetworkSummary,
+    pub ks_mean_ais_per_feature_map: Ks,
+    pub ks_mad_per_image: Ks,
+    #[serde(rename = "match")]
+    pub matching: MatchSummary,
+    pub max_entropy: EntropySummary,
+    pub human: HumanSummary,
+}
+
+/// Each feature map's mean AIS over the images.
+pub fn mean_ais_per_feature_map(scores: &AisScores) -> Vec<f64> {
+    let (n, c) = (scores.n, scores.channels);
+    (0..c).map(|k| (0..n).map(|i| scores.image[i * c + k]).sum::<f64>() / n as f64).collect()
+}
+
+fn summarize(side: &Scored<'_>, n: usize) -> Result<NetworkSummary> {
+    if side.scores.n != n || side.heatmaps.len() != n || side.logits.len() != n * side.classes {
+        return Err(Error::Invalid(format!(
+            "{}: scores, heatmaps and logits for {n} images expected",
+            side.label
+        )));
+    }
+    Ok(NetworkSummary {
+        label: side.label.to_string(),
+        model: side.model.to_string(),
+        weights: side.weights.to_string(),
+        baseline: Baseline { r: side.scores.baseline.r, r2: side.scores.baseline.r2 },
+        mean_ais_per_feature_map: mean_ais_per_feature_map(side.scores),
+        mad_per_image: summary::mad_per_image(side.scores)?,
+        entropy_per_image: side
+            .logits
+            .chunks_exact(side.classes.max(1))
+            .map(stats::softmax_entropy)
+            .collect(),
+    })
+}
+
+/// Compares two networks' analyses of the same images (`sizes[i]`: image `i`'s width and height,
+/// at which the heatmaps are matched).
+pub fn compare(
+    names: &[String],
+    sizes: &[(usize, usize)],
+    a: &Scored<'_>,
+    b: &Scored<'_>,
+    human: HumanSummary,
+) -> Result<CompareReport> {
+    let n = names.len();
+    if sizes.len() != n {
+        return Err(Error::Invalid(format!("{} image sizes for {n} images", sizes.len())));
+    }
+    let (sa, sb) = (summarize(a, n)?, summarize(b, n)?);
+    let matches: Vec<f64> = (0..n)
+        .map(|i| match (&a.heatmaps[i], &b.heatmaps[i]) {
+            (Some(x), Some(y)) => heatmap::match_score(x, y, sizes[i].0, sizes[i].1),
+            _ => f64::NAN,
+        })
+        .collect();
+    let max_entropy: Vec<f64> =
+        sa.entropy_per_image.iter().zip(&sb.entropy_per_image).map(|(x, y)| x.max(*y)).collect();
+    let defined: Vec<usize> = (0..n).filter(|&i| matches[i].is_finite()).collect();
+    let pick = |v: &[f64]| defined.iter().map(|&i| v[i]).collect::<Vec<_>>();
+    let pearson_with_match = match stats::pearson_test(&pick(&matches), &pick(&max_entropy)) {
+        Ok((r, p_two_sided)) => Correlation::Test { r, p_two_sided },
+        Err(e) => Correlation::Undefined { undefined: e.to_string() },
+    };
+    let (mean, sd) = stats::mean_and_sd(&pick(&matches)).unwrap_or((f64::NAN, f64::NAN));
+    Ok(CompareReport {
+        alignmap_version: env!("CARGO_PKG_VERSION"),
+        images: names.to_vec(),
+        ks_mean_ais_per_feature_map: Ks::of(stats::ks_2samp(
+            &sa.mean_ais_per_feature_map,
+            &sb.mean_ais_per_feature_map,
+        )),
+        ks_mad_per_image: Ks::of(stats::ks_2samp(&sa.mad_per_image, &sb.mad_per_image)),
+        matching: MatchSummary {
+            definition: "per image: Pearson r between the two models' heatmaps, both resized to the image (OpenCV bilinear)",
+            median: stats::median(&matches),
+            mean,
+            sd,
+            images_without_match: n - defined.len(),
+            per_image: matches,
+        },
+        max_entropy: EntropySummary {
+            definition: "per image: the larger of the two models' softmax entropies (natural log)",
+            per_image: max_entropy,
+            pearson_with_match,
+        },
+        a: sa,
+        b: sb,
+        human,
+    })
+}
+
+impl CompareReport {
+    /// `compare_images.csv`: per image, Match, both entropies, maxEntropy and both MADs.
+    pub fn images_csv(&self) -> String {
+        let mut text = String::from("image,match,entropy_a,entropy_b,max_entropy,mad_a,mad_b\n");
+        for (i, name) in self.images.iter().enumerate() {
+            text.push_str(&format!(
+                "{},{},{},{},{},{},{}\n",
+                crate::report::csv_field(name),
+                self.matching.per_image[i],
+                self.a.entropy_per_image[i],
+                self.b.entropy_per_image[i],
+                self.max_entropy.per_image[i],
+                self.a.mad_per_image[i],
+                self.b.mad_per_image[i]
+            ));
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scores::Baseline as ScoreBaseline;
+
+    fn scores(image: Vec<f64>, n: usize, channels: usize) -> AisScores {
+        AisScores {
+            n,
+            channels,
+            baseline: ScoreBaseline { r: 0.5, r2: 0.25, per_image: vec![0.5; n] },
+            image,
+            dataset_r: vec![0.0; channels],
+            dataset_r2: vec![0.0; channels],
+            zero_pairs: 0,
+            skipped_channels: 0,
+            grams: None,
+        }
+    }
+
+    #[test]
+    fn identical_networks_match_perfectly_and_a_missing_heatmap_is_counted() {
+        let (n, c) = (4, 3);
+        let image: Vec<f64> = (0..n * c).map(|k| (k % 5) as f64 * 0.1 - 0.1).collect();
+        let s = scores(image, n, c);
+        let heat = |i: usize| Heatmap {
+            width: 2,
+            height: 2,
+            values: vec![i as f32, 1.0, 2.0 + i as f32, 0.5],
+        };
+        let mut maps: Vec<Option<Heatmap>> = (0..n).map(|i| Some(heat(i))).collect();
+        let logits: Vec<f32> = (0..n * 5).map(|k| (k % 7) as f32).collect();
+        let a = Scored {
+            label: "a",
+            model: "m",
+            weights: "w",
+            scores: &s,
+            heatmaps: &maps.clone(),
+            logits: &logits,
+            classes: 5,
+        };
+        maps[2] = None;
+        let b = Scored { label: "b", heatmaps: &maps, ..a };
+        let names: Vec<String> = (0..n).map(|i| format!("{i}.png")).collect();
+        let human = HumanSummary {
+            file: "h.csv".into(),
+            key: None,
+            names: None,
+            direction: "similarity".into(),
+            warnings: vec![],
+            matching: vec![],
+        };
+        let r = compare(&names, &[(8, 8); 4], &a, &b, human).unwrap();
+        assert_eq!(r.matching.images_without_match, 1);
+        assert!(r.matching.per_image[2].is_nan());
+        for i in [0, 1, 3] {
+            assert!((r.matching.per_image[i] - 1.0).abs() < 1e-12, "{:?}", r.matching.per_image);
+        }
+        assert!((r.matching.median - 1.0).abs() < 1e-12);
+        match r.ks_mad_per_image {
+            Ks::Test { statistic, .. } => assert_eq!(statistic, 0.0),
+            other => panic!("{other:?}"),
+        }
+        let json = serde_json::to_value(&r).unwrap();
+        assert!(json["match"]["per_image"][2].is_null());
+        assert_eq!(r.images_csv().lines().count(), n + 1);
+    }
+}
