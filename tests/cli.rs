@@ -431,9 +431,8 @@ fn an_empty_safetensors_file_gets_a_safetensors_message() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.safetensors");
     std::fs::write(&empty, b"").unwrap();
-    let out = dir.path().join("o");
-    let args =
-        ["embed", "--weights", arg(&empty), "--images", arg(&golden("images")), "--out", arg(&out)];
+    let (images, out) = (golden("images"), dir.path().join("o"));
+    let args = ["embed", "--weights", arg(&empty), "--images", arg(&images), "--out", arg(&out)];
     let run = alignmap(&[&args[..], CPU].concat());
     assert!(!run.status.success());
     let stderr = String::from_utf8_lossy(&run.stderr);
