@@ -11,7 +11,7 @@
 //! exactly 0), and an image whose inputs for a channel are all zero gets exactly 0 for it.
 //!
 //! Memory: a chunk of kc channels holds about `kc·n·(2·out·positions' + 2·embedding)` f32 on
-//! the device besides the model (see [`chunk_channels`]); kc is chosen so this stays under
+//! the device besides the model (see `chunk_channels`); kc is chosen so this stays under
 //! [`EngineOptions::chunk_bytes`].
 
 use burn::prelude::*;

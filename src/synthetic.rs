@@ -41,7 +41,7 @@ pub fn image(height: u32, width: u32, seed: u64) -> image::RgbImage {
         .expect("buffer has height·width·3 bytes")
 }
 
-/// [`image`] at `1/block` of the size with each pixel repeated over a `block × block` square:
+/// [`image()`] at `1/block` of the size with each pixel repeated over a `block × block` square:
 /// large structures, so that a network tells such images apart (pixel noise it cannot).
 pub fn blocky_image(height: u32, width: u32, seed: u64, block: u32) -> image::RgbImage {
     let small = image(height.div_ceil(block), width.div_ceil(block), seed);
