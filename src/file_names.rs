@@ -25,6 +25,7 @@ mod tests {
         assert_eq!(stem("a/b\\c.tar.png"), "c.tar");
         assert_eq!(stem(".hidden"), ".hidden");
         assert_eq!(stem("README"), "README");
+        assert_eq!(stem("a.b.png"), "a.b");
         assert_eq!(stem("x/"), "");
     }
 }

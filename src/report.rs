@@ -61,16 +61,28 @@ pub fn score_files(
     let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
     let both: Vec<f64> = scores.dataset_r.iter().chain(scores.dataset_r2).copied().collect();
     let columns = ["ais_r".to_string(), "ais_r2".to_string()];
-    Ok(vec![
-        ("images.txt", lines_text(names).into_bytes()),
-        ("ais_image.npy", npy_f32_bytes(&[n, channels], &f32s(scores.image))?),
-        ("ais_image.csv", score_csv(names, scores.image, channels).into_bytes()),
-        ("ais_dataset.npy", npy_f32_bytes(&[channels], &f32s(scores.dataset_r))?),
-        ("ais_dataset_r2.npy", npy_f32_bytes(&[channels], &f32s(scores.dataset_r2))?),
-        ("ais_dataset.csv", score_csv(&columns, &both, channels).into_bytes()),
-        ("summary.json", json_text(summary)?.into_bytes()),
-    ])
+    let contents = [
+        lines_text(names).into_bytes(),
+        npy_f32_bytes(&[n, channels], &f32s(scores.image))?,
+        score_csv(names, scores.image, channels).into_bytes(),
+        npy_f32_bytes(&[channels], &f32s(scores.dataset_r))?,
+        npy_f32_bytes(&[channels], &f32s(scores.dataset_r2))?,
+        score_csv(&columns, &both, channels).into_bytes(),
+        json_text(summary)?.into_bytes(),
+    ];
+    Ok(SCORE_FILES.into_iter().zip(contents).collect())
 }
+
+/// The file names of [`score_files`], in its order.
+pub const SCORE_FILES: [&str; 7] = [
+    "images.txt",
+    "ais_image.npy",
+    "ais_image.csv",
+    "ais_dataset.npy",
+    "ais_dataset_r2.npy",
+    "ais_dataset.csv",
+    "summary.json",
+];
 
 /// The score arrays [`score_files`] writes (as [`crate::ablation::AisScores`] holds them, or as
 /// read back from a results zip).

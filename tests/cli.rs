@@ -313,24 +313,6 @@ fn validate_with_efficientnet_improves_out_of_sample_alignment_on_peterson_anima
     );
 }
 
-/// The 24-image example that ships with the page (www/examples), copied into `dir/images`.
-fn example_cohort(dir: &Path) -> (std::path::PathBuf, Vec<String>) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("www").join("examples");
-    let manifest = read_json(&root.join("examples.json"));
-    let files: Vec<String> = manifest["examples"][0]["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f.as_str().unwrap().to_string())
-        .collect();
-    let images = dir.join("images");
-    std::fs::create_dir_all(&images).unwrap();
-    for f in &files {
-        std::fs::copy(root.join("kriegeskorte92").join("images").join(f), images.join(f)).unwrap();
-    }
-    (images, files)
-}
-
 fn npy_f32(path: &Path) -> Vec<f32> {
     npy_at(path).1
 }

@@ -35,21 +35,8 @@ fn key_paths(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
 #[test]
 fn the_pages_export_holds_the_command_lines_files_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/examples");
-    let rdm = root.join("kriegeskorte24/rdm.csv");
-    let all = root.join("kriegeskorte92/images");
-    let images = dir.path().join("images");
-    std::fs::create_dir_all(&images).unwrap();
-    let manifest = common::read_json(&root.join("examples.json"));
-    let files: Vec<String> = manifest["examples"][0]["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f.as_str().unwrap().to_string())
-        .collect();
-    for f in &files {
-        std::fs::copy(all.join(f), images.join(f)).unwrap();
-    }
+    let rdm = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/examples/kriegeskorte24/rdm.csv");
+    let (images, files) = common::example_cohort(dir.path());
     let weights = dir.path().join("tiny-5.safetensors");
     let weight_bytes =
         Vgg16::synthetic_weights(&Vgg16Spec::tiny(), 5).to_safetensors(StoredDtype::F32).unwrap();
@@ -84,14 +71,9 @@ fn the_pages_export_holds_the_command_lines_files_byte_for_byte() {
             .unwrap();
         bytes
     };
-    for file in [
-        "images.txt",
-        "ais_image.npy",
-        "ais_image.csv",
-        "ais_dataset.npy",
-        "ais_dataset_r2.npy",
-        "ais_dataset.csv",
-    ] {
+    let (score_files, json) = alignmap::report::SCORE_FILES.split_at(6);
+    assert_eq!(json, ["summary.json"]);
+    for file in score_files {
         let cli = std::fs::read(out.join(file)).unwrap();
         assert!(entry(file) == cli, "{file} differs from the command line's");
     }

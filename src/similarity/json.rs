@@ -4,12 +4,11 @@
 use serde_json::{Map, Value};
 
 use super::error::SimilarityError;
+use super::npz::NAME_KEYS;
 use super::{Direction, RawMatrix};
 
 /// Members that may hold the matrix, in the order they are tried.
 const MATRIX_KEYS: [&str; 4] = ["matrix", "similarity", "rdm", "dissimilarity"];
-/// Members that may hold the names.
-const NAME_KEYS: [&str; 3] = ["names", "fnames", "image_files"];
 
 /// Parses JSON text, accepting the bare `NaN`, `Infinity` and `-Infinity` that Python writes and
 /// numbers beyond f64 such as `1e999` (see [`replace_nonfinite`]), so that validation reports

@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 
 use super::error::SimilarityError;
-use super::names::{clean_name, stem};
+use super::names::clean_name;
 use super::{HumanMatrix, Matched};
+use crate::file_names::stem;
 
 /// How many names an error lists per side.
 const LIST: usize = 10;

@@ -104,16 +104,7 @@ fn from_json(file: &str, value: &Value, key: Option<&str>) -> Result<Vec<String>
 
 /// The file-name part of a name: trimmed, with directories removed ('images/001.png' → '001.png').
 pub(crate) fn clean_name(name: &str) -> String {
-    let t = name.trim();
-    t.rsplit(['/', '\\']).next().unwrap_or(t).to_string()
-}
-
-/// The file name without its extension ('001.png' → '001'; '.hidden' stays).
-pub(crate) fn stem(name: &str) -> &str {
-    match name.rfind('.') {
-        Some(i) if i > 0 => &name[..i],
-        _ => name,
-    }
+    crate::file_names::base_name(name.trim()).to_string()
 }
 
 #[cfg(test)]
@@ -155,8 +146,5 @@ mod tests {
     fn cleaning() {
         assert_eq!(clean_name(" images/001.png "), "001.png");
         assert_eq!(clean_name("C:\\x\\y.jpg"), "y.jpg");
-        assert_eq!(stem("a.b.png"), "a.b");
-        assert_eq!(stem(".x"), ".x");
-        assert_eq!(stem("noext"), "noext");
     }
 }

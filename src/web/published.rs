@@ -189,15 +189,7 @@ mod tests {
 
         let mut zip = npyz::zip::ZipArchive::new(std::io::Cursor::new(&bytes)).unwrap();
         let files: Vec<String> = zip.file_names().map(str::to_string).collect();
-        for f in [
-            "images.txt",
-            "ais_image.npy",
-            "ais_image.csv",
-            "ais_dataset.npy",
-            "ais_dataset_r2.npy",
-            "ais_dataset.csv",
-            "summary.json",
-        ] {
+        for f in crate::report::SCORE_FILES {
             assert!(files.iter().any(|x| x == f), "{f} in {files:?}");
         }
         let mut text = String::new();

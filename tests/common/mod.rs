@@ -225,3 +225,21 @@ pub fn assert_close<A: Copy + Into<f64>, B: Copy + Into<f64>>(
     assert!(d <= tolerance, "{what}: max |Δ| = {d:.3e} exceeds {tolerance:.0e}");
     d
 }
+
+/// The 24-image example that ships with the page (www/examples), copied into `dir/images`.
+pub fn example_cohort(dir: &Path) -> (PathBuf, Vec<String>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("www").join("examples");
+    let manifest = read_json(&root.join("examples.json"));
+    let files: Vec<String> = manifest["examples"][0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    for f in &files {
+        std::fs::copy(root.join("kriegeskorte92").join("images").join(f), images.join(f)).unwrap();
+    }
+    (images, files)
+}

@@ -5,28 +5,20 @@ use std::path::{Path, PathBuf};
 use alignmap::cohort;
 use alignmap::error::{Error, Result};
 use alignmap::file_names::stem;
-use alignmap::heatmap::{self, Colormap, OverlayStyle, Rgb};
+use alignmap::heatmap::{self, Rgb};
 use alignmap::report;
 
 use crate::create_dir;
-use crate::results::AnalysisResults;
+use crate::results::{AnalysisResults, FolderArgs, OverlayArgs};
 
 #[derive(clap::Args)]
 pub struct MapsArgs {
-    /// An `alignmap analyze` (or `validate`) output folder.
-    #[arg(long)]
-    pub results: PathBuf,
-    /// The folder of the analysed images.
-    #[arg(long)]
-    pub images: PathBuf,
+    #[command(flatten)]
+    pub folder: FolderArgs,
     #[arg(long)]
     pub out: PathBuf,
-    /// jet (the paper's), viridis or magma.
-    #[arg(long, default_value = "jet")]
-    pub colormap: Colormap,
-    /// The image's share of each overlay pixel (the paper: 0.6).
-    #[arg(long, default_value_t = 0.6)]
-    pub image_weight: f64,
+    #[command(flatten)]
+    pub overlay: OverlayArgs,
     /// Images (file names) for the grid figure, space- or comma-separated; default: the first 12.
     #[arg(long, num_args = 1.., value_delimiter = ',')]
     pub grid: Option<Vec<String>>,
@@ -41,15 +33,15 @@ pub struct MapsArgs {
 /// Writes `overlays/<stem>.png` per image, `heatmaps.npy` (`n × h × w`, NaN rows for images
 /// without a map; when all maps share one size), `grid.png` and `maps.json`.
 pub fn maps(args: &MapsArgs) -> Result<()> {
-    let results = AnalysisResults::load(&args.results)?;
-    let style = OverlayStyle { colormap: args.colormap, image_weight: args.image_weight };
+    let results = AnalysisResults::load(&args.folder.results)?;
+    let style = args.overlay.style();
     let overlays = args.out.join("overlays");
     create_dir(&overlays)?;
     let mut drawn: Vec<Option<Rgb>> = Vec::with_capacity(results.names.len());
     let mut heatmaps = Vec::with_capacity(results.names.len());
     let mut without = Vec::new();
     for (i, name) in results.names.iter().enumerate() {
-        let path = args.images.join(name);
+        let path = args.folder.images.join(name);
         let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
         let image = Rgb::from(cohort::decode(name, &bytes)?);
         let heat = results.heatmap(i)?;
@@ -81,8 +73,8 @@ pub fn maps(args: &MapsArgs) -> Result<()> {
         &args.out.join("maps.json"),
         &serde_json::json!({
             "results": results.dir.display().to_string(),
-            "colormap": args.colormap.name(),
-            "image_weight": args.image_weight,
+            "colormap": args.overlay.colormap.name(),
+            "image_weight": args.overlay.image_weight,
             "display": "heatmap resized to the image (OpenCV bilinear), clipped at 0, divided by its max, squared, colour-mapped, blended",
             "images_without_map": without,
             "images_without_map_means": "no positive AIS (no heatmap), or a heatmap with no positive value (nothing to show after clipping at 0)",

@@ -7,19 +7,14 @@ use std::path::{Path, PathBuf};
 
 use alignmap::cohort;
 use alignmap::error::{Error, Result};
-use alignmap::heatmap::{Colormap, OverlayStyle};
 use alignmap::results_zip::{DEFAULT_MAX_SIDE, ZipContents, ZipImage, ZipOptions};
 
-use crate::results::{AnalysisResults, read_npy};
+use crate::results::{AnalysisResults, FolderArgs, OverlayArgs, read_npy};
 
 #[derive(clap::Args)]
 pub struct PackArgs {
-    /// An `alignmap analyze` output folder.
-    #[arg(long)]
-    pub results: PathBuf,
-    /// The folder of the analysed images.
-    #[arg(long)]
-    pub images: PathBuf,
+    #[command(flatten)]
+    pub folder: FolderArgs,
     /// The zip to write (e.g. vgg16-imagenet-animals.zip).
     #[arg(long)]
     pub out: PathBuf,
@@ -38,12 +33,8 @@ pub struct PackOptions {
     /// who unzip the file).
     #[arg(long)]
     pub no_overlays: bool,
-    /// Colour map of the overlay PNGs: jet (the paper's), viridis or magma.
-    #[arg(long, default_value = "jet")]
-    pub colormap: Colormap,
-    /// The image's share of each overlay pixel (the paper: 0.6).
-    #[arg(long, default_value_t = 0.6)]
-    pub image_weight: f64,
+    #[command(flatten)]
+    pub overlay: OverlayArgs,
     /// A title the page shows (e.g. "VGG-16 ImageNet, Peterson animals").
     #[arg(long)]
     pub title: Option<String>,
@@ -53,7 +44,7 @@ pub struct PackOptions {
 }
 
 pub fn pack(args: &PackArgs) -> Result<()> {
-    pack_folder(&args.results, &args.images, &args.out, &args.options)
+    pack_folder(&args.folder.results, &args.folder.images, &args.out, &args.options)
 }
 
 fn read_categories(path: &Path, names: &[String]) -> Result<BTreeMap<String, String>> {
@@ -129,10 +120,7 @@ pub fn pack_folder(results: &Path, images: &Path, out: &Path, options: &PackOpti
     };
     let zip_options = ZipOptions {
         max_side: options.max_side,
-        overlays: (!options.no_overlays).then_some(OverlayStyle {
-            colormap: options.colormap,
-            image_weight: options.image_weight,
-        }),
+        overlays: (!options.no_overlays).then_some(options.overlay.style()),
     };
     let bytes = contents.to_zip(&zip_options)?;
     std::fs::write(out, &bytes).map_err(|e| Error::io(out, e))?;

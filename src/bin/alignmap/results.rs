@@ -4,9 +4,37 @@
 use std::path::{Path, PathBuf};
 
 use alignmap::error::{Error, Result};
-use alignmap::heatmap::Heatmap;
+use alignmap::heatmap::{Colormap, Heatmap, OverlayStyle};
 
 /// The parts of an analyze folder the map commands use.
+/// An `alignmap analyze` output folder and the images it analysed.
+#[derive(clap::Args, Clone)]
+pub struct FolderArgs {
+    /// An `alignmap analyze` (or `validate`) output folder.
+    #[arg(long)]
+    pub results: PathBuf,
+    /// The folder of the analysed images.
+    #[arg(long)]
+    pub images: PathBuf,
+}
+
+/// How overlays are drawn.
+#[derive(clap::Args, Clone)]
+pub struct OverlayArgs {
+    /// Colour map of the overlays: jet (the paper's), viridis or magma.
+    #[arg(long, default_value = "jet")]
+    pub colormap: Colormap,
+    /// The image's share of each overlay pixel (the paper: 0.6).
+    #[arg(long, default_value_t = 0.6)]
+    pub image_weight: f64,
+}
+
+impl OverlayArgs {
+    pub fn style(&self) -> OverlayStyle {
+        OverlayStyle { colormap: self.colormap, image_weight: self.image_weight }
+    }
+}
+
 pub struct AnalysisResults {
     pub dir: PathBuf,
     /// Image file names, in row order.
