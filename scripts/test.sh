@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: set-up, native tests, the wasm package, then the browser tests in headless
-# Chromium against the native binary. Stops at the first failure; prints per-stage times at the end.
+# The test command: set-up, formatting and lints, native tests, the wasm package, then the browser
+# tests in headless Chromium against the native binary. Stops at the first failure; prints
+# per-stage times at the end.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,8 +28,17 @@ stage() {
     return "$rc"
 }
 
+# Clippy natively (every target) and for wasm32 (the library as build-wasm compiles it), and the
+# docs' intra-doc links. Chained with &&: errexit does not apply inside `stage`.
+lint() {
+    cargo clippy --all-targets -- -D warnings &&
+        cargo clippy --target wasm32-unknown-unknown --lib --profile wasm -- -D warnings &&
+        RUSTDOCFLAGS="-D rustdoc::broken_intra_doc_links" cargo doc --no-deps --lib
+}
+
 stage setup bash scripts/setup.sh
 stage fmt cargo fmt --check
+stage lint lint
 stage models bash models/fetch-efficientnet-lite.sh
 stage cargo-test cargo test --all-targets
 stage cargo-build cargo build --bin alignmap
