@@ -64,6 +64,9 @@ export const el = {
   stages: $('stages'),
   runStatus: $('run-status'),
   runError: $('run-error'),
+  runRecover: $('run-recover'),
+  runAgainCpu: $('run-again-cpu'),
+  runAgainSmaller: $('run-again-smaller'),
   // 4 results
   results: $('results'),
   viewAbout: $('view-about'),

@@ -19,6 +19,10 @@ export function startWorker() {
       progressListener(m);
       return;
     }
+    if (m.fatal) {
+      if (state.worker === worker) lose(m.error);
+      return;
+    }
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);
@@ -27,9 +31,7 @@ export function startWorker() {
   };
   worker.onerror = (event) => {
     event.preventDefault();
-    const message = event.message || 'the worker failed to start (does this browser support module workers?)';
-    for (const p of pending.values()) p.reject(new Error(message));
-    pending.clear();
+    if (state.worker === worker) lose(event.message || 'the worker failed to start (does this browser support module workers?)');
   };
   state.worker = worker;
   return worker;
@@ -37,6 +39,7 @@ export function startWorker() {
 
 export function call(op, args = {}) {
   const worker = state.worker;
+  if (!worker) return Promise.reject(Object.assign(new Error('the analysis engine is not running'), { lost: true }));
   return new Promise((resolve, reject) => {
     const id = nextId++;
     pending.set(id, { resolve, reject });
@@ -49,4 +52,16 @@ export function stopWorker() {
   for (const p of pending.values()) p.reject(new Error('cancelled'));
   pending.clear();
   state.worker = null;
+}
+
+/**
+ * The engine is gone: a trap in the WebAssembly module (out of memory, a panic), after which the
+ * module is unusable, or an uncaught error in the worker. The worker is ended and every call
+ * waiting is refused with `lost` set, so that the page restarts the engine (run.js).
+ */
+function lose(message) {
+  if (state.worker) state.worker.terminate();
+  state.worker = null;
+  for (const p of pending.values()) p.reject(Object.assign(new Error(message), { lost: true }));
+  pending.clear();
 }

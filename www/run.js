@@ -9,6 +9,8 @@ import { restoreWorker } from './network.js';
 import { renderResults } from './results.js';
 
 const STAGE_UNITS = { decode: 'images', network: 'images', ablation: 'feature maps' };
+// Images through the network at once; 1 after the visitor asks for less memory.
+let batch = 4;
 
 function resetStages() {
   for (const li of el.stages.querySelectorAll('li')) {
@@ -23,6 +25,7 @@ export async function analyze() {
   state.running = true;
   updateRunButton();
   showError(el.runError, '');
+  el.runRecover.hidden = true;
   el.results.hidden = true;
   el.stages.hidden = false;
   el.cancel.hidden = false;
@@ -56,7 +59,7 @@ export async function analyze() {
     show(el.runStatus, `Running: ${li.querySelector('.stage-name').textContent.toLowerCase()}… (${seconds(now - t0)} so far)`, 'running');
   });
   try {
-    const r = await call('analyze', { batch: 4 });
+    const r = await call('analyze', { batch });
     timings.analysisMs = performance.now() - t0;
     state.results = { ...r, names: r.info.names, n: r.info.n, channels: r.info.channels, origin: state.cohortOrigin || { kind: 'run' } };
     for (const li of el.stages.querySelectorAll('li')) {
@@ -71,6 +74,10 @@ export async function analyze() {
     await renderResults(t0);
   } catch (err) {
     if (err.message === 'cancelled') return;
+    if (err.lost) {
+      await engineLost(err.message);
+      return;
+    }
     show(el.runStatus, 'The analysis failed.', 'error');
     showError(el.runError, err.message);
   } finally {
@@ -78,6 +85,49 @@ export async function analyze() {
     el.cancel.hidden = true;
     updateRunButton();
   }
+}
+
+/**
+ * The engine died in the middle of a run (a trap, out of memory): say so, keep what the page
+ * holds (the images, the matrix and the network go back into a fresh engine; the results of an
+ * earlier run stay on screen) and offer to run again with less memory.
+ */
+async function engineLost(message) {
+  show(el.runStatus, 'The analysis stopped: the analysis engine crashed. Restarting it…', 'error');
+  const words = /unreachable|memory|alloc|out of bounds/i.test(message) ? ', most often because it ran out of memory' : '';
+  const cpu = !!state.device?.cpu;
+  const again = cpu && batch === 1 ? 'Run it again.' : `Run again${cpu ? '' : ' on the CPU'}${cpu || batch === 1 ? '' : ' or'}${batch === 1 ? '' : ' one image at a time'} (less memory).`;
+  showError(el.runError, `The analysis engine crashed in the middle of the analysis${words} (${message}). ` +
+    `Your images, similarity matrix and network are kept. ${again}`);
+  for (const li of el.stages.querySelectorAll('li[data-status="running"], li[data-status="waiting"]')) {
+    li.dataset.status = 'waiting';
+    li.querySelector('.stage-text').textContent = 'stopped';
+  }
+  if (state.results) el.results.hidden = false;
+  try {
+    await restoreWorker();
+  } catch (err) {
+    showError(el.runError, `The analysis engine crashed (${message}) and did not restart: ${err.message}. ` +
+      'Reload the page; the images and the matrix will have to be added again.');
+    return;
+  }
+  show(el.runStatus, 'Stopped. The engine has restarted; nothing you added was lost.', 'error');
+  el.runAgainCpu.hidden = cpu;
+  el.runAgainSmaller.hidden = batch === 1;
+  el.runRecover.hidden = false;
+}
+
+async function runAgainOnCpu() {
+  state.deviceChoice = 'cpu';
+  el.deviceChoice.value = 'cpu';
+  el.runRecover.hidden = true;
+  try {
+    await restoreWorker();
+  } catch (err) {
+    showError(el.runError, `The engine did not start on the CPU: ${err.message}. Reload the page.`);
+    return;
+  }
+  await analyze();
 }
 
 export async function cancel() {
@@ -97,4 +147,9 @@ export async function cancel() {
 export function wireRun() {
   el.analyze.addEventListener('click', analyze);
   el.cancel.addEventListener('click', cancel);
+  el.runAgainCpu.addEventListener('click', runAgainOnCpu);
+  el.runAgainSmaller.addEventListener('click', () => {
+    batch = 1;
+    analyze();
+  });
 }

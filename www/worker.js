@@ -233,7 +233,9 @@ async function handle({ id, op, args }) {
     const packed = out && typeof out === 'object' && 'result' in out && 'transfer' in out ? out : { result: out, transfer: [] };
     post({ id, ok: true, result: packed.result }, packed.transfer);
   } catch (err) {
-    post({ id, ok: false, error: (err && err.message) || String(err) });
+    // A trap (unreachable after a panic, out of memory) leaves the module unusable: the page
+    // restarts the worker.
+    post({ id, ok: false, error: (err && err.message) || String(err), fatal: err instanceof WebAssembly.RuntimeError });
   }
 }
 
