@@ -9,7 +9,6 @@ import { show, showError, fmt, seconds, definitions } from './util.js';
 import { updateRunButton } from './checks.js';
 import { restoreWorker } from './network.js';
 
-const PAPER_SEEDS = [111, 222, 333, 444, 555, 666, 777, 888];
 
 function meanCurve(folds, key) {
   const length = folds[0][key].length;
@@ -29,7 +28,8 @@ function meanCurve(folds, key) {
 async function crossValidate() {
   if (!state.results || state.running) return;
   const folds = Number(el.cvFolds.value);
-  const seeds = PAPER_SEEDS.slice(0, Number(el.cvSeeds.value));
+  // The authors' shuffle seeds, as the crate lists them.
+  const seeds = (await call('paperSeeds')).slice(0, Number(el.cvSeeds.value));
   state.running = true;
   updateRunButton();
   el.cvRun.disabled = true;
@@ -48,7 +48,6 @@ async function crossValidate() {
   });
   try {
     const cv = await call('crossValidate', { folds, seeds });
-    state.crossValidation = { folds, seeds, ...cv };
     showCrossValidation(cv);
     show(el.cvStatus, `Done in ${seconds(performance.now() - t0)}.`, 'done');
   } catch (err) {
@@ -62,42 +61,32 @@ async function crossValidate() {
   }
 }
 
-/** The summary and curves of a cross-validation: run here, or held by an opened results zip. */
+/**
+ * The summary and curves of a cross-validation: run here, or held by an opened results zip. `cv`
+ * is summary.json's cross_validation, as the crate writes it (the statistics of `alignmap
+ * validate`).
+ */
 export function showCrossValidation(cv) {
   const add = definitions(el.cvSummary);
   const r2 = cv.r2;
-  add('Test r², all feature maps (Full)', `${fmt(r2.full.mean)} ± ${fmt(r2.full.sd)} (mean ± sd over ${r2.full.perFold.length} folds)`);
+  const test = r2.paired_t_test_retained_vs_full || { undefined: 'not recorded' };
+  const p = (x) => (Number.isFinite(x) ? x.toExponential(2) : '—');
+  add('Test r², all feature maps (Full)', `${fmt(r2.full.mean)} ± ${fmt(r2.full.sd)} (mean ± sd over ${r2.full.per_fold.length} folds)`);
   add('Test r², S* kept (Retained)', `${fmt(r2.retained.mean)} ± ${fmt(r2.retained.sd)}`);
-  add('|S*|', `${cv.setSize.mean.toFixed(1)} ± ${cv.setSize.sd.toFixed(1)} of ${state.results.channels} feature maps`);
-  add('Retained vs Full', r2.test.undefined ? `no t-test: ${r2.test.undefined}`
-    : `paired t(${r2.test.df}) = ${r2.test.t.toFixed(3)}, p = ${r2.test.pTwoSided.toExponential(2)} two-sided, ${r2.test.pGreater.toExponential(2)} one-sided (Retained > Full)`);
+  add('|S*|', `${cv.set_size.mean.toFixed(1)} ± ${cv.set_size.sd.toFixed(1)} of ${state.results.channels} feature maps`);
+  add('Retained vs Full', test.undefined ? `no t-test: ${test.undefined}`
+    : `paired t(${test.df}) = ${test.t.toFixed(3)}, p = ${p(test.p_two_sided)} two-sided, ${p(test.p_greater)} one-sided (Retained > Full)`);
+  const curves = cv.curves || [];
   el.cvResults.hidden = false;
-  el.cvChart.closest('figure').hidden = !cv.folds.length;
-  if (!cv.folds.length) return;
+  el.cvChart.closest('figure').hidden = !curves.length;
+  if (!curves.length) return;
   const width = Math.min(720, Math.max(320, el.results.clientWidth - 60));
   lines(el.cvChart, [
-    { label: 'training r²', values: meanCurve(cv.folds, 'trainCurve') },
-    { label: 'test r²', values: meanCurve(cv.folds, 'testCurve'), dashed: true },
-  ], { width, xTitle: 'feature maps kept (m, by training AIS)', yTitle: 'r²', marker: cv.setSize.mean, markerLabel: `mean |S*| = ${cv.setSize.mean.toFixed(0)}` });
+    { label: 'training r²', values: meanCurve(curves, 'train_r') },
+    { label: 'test r²', values: meanCurve(curves, 'test_r'), dashed: true },
+  ], { width, xTitle: 'feature maps kept (m, by training AIS)', yTitle: 'r²', marker: cv.set_size.mean, markerLabel: `mean |S*| = ${cv.set_size.mean.toFixed(0)}` });
   el.cvChart.setAttribute('role', 'img');
   el.cvChart.setAttribute('aria-label', `Selection curves; test r² Full ${fmt(r2.full.mean)}, Retained ${fmt(r2.retained.mean)}`);
-}
-
-/** summary.json's cross_validation (as the export writes it) in the shape of the worker's answer. */
-export function crossValidationFromSummary(c) {
-  const back = (x) => ({
-    full: { mean: x.full.mean, sd: x.full.sd, perFold: x.full.per_fold },
-    retained: { mean: x.retained.mean, sd: x.retained.sd, perFold: x.retained.per_fold },
-    se: x.loftus_masson_se,
-    test: x.paired_t_test_retained_vs_full || { undefined: 'not recorded' },
-  });
-  const curves = c.curves || [];
-  return {
-    folds: curves.map((f) => ({ seed: f.seed, fold: f.fold, setSize: f.set_size, trainCurve: f.train_r, testCurve: f.test_r })),
-    r: back(c.r),
-    r2: back(c.r2),
-    setSize: { mean: c.set_size.mean, sd: c.set_size.sd },
-  };
 }
 
 async function cancelCrossValidation() {

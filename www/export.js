@@ -16,28 +16,12 @@ async function exportZip() {
   show(el.exportStatus, 'Writing the zip…');
   try {
     const { colormap, opacity } = state.display;
-    const summary = JSON.parse(r.summaryText);
-    const without = Array.from(el.gallery.querySelectorAll('.thumb[data-heatmap="none"]'), (b) => r.names[Number(b.dataset.index)]);
-    summary.overlays = { colormap, image_weight: 1 - opacity / 100, folder: 'overlays/', without_heatmap: without };
-    summary.made_by = 'alignmap in the browser (www/)';
-    if (state.saliency) summary.saliency = { source: state.saliency.source, summary: state.saliency.summary, images: state.saliency.images };
-    if (state.crossValidation) {
-      const cv = state.crossValidation;
-      const plain = (c) => ({ full: { mean: c.full.mean, sd: c.full.sd, per_fold: Array.from(c.full.perFold) }, retained: { mean: c.retained.mean, sd: c.retained.sd, per_fold: Array.from(c.retained.perFold) }, loftus_masson_se: c.se, paired_t_test_retained_vs_full: c.test });
-      summary.cross_validation = {
-        folds: cv.folds.length / cv.seeds.length, seeds: cv.seeds, r: plain(cv.r), r2: plain(cv.r2),
-        set_size: { mean: cv.setSize.mean, sd: cv.setSize.sd, per_fold: cv.folds.map((f) => f.setSize) },
-        // The selection curves (2OI r with the top m feature maps kept), so that "Open results" draws them again.
-        curves: cv.folds.map((f) => ({ seed: f.seed, fold: f.fold, set_size: f.setSize, train_r: Array.from(f.trainCurve), test_r: Array.from(f.testCurve) })),
-      };
-    } else if (r.storedCrossValidation) {
-      summary.cross_validation = r.storedCrossValidation;
-    }
     const cats = categoriesOf(r);
     const o = r.origin || {};
-    const title = o.kind === 'example' ? `Example: ${o.example.title} (Kriegeskorte 92), ${summary.model?.name || ''}` : null;
+    const title = o.kind === 'example' ? `Example: ${o.example.title} (Kriegeskorte 92), ${r.summary.model?.name || ''}` : null;
+    // summary.json (with the saliency comparison and the cross-validation the engine has kept)
+    // is written by the crate, as `alignmap analyze` writes it.
     const bytes = await call('exportResults', {
-      summary: JSON.stringify(summary),
       colormap,
       imageWeight: 1 - opacity / 100,
       maxSide: Number(el.exportImages.value),

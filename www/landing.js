@@ -13,7 +13,7 @@ import { addImages, clearImages, matrixChanged } from './cohort.js';
 import { analyze } from './run.js';
 import { renderResults } from './results.js';
 import { displayChanged, openViewer } from './gallery.js';
-import { showCrossValidation, crossValidationFromSummary } from './cross-validation.js';
+import { showCrossValidation } from './cross-validation.js';
 
 // A click before the engine has started (or while the bundled network loads) waits for it.
 let engineStarted;
@@ -105,14 +105,12 @@ async function openResultsFrom({ url = null, file = null }) {
     const r = await call('openResults', { blob, name });
     const origin = { kind: 'results', url, file: name, manifest: r.opened.manifest, openMs: performance.now() - t0 };
     state.results = { ...r, names: r.info.names, n: r.info.n, channels: r.info.channels, origin, storedCrossValidation: r.summary.cross_validation || null };
-    state.saliency = null;
-    state.crossValidation = null;
     el.cvResults.hidden = true;
     el.saliencyResults.textContent = '';
     show(el.saliencyStatus, '');
     await renderResults(t0);
     if (state.results.storedCrossValidation) {
-      showCrossValidation(crossValidationFromSummary(state.results.storedCrossValidation));
+      showCrossValidation(state.results.storedCrossValidation);
       show(el.cvStatus, 'The cross-validation this file holds (computed when it was made).');
     } else {
       show(el.cvStatus, 'This file holds no cross-validation: it needs the network and the human matrix (analyse the cohort here, or use alignmap validate).');

@@ -31,7 +31,6 @@ async function runSaliency() {
   const t0 = performance.now();
   try {
     const s = await call('saliencySummary', { source });
-    state.saliency = { source, ...s };
     const box = el.saliencyResults;
     box.textContent = '';
     const table = document.createElement('table');
@@ -40,7 +39,7 @@ async function runSaliency() {
     const body = document.createElement('tbody');
     for (const l of s.summary) {
       const tr = document.createElement('tr');
-      for (const text of [`top ${l.percent} %`, l.mean === null ? '—' : l.mean.toFixed(2), l.sd === null ? '—' : l.sd.toFixed(2), String(l.n), String(l.nUndefined)]) {
+      for (const text of [`top ${l.percent} %`, l.mean === null ? '—' : l.mean.toFixed(2), l.sd === null ? '—' : l.sd.toFixed(2), String(l.n), String(l.n_undefined)]) {
         const td = document.createElement('td');
         td.textContent = text;
         tr.append(td);

@@ -18,9 +18,7 @@ export const state = {
   running: false,
   results: null,
   display: { colormap: 'jet', opacity: 40, original: false },
-  saliency: null,
   importedSaliency: 0, // how many saliency maps were imported
-  crossValidation: null,
   viewer: { index: -1, mode: 'heatmap' },
   // Where the cohort came from when it is an example (cleared when a visitor changes it), and
   // what the results on screen are: { kind: 'example' | 'results' | 'run', … }.

@@ -1,7 +1,7 @@
 //! The calls that take a JS progress callback or need the JS clock. Each converts
 //! its arguments and calls the plain Rust of the sibling modules.
 
-use js_sys::Function;
+use js_sys::{Float32Array, Function};
 use wasm_bindgen::prelude::*;
 
 use super::Js;
@@ -60,6 +60,16 @@ pub async fn cross_validate(
     Ok(Js(cv))
 }
 
+/// [`super::Forward`] with its vectors as `Float32Array`s.
+#[derive(serde::Serialize)]
+pub struct ForwardJs {
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    embedding: Float32Array,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    logits: Float32Array,
+    millis: f64,
+}
+
 /// One forward pass of a VGG-16-shaped network with generated weights on a generated image;
 /// resolves to `{ embedding, logits, millis }` (millis: the forward pass alone).
 #[wasm_bindgen]
@@ -69,7 +79,12 @@ pub async fn synthetic_forward(
     image_seed: u32,
     height: u32,
     width: u32,
-) -> Result<Js<super::Forward>> {
+) -> Result<Js<ForwardJs>> {
     let now = || js_sys::Date::now();
-    Ok(Js(super::synthetic_forward(&spec, seed, image_seed, height, width, &now).await?))
+    let f = super::synthetic_forward(&spec, seed, image_seed, height, width, &now).await?;
+    Ok(Js(ForwardJs {
+        embedding: Float32Array::from(f.embedding.as_slice()),
+        logits: Float32Array::from(f.logits.as_slice()),
+        millis: f.millis,
+    }))
 }

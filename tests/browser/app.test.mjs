@@ -190,6 +190,18 @@ function compare(name, got, want) {
   return maxDiff;
 }
 
+/** Every key path of a JSON value ('.a.b[].c'), sorted, array elements' keys merged. */
+function keyPaths(value, prefix = '', out = new Set()) {
+  if (Array.isArray(value)) value.forEach((v) => keyPaths(v, `${prefix}[]`, out));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      out.add(`${prefix}.${k}`);
+      keyPaths(v, `${prefix}.${k}`, out);
+    }
+  }
+  return [...out].sort();
+}
+
 async function checkExport(files, label, count) {
   for (const f of ['images.txt', 'ais_image.npy', 'ais_image.csv', 'ais_dataset.npy', 'ais_dataset_r2.npy', 'ais_dataset.csv', 'summary.json']) {
     assert.ok(files[f], `${label}: the zip holds ${f}`);
@@ -217,6 +229,16 @@ async function checkExport(files, label, count) {
   assert.equal(csvHeader, want.csv.split('\n')[0], 'ais_image.csv has the command line\'s header');
   assert.equal(summary.n_images, want.summary.n_images);
   assert.equal(summary.model.weights_sha256, want.summary.model.weights_sha256, 'the same weights file');
+  // Every key of the command line's summary.json, and no other (the page adds only what it ran
+  // besides: the saliency comparison and the cross-validation).
+  const pageOnly = new Set(['.saliency', '.cross_validation']);
+  const keys = (value) => keyPaths(value).filter((k) => !k.startsWith('.timings.') && ![...pageOnly].some((p) => k.startsWith(p)));
+  assert.deepEqual(keys(summary), keys(want.summary), 'summary.json has the command line\'s keys');
+  assert.deepEqual(summary.ais, want.summary.ais, 'summary.json ais block');
+  assert.deepEqual(summary.human.matching, want.summary.human.matching, 'summary.json human.matching');
+  const cliFiles = ['images.txt', 'ais_image.npy', 'ais_image.csv', 'ais_dataset.npy', 'ais_dataset_r2.npy', 'ais_dataset.csv', 'summary.json'];
+  const missing = cliFiles.filter((f) => !files[f]);
+  assert.deepEqual(missing, [], 'the zip holds every score file of alignmap analyze');
   if (summary.cross_validation) {
     const cv = summary.cross_validation;
     assert.equal(cv.set_size.per_fold.length, 3);
@@ -230,6 +252,9 @@ async function checkExport(files, label, count) {
         const d = Math.max(...page.map((x, i) => Math.abs(x - cliValues[i])));
         console.log(`${label} cross-validation test r² ${name}: max |page − cli| = ${d.toExponential(2)} (page ${page.map((x) => x.toFixed(4)).join(' ')})`);
         assert.ok(d <= RELATIVE_TOLERANCE, `cross-validation ${name} differs from alignmap validate by ${d}`);
+      }
+      for (const metric of ['r', 'r2']) {
+        assert.deepEqual(keyPaths(cv[metric]), keyPaths(v[metric]), `cross_validation.${metric} has the keys of validation.json's ${metric}`);
       }
       console.log(`${label} cross-validation |S*|: page ${cv.set_size.per_fold.join(' ')}, cli ${v.set_size.per_fold.join(' ')}`);
       assert.deepEqual(cv.set_size.per_fold, v.set_size.per_fold, '|S*| per fold equals alignmap validate\'s');
