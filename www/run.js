@@ -11,6 +11,18 @@ import { renderResults } from './results.js';
 const STAGE_UNITS = { decode: 'images', network: 'images', ablation: 'feature maps' };
 // Images through the network at once; 1 after the visitor asks for less memory.
 let batch = 4;
+// Set in this tab's session storage while an analysis runs, so that the page opened by a reload
+// can say what was lost.
+const RUNNING_KEY = 'alignmap-running';
+
+function remember(images) {
+  try {
+    if (images) sessionStorage.setItem(RUNNING_KEY, String(images));
+    else sessionStorage.removeItem(RUNNING_KEY);
+  } catch {
+    // no session storage (a sandboxed frame): nothing to say after a reload
+  }
+}
 
 function resetStages() {
   for (const li of el.stages.querySelectorAll('li')) {
@@ -23,6 +35,7 @@ function resetStages() {
 export async function analyze() {
   if (state.running) return;
   state.running = true;
+  remember(state.images.size);
   updateRunButton();
   showError(el.runError, '');
   el.runRecover.hidden = true;
@@ -67,6 +80,8 @@ export async function analyze() {
       li.querySelector('progress').value = li.querySelector('progress').max;
     }
     show(el.runStatus, `Done in ${seconds(timings.analysisMs)}.`, 'done');
+    state.saliency = null;
+    state.crossValidation = null;
     el.cvResults.hidden = true;
     show(el.cvStatus, '');
     await renderResults(t0);
@@ -80,6 +95,7 @@ export async function analyze() {
     showError(el.runError, err.message);
   } finally {
     state.running = false;
+    remember(0);
     el.cancel.hidden = true;
     updateRunButton();
   }
@@ -143,6 +159,18 @@ export async function cancel() {
 }
 
 export function wireRun() {
+  let interrupted = null;
+  try {
+    interrupted = sessionStorage.getItem(RUNNING_KEY);
+  } catch {
+    // no session storage
+  }
+  if (interrupted) {
+    remember(0);
+    show(el.runStatus, `The page was reloaded while an analysis of ${interrupted} images was running: that run and its progress were lost. ` +
+      'This page does not keep image and matrix files across a reload: add them again and run. ' +
+      'Downloaded networks stay in this browser\'s storage, and similarity judgments collected here are kept.', 'cancelled');
+  }
   el.analyze.addEventListener('click', analyze);
   el.cancel.addEventListener('click', cancel);
   el.runAgainCpu.addEventListener('click', runAgainOnCpu);

@@ -114,3 +114,28 @@ test('a worker that traps or fails mid-run leaves the page usable, with its inpu
     await browser.close();
   }
 });
+
+test('a reload in the middle of an analysis says what was lost', { skip, timeout: 600_000 }, async () => {
+  const browser = await launchBrowser({ viewport: { width: 1366, height: 768 } });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/?example=kriegeskorte24`);
+    await page.waitForFunction(() => window.alignmap?.state.running, null, { timeout: 300_000, polling: 100 });
+    // The same tab reloaded at the plain address (the example's address would run it again).
+    await page.evaluate(() => history.replaceState(null, '', '/'));
+    await page.reload();
+    await page.waitForFunction(() => /reloaded/.test(document.querySelector('#run-status').textContent), null, { timeout: 120_000 });
+    const status = await page.textContent('#run-status');
+    console.log(`reload: ${status}`);
+    assert.match(status, /reloaded while an analysis of 24 images was running: that run and its progress were lost/);
+    assert.match(status, /does not keep image and matrix files across a reload: add them again/);
+    await shots(page, 'fault-reload');
+    // Said once: the next reload is a plain start.
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 120_000 });
+    assert.doesNotMatch(await page.textContent('#run-status'), /reloaded/);
+    assertNoProblems(page);
+  } finally {
+    await browser.close();
+  }
+});
