@@ -84,6 +84,56 @@ pub const SCORE_FILES: [&str; 7] = [
     "summary.json",
 ];
 
+/// Reads back a [`score_csv`] table at full precision: rows named `rows`, `columns` values each,
+/// every one equal to `as_f32` (the table's float32 `.npy` array) once rounded to float32.
+/// `file` names the table in errors.
+pub fn read_score_csv(
+    file: &str,
+    text: &str,
+    rows: &[String],
+    as_f32: &[f32],
+    columns: usize,
+) -> Result<Vec<f64>> {
+    let invalid = |what: String| Error::Invalid(format!("{file}: {what}"));
+    if as_f32.len() != rows.len() * columns {
+        return Err(invalid(format!(
+            "its array holds {} values; expected {} rows × {columns}",
+            as_f32.len(),
+            rows.len()
+        )));
+    }
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+    let mut values = Vec::with_capacity(rows.len() * columns);
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| invalid(e.to_string()))?;
+        let expected = rows.get(i).map(String::as_str);
+        if record.len() != columns + 1 || record.get(0) != expected {
+            return Err(invalid(format!(
+                "row {}: expected {} followed by {columns} numbers",
+                i + 2,
+                expected.unwrap_or("no further row")
+            )));
+        }
+        for (k, cell) in record.iter().skip(1).enumerate() {
+            let v: f64 = cell
+                .parse()
+                .map_err(|_| invalid(format!("row {}, fm{k}: '{cell}' is not a number", i + 2)))?;
+            let array = as_f32[values.len()];
+            if (v as f32).to_bits() != array.to_bits() && !(v.is_nan() && array.is_nan()) {
+                return Err(invalid(format!(
+                    "row {}, fm{k}: {v} disagrees with the .npy array's {array}",
+                    i + 2
+                )));
+            }
+            values.push(v);
+        }
+    }
+    if values.len() != as_f32.len() {
+        return Err(invalid(format!("expected {} rows", rows.len())));
+    }
+    Ok(values)
+}
+
 /// The score arrays [`score_files`] writes (as [`crate::ablation::AisScores`] holds them, or as
 /// read back from a results zip).
 pub struct ScoreTables<'a> {
@@ -152,6 +202,25 @@ pub fn score_csv(row_names: &[String], values: &[f64], columns: usize) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn score_tables_read_back_exactly_and_disagreement_is_an_error() {
+        let names = vec!["a,b.png".to_string(), "c.png".to_string()];
+        let values = [0.1 + 0.2, -1e-300, f64::NAN, 1.0 / 3.0];
+        let text = score_csv(&names, &values, 2);
+        let f32s: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+        let back = read_score_csv("t.csv", &text, &names, &f32s, 2).unwrap();
+        assert_eq!(back[0].to_bits(), values[0].to_bits());
+        assert_eq!(back[1].to_bits(), values[1].to_bits());
+        assert!(back[2].is_nan());
+        let mut wrong = f32s.clone();
+        wrong[3] = 0.5;
+        let e = read_score_csv("t.csv", &text, &names, &wrong, 2).unwrap_err().to_string();
+        assert!(e.contains("t.csv: row 3, fm1") && e.contains("disagrees"), "{e}");
+        let e = read_score_csv("t.csv", &text, &names[..1], &f32s[..2], 2).unwrap_err();
+        assert!(e.to_string().contains("row 3"), "{e}");
+        assert!(read_score_csv("t.csv", &text, &names, &f32s[..3], 2).is_err());
+    }
 
     #[test]
     fn npy_round_trips_shape_and_values() {

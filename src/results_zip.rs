@@ -366,8 +366,8 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    /// A score table (`report::score_csv`) at full precision: rows named `rows`, `columns`
-    /// values each, every one equal to `as_f32` (its float32 array) once rounded to float32.
+    /// A score table at full precision, checked against its float32 array
+    /// ([`report::read_score_csv`]).
     fn exact(
         &mut self,
         name: &str,
@@ -376,36 +376,7 @@ impl Reader<'_> {
         columns: usize,
     ) -> Result<Vec<f64>> {
         let text = self.text(name)?;
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
-        let mut values = Vec::with_capacity(rows.len() * columns);
-        for (i, record) in reader.records().enumerate() {
-            let record = record.map_err(|e| self.invalid(format!("{name}: {e}")))?;
-            let expected = rows.get(i).map(String::as_str);
-            if record.len() != columns + 1 || record.get(0) != expected {
-                return Err(self.invalid(format!(
-                    "{name} row {}: expected {} followed by {columns} numbers",
-                    i + 2,
-                    expected.unwrap_or("no further row")
-                )));
-            }
-            for (k, cell) in record.iter().skip(1).enumerate() {
-                let v: f64 = cell.parse().map_err(|_| {
-                    self.invalid(format!("{name} row {}, fm{k}: '{cell}' is not a number", i + 2))
-                })?;
-                let array = as_f32[values.len()];
-                if (v as f32).to_bits() != array.to_bits() && !(v.is_nan() && array.is_nan()) {
-                    return Err(self.invalid(format!(
-                        "{name} row {}, fm{k}: {v} disagrees with the .npy array's {array}",
-                        i + 2
-                    )));
-                }
-                values.push(v);
-            }
-        }
-        if values.len() != rows.len() * columns {
-            return Err(self.invalid(format!("{name}: expected {} rows", rows.len())));
-        }
-        Ok(values)
+        report::read_score_csv(&format!("{}: {name}", self.file), &text, rows, as_f32, columns)
     }
 
     fn text(&mut self, name: &str) -> Result<String> {

@@ -9,7 +9,7 @@ use alignmap::cohort;
 use alignmap::error::{Error, Result};
 use alignmap::results_zip::{DEFAULT_MAX_SIDE, ZipContents, ZipImage, ZipOptions};
 
-use crate::results::{AnalysisResults, FolderArgs, OverlayArgs, read_npy};
+use crate::results::{AnalysisResults, FolderArgs, OverlayArgs, exact_table, read_npy};
 
 #[derive(clap::Args)]
 pub struct PackArgs {
@@ -68,7 +68,7 @@ fn read_categories(path: &Path, names: &[String]) -> Result<BTreeMap<String, Str
 pub fn pack_folder(results: &Path, images: &Path, out: &Path, options: &PackOptions) -> Result<()> {
     let loaded = AnalysisResults::load(results)?;
     let channels = loaded.channels;
-    let dataset = |file: &str| -> Result<Vec<f64>> {
+    let dataset = |file: &str| -> Result<Vec<f32>> {
         let path = results.join(file);
         let (values, shape) = read_npy(&path)?;
         if shape != [channels] {
@@ -77,10 +77,12 @@ pub fn pack_folder(results: &Path, images: &Path, out: &Path, options: &PackOpti
                 path.display()
             )));
         }
-        Ok(values.into_iter().map(f64::from).collect())
+        Ok(values)
     };
-    let dataset_r = dataset("ais_dataset.npy")?;
-    let dataset_r2 = dataset("ais_dataset_r2.npy")?;
+    let both = [dataset("ais_dataset.npy")?, dataset("ais_dataset_r2.npy")?].concat();
+    let rows = ["ais_r".to_string(), "ais_r2".to_string()];
+    let exact = exact_table(results, "ais_dataset.csv", &rows, &both, channels)?;
+    let (dataset_r, dataset_r2) = exact.split_at(channels);
     let summary_path = results.join("summary.json");
     let text = std::fs::read_to_string(&summary_path).map_err(|e| Error::io(&summary_path, e))?;
     let summary: serde_json::Value = serde_json::from_str(&text)
@@ -104,8 +106,8 @@ pub fn pack_folder(results: &Path, images: &Path, out: &Path, options: &PackOpti
         names: &loaded.names,
         channels,
         ais_image: &loaded.ais_image,
-        dataset_r: &dataset_r,
-        dataset_r2: &dataset_r2,
+        dataset_r,
+        dataset_r2,
         summary: &summary,
         heatmaps: &heatmaps,
         images: decoded

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use alignmap::error::{Error, Result};
 use alignmap::heatmap::{Colormap, Heatmap, OverlayStyle};
+use alignmap::report;
 
 /// The parts of an analyze folder the map commands use.
 /// An `alignmap analyze` output folder and the images it analysed.
@@ -62,6 +63,20 @@ pub fn read_npy(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
     Ok((values, shape))
 }
 
+/// A score table of the folder at full precision (the `.npy` arrays are float32), checked
+/// against its array.
+pub fn exact_table(
+    dir: &Path,
+    file: &str,
+    rows: &[String],
+    as_f32: &[f32],
+    columns: usize,
+) -> Result<Vec<f64>> {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    report::read_score_csv(&path.display().to_string(), &text, rows, as_f32, columns)
+}
+
 impl AnalysisResults {
     pub fn load(dir: &Path) -> Result<AnalysisResults> {
         let names_path = dir.join("images.txt");
@@ -84,13 +99,8 @@ impl AnalysisResults {
             ));
         }
         let maps = read_maps(dir, &names, channels)?;
-        Ok(AnalysisResults {
-            dir: dir.to_path_buf(),
-            names,
-            channels,
-            ais_image: ais.into_iter().map(f64::from).collect(),
-            maps,
-        })
+        let ais_image = exact_table(dir, "ais_image.csv", &names, &ais, channels)?;
+        Ok(AnalysisResults { dir: dir.to_path_buf(), names, channels, ais_image, maps })
     }
 
     /// Image i's heatmap at feature-map resolution; `None`: no positive AIS.
