@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 #[cfg(target_family = "wasm")]
 use wasm_bindgen::prelude::*;
 
-use super::with;
+use super::kept::{Store, keep};
 use crate::error::{Error, Result};
-use crate::heatmap::Heatmap;
 use crate::judgments::{self, arrangement, group, ratings};
 use crate::pipeline::MIN_IMAGES;
 
@@ -85,35 +84,17 @@ pub fn judgments_next_subset(request: String, size: u32) -> Result<String> {
     json(&subset.iter().map(|&i| &request.images[i]).collect::<Vec<_>>())
 }
 
-/// Heatmaps of finished analyses, kept under a label (a participant's code) for the Match.
-struct Kept {
-    names: Vec<String>,
-    heatmaps: Vec<Option<Heatmap>>,
-    sizes: Vec<(usize, usize)>,
-}
-
 thread_local! {
-    static KEPT: RefCell<BTreeMap<String, Kept>> = const { RefCell::new(BTreeMap::new()) };
+    /// Analyses kept under a participant's code, for the heatmap Match between participants.
+    static KEPT: Store = const { RefCell::new(BTreeMap::new()) };
 }
 
 /// Keeps the heatmaps of the last analysis under `label` (replacing one of that label);
 /// returns how many images have a heatmap.
 #[cfg_attr(target_family = "wasm", wasm_bindgen)]
 pub fn judgments_keep_heatmaps(label: String) -> Result<u32> {
-    let kept = with(|s| -> Result<Kept> {
-        let a =
-            s.results.as_ref().ok_or_else(|| Error::Invalid("run the analysis first".into()))?;
-        let sizes = (0..a.names.len())
-            .map(|i| {
-                super::results::picture(a, s, i)
-                    .map(|image| (image.width() as usize, image.height() as usize))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Kept { names: a.names.clone(), heatmaps: a.heatmaps.clone(), sizes })
-    })?;
-    let defined = kept.heatmaps.iter().filter(|h| h.is_some()).count() as u32;
-    KEPT.with(|k| k.borrow_mut().insert(label, kept));
-    Ok(defined)
+    let kept = keep(&KEPT, label)?;
+    Ok(kept.heatmaps.iter().filter(|h| h.is_some()).count() as u32)
 }
 
 /// Forgets every kept analysis.

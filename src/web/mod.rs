@@ -11,7 +11,9 @@
 //! (the worker queues them); no state is borrowed across an `await`.
 
 mod cohort;
+mod compare;
 mod judgments;
+mod kept;
 mod published;
 mod results;
 
@@ -35,6 +37,7 @@ use crate::summary::MatrixSource;
 use crate::weights::TensorMap;
 
 pub use cohort::*;
+pub use compare::*;
 pub use judgments::*;
 pub use published::*;
 pub use results::*;

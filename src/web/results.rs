@@ -36,6 +36,9 @@ pub(crate) struct Analysis {
     /// The last cross-validation, run here or stored in the opened file (when it is in this
     /// version's format; otherwise it stays in `summary` only).
     pub cross_validation: Option<CrossValidation>,
+    /// `n × classes` logits of a run here (empty for opened results, which do not hold them).
+    pub logits: Vec<f32>,
+    pub classes: usize,
     /// The last saliency comparison over every image made here (an opened file's stays in
     /// `summary`).
     pub saliency: Option<SaliencyReport>,
@@ -59,6 +62,8 @@ impl Analysis {
             opened: None,
             cross_validation: None,
             saliency: None,
+            logits: Vec::new(),
+            classes: 0,
         }
     }
 }
@@ -144,6 +149,8 @@ pub async fn analyze(
     with(|s| {
         s.results = Some(Analysis {
             compute: Some(Compute { net, inputs: run.extracted.inputs, human: matched.similarity }),
+            logits: run.extracted.logits,
+            classes: run.extracted.classes,
             ..Analysis::new(names, run.scores, heatmaps, summary)
         })
     });
@@ -254,7 +261,7 @@ pub struct Picture {
 }
 
 impl Picture {
-    fn of(rgb: &Rgb) -> Picture {
+    pub(crate) fn of(rgb: &Rgb) -> Picture {
         Picture { width: rgb.width, height: rgb.height, rgba: rgb.into(), defined: true, note: "" }
     }
 }
