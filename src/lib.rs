@@ -11,9 +11,9 @@ pub mod correlation;
 pub mod device;
 pub mod error;
 pub mod extract;
-pub mod file_names;
 #[cfg(not(target_family = "wasm"))]
 pub mod figures;
+pub mod file_names;
 pub mod folds;
 pub mod heatmap;
 pub mod judgments;
