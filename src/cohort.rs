@@ -48,14 +48,18 @@ pub fn decode(name: &str, bytes: &[u8]) -> Result<RgbImage> {
     if reader.format().is_none() {
         return Err(bad("not an image format alignmap can read (expected PNG or JPEG)".into()));
     }
-    let mut decoder =
-        reader.into_decoder().map_err(|e| bad(format!("not a decodable image: {e}")))?;
+    let limit = format!("at most {MAX_SIDE} per side and {} MiB decoded", MAX_DECODE_BYTES >> 20);
+    // The decoder's own limits can refuse a huge header before its size is checked here (the
+    // page's wasm32 build does, as a bare "Memory limit exceeded"): said plainly instead.
+    let mut decoder = reader.into_decoder().map_err(|e| match e {
+        image::ImageError::Limits(_) => {
+            bad(format!("its header declares more pixels than can be decoded safely ({limit})"))
+        }
+        e => bad(format!("not a decodable image: {e}")),
+    })?;
     let (w, h) = decoder.dimensions();
     if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) * 8 > MAX_DECODE_BYTES {
-        return Err(bad(format!(
-            "{w}×{h} pixels is too large to decode safely (at most {MAX_SIDE} per side and {} MiB decoded)",
-            MAX_DECODE_BYTES >> 20
-        )));
+        return Err(bad(format!("{w}×{h} pixels is too large to decode safely ({limit})")));
     }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
