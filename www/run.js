@@ -80,8 +80,6 @@ export async function analyze() {
       li.querySelector('progress').value = li.querySelector('progress').max;
     }
     show(el.runStatus, `Done in ${seconds(timings.analysisMs)}.`, 'done');
-    state.saliency = null;
-    state.crossValidation = null;
     el.cvResults.hidden = true;
     show(el.cvStatus, '');
     await renderResults(t0);
