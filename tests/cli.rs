@@ -317,6 +317,18 @@ fn npy_f32(path: &Path) -> Vec<f32> {
     npy_at(path).1
 }
 
+/// The numbers of a score CSV (header and the name column left out; names without commas).
+fn csv_numbers(path: &Path) -> Vec<f64> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .flat_map(|line| {
+            line.split(',').skip(1).map(|v| v.parse::<f64>().unwrap()).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 #[test]
 fn analyze_zip_and_pack_write_a_results_zip_that_reads_back_exactly() {
     use alignmap::results_zip::OpenedResults;
@@ -343,10 +355,14 @@ fn analyze_zip_and_pack_write_a_results_zip_that_reads_back_exactly() {
     assert!(run.status.success());
     let opened = OpenedResults::from_zip("k24.zip", &std::fs::read(&zip).unwrap()).unwrap();
     assert_eq!(opened.names, files);
-    let as_f64 = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
-    assert_eq!(opened.ais_image, as_f64(npy_f32(&out.join("ais_image.npy"))));
-    assert_eq!(opened.dataset_r, as_f64(npy_f32(&out.join("ais_dataset.npy"))));
-    assert_eq!(opened.dataset_r2, as_f64(npy_f32(&out.join("ais_dataset_r2.npy"))));
+    // The scores read back are the folder's CSV numbers (f64), and those of its f32 arrays.
+    let as_f32 = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+    assert_eq!(opened.ais_image, csv_numbers(&out.join("ais_image.csv")));
+    let dataset = csv_numbers(&out.join("ais_dataset.csv"));
+    assert_eq!([opened.dataset_r.clone(), opened.dataset_r2.clone()].concat(), dataset);
+    assert_eq!(as_f32(&opened.ais_image), npy_f32(&out.join("ais_image.npy")));
+    assert_eq!(as_f32(&opened.dataset_r), npy_f32(&out.join("ais_dataset.npy")));
+    assert_eq!(as_f32(&opened.dataset_r2), npy_f32(&out.join("ais_dataset_r2.npy")));
     let summary = read_json(&out.join("summary.json"));
     assert_eq!(opened.summary, summary);
     let per_image: Vec<f64> = summary["baseline"]["per_image"]
