@@ -113,12 +113,6 @@ pub struct CompareReport {
     pub human: HumanSummary,
 }
 
-/// Each feature map's mean AIS over the images.
-pub fn mean_ais_per_feature_map(scores: &AisScores) -> Vec<f64> {
-    let (n, c) = (scores.n, scores.channels);
-    (0..c).map(|k| (0..n).map(|i| scores.image[i * c + k]).sum::<f64>() / n as f64).collect()
-}
-
 fn summarize(side: &Scored<'_>, n: usize) -> Result<NetworkSummary> {
     if side.scores.n != n || side.heatmaps.len() != n || side.logits.len() != n * side.classes {
         return Err(Error::Invalid(format!(
@@ -131,7 +125,7 @@ fn summarize(side: &Scored<'_>, n: usize) -> Result<NetworkSummary> {
         model: side.model.to_string(),
         weights: side.weights.to_string(),
         baseline: Baseline { r: side.scores.baseline.r, r2: side.scores.baseline.r2 },
-        mean_ais_per_feature_map: mean_ais_per_feature_map(side.scores),
+        mean_ais_per_feature_map: summary::mean_ais_per_feature_map(side.scores),
         mad_per_image: summary::mad_per_image(side.scores)?,
         entropy_per_image: side
             .logits

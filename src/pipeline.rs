@@ -85,7 +85,7 @@ pub async fn score_cohort(
     image: &mut dyn FnMut(usize) -> Result<image::RgbImage>,
     human: &[f64],
     options: &Options,
-    hooks: Hooks<'_>,
+    mut hooks: Hooks<'_>,
 ) -> Result<CohortScores> {
     check_size(n)?;
     if human.len() != n * n {
@@ -95,45 +95,57 @@ pub async fn score_cohort(
             n * n
         )));
     }
-    let Hooks { progress, cancelled, clock } = hooks;
-    let stop = || if cancelled() { Err(Error::Cancelled) } else { Ok(()) };
-    let mut timings = BTreeMap::new();
-    let mut lap = clock();
-    let mut tick = |name: &str, timings: &mut BTreeMap<String, f64>| {
-        let now = clock();
-        timings.insert(format!("{name}_seconds"), now - lap);
-        lap = now;
-    };
-
-    let mut prepared: Vec<Prepared> = Vec::with_capacity(n);
-    for i in 0..n {
-        stop()?;
-        prepared.push(preprocess(&image(i)?, net.input_side(), net.normalization()));
-        progress(Stage::Decode, i + 1, n);
-    }
-    tick("decode", &mut timings);
-
-    stop()?;
-    progress(Stage::Network, 0, n);
-    let batch = options.batch.max(1);
-    let extracted = extract::extract(net, &prepared, device, batch, &mut |done| {
-        progress(Stage::Network, done, n)
-    })
-    .await?;
-    drop(prepared);
-    tick("network", &mut timings);
-
-    stop()?;
+    let (extracted, mut timings) =
+        extract_cohort(net, device, n, image, options.batch, &mut hooks).await?;
+    hooks.stop()?;
     let channels = net.channels();
-    progress(Stage::Ablation, 0, channels);
+    (hooks.progress)(Stage::Ablation, 0, channels);
+    let start = (hooks.clock)();
     let inputs = extracted.inputs_tensor(channels, device);
     let scores =
         ablation::alignment_importance(net, inputs, human, &options.engine, &mut |done, total| {
-            progress(Stage::Ablation, done, total)
+            (hooks.progress)(Stage::Ablation, done, total)
         })
         .await?;
-    tick("ablation", &mut timings);
+    timings.insert("ablation_seconds".into(), (hooks.clock)() - start);
     Ok(CohortScores { extracted, scores, timings })
+}
+
+/// The first two stages of [`score_cohort`], alone (`alignmap embed`): `n` images through `net`
+/// (`batch` per forward pass), with `decode_seconds` and `network_seconds`.
+pub async fn extract_cohort(
+    net: &Network,
+    device: &Device,
+    n: usize,
+    image: &mut dyn FnMut(usize) -> Result<image::RgbImage>,
+    batch: usize,
+    hooks: &mut Hooks<'_>,
+) -> Result<(Extracted, BTreeMap<String, f64>)> {
+    let mut timings = BTreeMap::new();
+    let start = (hooks.clock)();
+    let mut prepared: Vec<Prepared> = Vec::with_capacity(n);
+    for i in 0..n {
+        hooks.stop()?;
+        prepared.push(preprocess(&image(i)?, net.input_side(), net.normalization()));
+        (hooks.progress)(Stage::Decode, i + 1, n);
+    }
+    let decoded = (hooks.clock)();
+    timings.insert("decode_seconds".into(), decoded - start);
+
+    hooks.stop()?;
+    (hooks.progress)(Stage::Network, 0, n);
+    let extracted = extract::extract(net, &prepared, device, batch.max(1), &mut |done| {
+        (hooks.progress)(Stage::Network, done, n)
+    })
+    .await?;
+    timings.insert("network_seconds".into(), (hooks.clock)() - decoded);
+    Ok((extracted, timings))
+}
+
+impl Hooks<'_> {
+    fn stop(&self) -> Result<()> {
+        if (self.cancelled)() { Err(Error::Cancelled) } else { Ok(()) }
+    }
 }
 
 #[cfg(test)]

@@ -108,11 +108,7 @@ pub struct ZipImage<'a> {
 /// Everything a results zip is written from.
 pub struct ZipContents<'a> {
     pub names: &'a [String],
-    pub channels: usize,
-    /// Per-image AIS, `n × channels`.
-    pub ais_image: &'a [f64],
-    pub dataset_r: &'a [f64],
-    pub dataset_r2: &'a [f64],
+    pub scores: ScoreTables<'a>,
     /// `summary.json` (with the baseline's per-image values).
     pub summary: &'a serde_json::Value,
     /// Per image, at feature-map resolution.
@@ -178,15 +174,16 @@ impl ZipContents<'_> {
         if n == 0 {
             return bad("no images".into());
         }
-        if self.ais_image.len() != n * self.channels {
+        let s = &self.scores;
+        if s.image.len() != n * s.channels {
             return bad(format!(
                 "{} per-image scores for {n} images × {} feature maps",
-                self.ais_image.len(),
-                self.channels
+                s.image.len(),
+                s.channels
             ));
         }
-        if self.dataset_r.len() != self.channels || self.dataset_r2.len() != self.channels {
-            return bad(format!("dataset scores do not have {} values", self.channels));
+        if s.dataset_r.len() != s.channels || s.dataset_r2.len() != s.channels {
+            return bad(format!("dataset scores do not have {} values", s.channels));
         }
         if self.heatmaps.len() != n || self.images.len() != n {
             return bad(format!(
@@ -201,7 +198,7 @@ impl ZipContents<'_> {
     /// The zip's bytes.
     pub fn to_zip(&self, options: &ZipOptions) -> Result<Vec<u8>> {
         let n = self.check()?;
-        let channels = self.channels;
+        let channels = self.scores.channels;
         let zip_error = |e: zip::result::ZipError| Error::Invalid(format!("results zip: {e}"));
         let io_error = |e: std::io::Error| Error::Invalid(format!("results zip: {e}"));
         let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -214,13 +211,7 @@ impl ZipContents<'_> {
             zip.write_all(bytes).map_err(io_error)
         };
 
-        let tables = ScoreTables {
-            channels,
-            image: self.ais_image,
-            dataset_r: self.dataset_r,
-            dataset_r2: self.dataset_r2,
-        };
-        for (name, bytes) in report::score_files(self.names, &tables, self.summary)? {
+        for (name, bytes) in report::score_files(self.names, &self.scores, self.summary)? {
             put(name, &bytes, true)?;
         }
 
@@ -527,10 +518,12 @@ mod tests {
     ) -> ZipContents<'a> {
         ZipContents {
             names,
-            channels: 2,
-            ais_image: &scores[0],
-            dataset_r: &scores[1],
-            dataset_r2: &scores[2],
+            scores: ScoreTables {
+                channels: 2,
+                image: &scores[0],
+                dataset_r: &scores[1],
+                dataset_r2: &scores[2],
+            },
             summary,
             heatmaps,
             images: images.iter().map(|image| ZipImage { image, file_bytes: None }).collect(),

@@ -295,11 +295,16 @@ impl CrossValidation {
 /// Figure 3a's values: log10 of each feature map's mean AIS over images (NaN where the mean is
 /// not positive, which a histogram skips and counts).
 pub fn log10_mean_ais(scores: &AisScores) -> Vec<f64> {
-    let (n, c) = (scores.n, scores.channels);
-    (0..c)
-        .map(|k| (0..n).map(|i| scores.image[i * c + k]).sum::<f64>() / n as f64)
+    mean_ais_per_feature_map(scores)
+        .into_iter()
         .map(|m| if m > 0.0 { m.log10() } else { f64::NAN })
         .collect()
+}
+
+/// Each feature map's mean AIS over the images.
+pub fn mean_ais_per_feature_map(scores: &AisScores) -> Vec<f64> {
+    let (n, c) = (scores.n, scores.channels);
+    (0..c).map(|k| (0..n).map(|i| scores.image[i * c + k]).sum::<f64>() / n as f64).collect()
 }
 
 /// Figure 3b's values: per image, the mean absolute deviation of its AIS.

@@ -206,7 +206,7 @@ function scores(result) {
   const dataset = wasm.ais_dataset();
   const datasetR2 = wasm.ais_dataset_r2();
   return {
-    result: { ...result, info: wasm.result_info(), image, dataset, datasetR2, summaryText: wasm.summary_json() },
+    result: { ...result, info: wasm.result_info(), image, dataset, datasetR2 },
     transfer: [image.buffer, dataset.buffer, datasetR2.buffer],
   };
 }

@@ -145,10 +145,7 @@ pub fn results_zip(
         };
         let contents = ZipContents {
             names: &a.names,
-            channels: a.scores.channels,
-            ais_image: &a.scores.image,
-            dataset_r: &a.scores.dataset_r,
-            dataset_r2: &a.scores.dataset_r2,
+            scores: (&a.scores).into(),
             summary: &summary,
             heatmaps: &a.heatmaps,
             images,

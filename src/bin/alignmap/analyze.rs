@@ -11,14 +11,13 @@ use alignmap::device::ComputeDevice;
 use alignmap::error::{Error, Result};
 use alignmap::extract::Extracted;
 use alignmap::model::{ModelName, Network};
-use alignmap::pipeline::{self, Stage};
+use alignmap::pipeline;
 use alignmap::report;
 use alignmap::similarity::{self, Direction};
 use alignmap::summary::{AnalysisSummary, HumanSummary, MatrixSource, ModelSummary};
 
 use crate::{
-    DeviceArg, create_dir, default_weights, list_folder, load_network, open_device, progress_bar,
-    write_extracted,
+    DeviceArg, create_dir, default_weights, list_folder, load_network, open_device, write_extracted,
 };
 
 /// What every command that scores a cohort needs.
@@ -128,7 +127,7 @@ pub fn run_cohort(
     let device = open_device(args.device.device)?;
     let model = load_network(&weights, model, &device)?;
     let load_seconds = clock.elapsed().as_secs_f64();
-    let bars = Bars::default();
+    let bars = crate::Bars::default();
     let run = pollster::block_on(pipeline::score_cohort(
         &model,
         &device.device,
@@ -159,31 +158,6 @@ pub fn run_cohort(
         scores: run.scores,
         timings,
     })
-}
-
-/// One progress bar per stage of the pipeline.
-#[derive(Default)]
-struct Bars(std::cell::RefCell<Option<(Stage, indicatif::ProgressBar)>>);
-
-impl Bars {
-    fn show(&self, stage: Stage, done: usize, total: usize) {
-        let mut current = self.0.borrow_mut();
-        if current.as_ref().is_none_or(|(s, _)| *s != stage) {
-            if let Some((_, bar)) = current.take() {
-                bar.finish_and_clear();
-            }
-            *current = Some((stage, progress_bar(total, stage.name())));
-        }
-        let (_, bar) = current.as_ref().expect("set above");
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    }
-
-    fn finish(&self) {
-        if let Some((_, bar)) = self.0.borrow_mut().take() {
-            bar.finish_and_clear();
-        }
-    }
 }
 
 pub fn engine_options(args: &CohortArgs, keep_grams: bool) -> EngineOptions {

@@ -3,11 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use alignmap::cohort::{self, Normalization, Prepared};
+use alignmap::cohort::{self, Normalization};
 use alignmap::device::{self, ComputeDevice, DeviceChoice};
 use alignmap::error::{Error, Result};
 use alignmap::extract::{self, Extracted};
 use alignmap::model::{ModelName, Network, Vgg16, Vgg16Spec};
+use alignmap::pipeline::{self, Stage};
 use alignmap::report;
 use alignmap::weights::{StoredDtype, TensorMap};
 use clap::{Parser, Subcommand};
@@ -246,50 +247,39 @@ fn list_folder(dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
     Ok((paths, names))
 }
 
-/// Decodes and preprocesses images for a network.
-fn prepare_images(paths: &[PathBuf], names: &[String], net: &Network) -> Result<Vec<Prepared>> {
-    let bar = progress_bar(paths.len(), "decode");
-    let mut prepared = Vec::with_capacity(paths.len());
-    for (path, name) in paths.iter().zip(names) {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        prepared.push(cohort::preprocess(
-            &cohort::decode(name, &bytes)?,
-            net.input_side(),
-            net.normalization(),
-        ));
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    Ok(prepared)
-}
+/// One progress bar per stage of the pipeline.
+#[derive(Default)]
+pub(crate) struct Bars(std::cell::RefCell<Option<(Stage, indicatif::ProgressBar)>>);
 
-fn run_network(
-    model: &Network,
-    prepared: &[Prepared],
-    device: &ComputeDevice,
-    batch: usize,
-) -> Result<Extracted> {
-    let bar = progress_bar(prepared.len(), "network");
-    let out = pollster::block_on(extract::extract(
-        model,
-        prepared,
-        &device.device,
-        batch,
-        &mut |done| bar.set_position(done as u64),
-    ))?;
-    bar.finish_and_clear();
-    Ok(out)
+impl Bars {
+    pub(crate) fn show(&self, stage: Stage, done: usize, total: usize) {
+        let mut current = self.0.borrow_mut();
+        if current.as_ref().is_none_or(|(s, _)| *s != stage) {
+            if let Some((_, bar)) = current.take() {
+                bar.finish_and_clear();
+            }
+            *current = Some((stage, progress_bar(total, stage.name())));
+        }
+        let (_, bar) = current.as_ref().expect("set above");
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    }
+
+    pub(crate) fn finish(&self) {
+        if let Some((_, bar)) = self.0.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 fn create_dir(out: &Path) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))
 }
 
-/// Writes `images.txt`, `embeddings.npy`, `last_conv.npy` (or one array per image in
-/// `last_conv/` when the images had different sizes) and `logits.npy`.
+/// Writes `embeddings.npy`, `last_conv.npy` (or one array per image in `last_conv/` when the
+/// images had different sizes) and `logits.npy` (`images.txt`, their row order, is the caller's).
 fn write_extracted(out: &Path, names: &[String], x: &Extracted) -> Result<()> {
     let n = names.len();
-    report::write_lines(&out.join("images.txt"), names)?;
     report::write_npy_f32(&out.join("embeddings.npy"), &[n, x.hidden], &x.embeddings)?;
     report::write_npy_f32(&out.join("logits.npy"), &[n, x.classes], &x.logits)?;
     match x.uniform_map_shape() {
@@ -323,16 +313,32 @@ fn embed(
     let (paths, names) = list_folder(images)?;
     let device = open_device(choice)?;
     let model = load_network(weights, requested, &device)?;
-    let prepared = prepare_images(&paths, &names, &model)?;
-    let start = Instant::now();
-    let extracted = run_network(&model, &prepared, &device, batch)?;
+    let clock = Instant::now();
+    let bars = Bars::default();
+    let (extracted, timings) = pollster::block_on(pipeline::extract_cohort(
+        &model,
+        &device.device,
+        names.len(),
+        &mut |i| {
+            let bytes = std::fs::read(&paths[i]).map_err(|e| Error::io(&paths[i], e))?;
+            cohort::decode(&names[i], &bytes)
+        },
+        batch,
+        &mut pipeline::Hooks {
+            progress: &mut |stage, done, total| bars.show(stage, done, total),
+            cancelled: &|| false,
+            clock: &|| clock.elapsed().as_secs_f64(),
+        },
+    ))?;
+    bars.finish();
     eprintln!(
         "alignmap: {} images through {} in {:.2} s",
         names.len(),
         model.name().label(),
-        start.elapsed().as_secs_f64()
+        timings["network_seconds"]
     );
     create_dir(out)?;
+    report::write_lines(&out.join("images.txt"), &names)?;
     write_extracted(out, &names, &extracted)?;
     eprintln!(
         "alignmap: wrote images.txt, embeddings.npy, last_conv, logits.npy to {}",

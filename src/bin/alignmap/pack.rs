@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use alignmap::cohort;
 use alignmap::error::{Error, Result};
+use alignmap::report::ScoreTables;
 use alignmap::results_zip::{DEFAULT_MAX_SIDE, ZipContents, ZipImage, ZipOptions};
 
 use crate::results::{AnalysisResults, FolderArgs, OverlayArgs, exact_table, read_npy};
@@ -104,10 +105,7 @@ pub fn pack_folder(results: &Path, images: &Path, out: &Path, options: &PackOpti
         .transpose()?;
     let contents = ZipContents {
         names: &loaded.names,
-        channels,
-        ais_image: &loaded.ais_image,
-        dataset_r,
-        dataset_r2,
+        scores: ScoreTables { channels, image: &loaded.ais_image, dataset_r, dataset_r2 },
         summary: &summary,
         heatmaps: &heatmaps,
         images: decoded
