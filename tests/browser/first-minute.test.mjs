@@ -226,6 +226,26 @@ test('"Try an example" runs in one click, draws heatmaps with categories, and it
   }
 });
 
+test('on a phone (390×844) the example\'s results fit the screen: nothing runs past its right edge', { skip, timeout: 900_000 }, async () => {
+  const browser = await launchBrowser({ viewport: { width: 390, height: 844 } });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/?example=kriegeskorte24`);
+    await waitResults(page);
+    const wide = await page.evaluate(() => {
+      const vw = document.documentElement.clientWidth;
+      return Array.from(document.querySelectorAll('body *'))
+        .filter((e) => e.offsetParent !== null && e.getBoundingClientRect().right > vw + 0.5)
+        .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''} (right edge ${Math.round(e.getBoundingClientRect().right)} px)`);
+    });
+    assert.deepEqual(wide, [], `elements wider than the 390-px screen: ${wide.join(', ')}`);
+    await screenshot(page, 'example-results-phone');
+    assertNoProblems(page);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('a results zip from alignmap analyze --zip opens without computing and shows every image with the values of the files', { skip, timeout: 900_000 }, async () => {
   const want = (await cli).whole;
   const browser = await launchBrowser({ viewport: { width: 1366, height: 768 } });
