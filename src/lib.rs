@@ -17,6 +17,7 @@ pub mod file_names;
 pub mod folds;
 pub mod heatmap;
 pub mod judgments;
+pub mod memory;
 pub mod model;
 pub mod model_comparison;
 pub mod pipeline;

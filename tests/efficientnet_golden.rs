@@ -196,3 +196,18 @@ fn peterson_animals_are_classified_as_animals() {
     eprintln!("{animals} of {} animal images have an animal top-1 class", paths.len());
     assert!(animals * 100 >= 95 * paths.len(), "{animals} of {}", paths.len());
 }
+
+#[test]
+fn the_memory_footprint_counts_the_loaded_weights() {
+    let Some(pth) = efficientnet_checkpoint() else { return };
+    let folded = efficientnet::fold_batchnorm(TensorMap::from_file(&pth).unwrap()).unwrap();
+    let weights: usize =
+        folded.keys().map(|k| folded.shape(k).unwrap().iter().product::<usize>()).sum();
+    let net = Network::from_weights(folded, None, &Device::flex()).unwrap();
+    let f = alignmap::memory::Footprint::of(&net);
+    assert_eq!(f.parameters, weights);
+    // The busiest layer: block 1's depthwise convolution, 96 channels in at 1/4 of the input's
+    // pixels (twice: the CPU backend's channels-last copy) and out at 1/16 after its stride.
+    assert_eq!(f.peak_per_pixel, 2.0 * 96.0 / 4.0 + 96.0 / 16.0);
+    assert_eq!((f.channels, f.map_size(224, 300), f.positions((7, 10))), (320, (7, 10), (70, 70)));
+}

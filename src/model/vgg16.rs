@@ -86,6 +86,36 @@ impl Vgg16Spec {
         out
     }
 
+    /// The sizes the memory of a run depends on ([`crate::memory::Footprint`]).
+    pub fn footprint(&self) -> crate::memory::Footprint {
+        let parameters =
+            self.torchvision_tensors().iter().map(|(_, s, _)| s.iter().product::<usize>()).sum();
+        // Each convolution holds its input twice (the CPU backend's channels-last copy) and its
+        // output; each pool its input and output; at 1/d² of the input's pixels after the pools.
+        let (mut peak, mut inputs, mut scale) = (0.0f64, 3.0, 1.0);
+        for (i, &width) in self.widths.iter().enumerate() {
+            let width = width as f64;
+            peak = peak.max((2.0 * inputs + width) * scale);
+            if POOL_AFTER.contains(&i) {
+                peak = peak.max(width * scale * 1.25);
+                scale /= 4.0;
+            }
+            inputs = width;
+        }
+        crate::memory::Footprint {
+            parameters,
+            input_side: 224,
+            peak_per_pixel: peak,
+            channels: self.channels(),
+            map_stride: 16,
+            map_rounds_up: false,
+            pooled_positions: Some(POSITIONS),
+            head_out: self.hidden,
+            embedding: self.hidden,
+            host_f64_bytes: 8 * self.hidden * self.hidden,
+        }
+    }
+
     /// Reads the widths from a weights file, in either key layout.
     pub fn from_weights(weights: &TensorMap) -> Result<Self> {
         let layout = Layout::detect(weights)?;

@@ -127,6 +127,7 @@ pub fn run_cohort(
     let device = open_device(args.device.device)?;
     let model = load_network(&weights, model, &device)?;
     let load_seconds = clock.elapsed().as_secs_f64();
+    print_memory(&model, &paths, args, keep_grams);
     let bars = crate::Bars::default();
     let run = pollster::block_on(pipeline::score_cohort(
         &model,
@@ -158,6 +159,20 @@ pub fn run_cohort(
         scores: run.scores,
         timings,
     })
+}
+
+/// The memory the run needs, estimated from the image files' headers (the page plans its runs
+/// with the same estimate).
+fn print_memory(model: &Network, paths: &[PathBuf], args: &CohortArgs, keep_grams: bool) {
+    let sizes: Vec<(usize, usize)> = paths
+        .iter()
+        .filter_map(|p| image::image_dimensions(p).ok())
+        .map(|(w, h)| (h as usize, w as usize))
+        .collect();
+    let footprint = alignmap::memory::Footprint::of(model);
+    let options = engine_options(args, keep_grams);
+    let estimate = alignmap::memory::memory_estimate(&footprint, &sizes, args.batch, &options);
+    eprintln!("alignmap: memory: {estimate}");
 }
 
 pub fn engine_options(args: &CohortArgs, keep_grams: bool) -> EngineOptions {

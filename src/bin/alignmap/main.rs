@@ -89,6 +89,22 @@ enum Command {
         #[arg(long, default_value = "f32")]
         dtype: StoredDtype,
     },
+    /// Generated VGG-16 weights (torchvision keys, the generator of the tests and benchmarks) as
+    /// a safetensors file: full size by default, 277 MB (264 MiB) in f16, for runs of the page and of
+    /// analyze without downloading real weights.
+    SyntheticWeights {
+        /// The safetensors file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// vgg16 (full size, 1000 classes) or tiny (1/16 of its widths).
+        #[arg(long, default_value = "vgg16")]
+        spec: String,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Storage precision: f32, f16 or bf16.
+        #[arg(long, default_value = "f16")]
+        dtype: StoredDtype,
+    },
     /// A control network: every weight tensor's values randomly permuted (safetensors out).
     Shuffle {
         input: PathBuf,
@@ -159,6 +175,9 @@ fn main() {
         Command::CrossCategory(args) => compare::cross_category(&args),
         Command::Convert { input, output, dtype } => convert(&input, &output, dtype),
         Command::Shuffle { input, output, seed } => shuffle(&input, &output, seed),
+        Command::SyntheticWeights { out, spec, seed, dtype } => {
+            synthetic_weights(&out, &spec, seed, dtype)
+        }
         Command::SyntheticForward { spec, seed, image_seed, size, repeat, device } => {
             synthetic_forward(&spec, seed, image_seed, &size, repeat, device.device)
         }
@@ -385,6 +404,18 @@ fn shuffle(input: &Path, output: &Path, seed: u64) -> Result<()> {
     let bytes = map.shuffled(seed).to_safetensors(StoredDtype::F32)?;
     std::fs::write(output, &bytes).map_err(|e| Error::io(output, e))?;
     eprintln!("alignmap: wrote {} (every tensor's values permuted, seed {seed})", output.display());
+    Ok(())
+}
+
+fn synthetic_weights(out: &Path, spec: &str, seed: u64, dtype: StoredDtype) -> Result<()> {
+    let spec: Vgg16Spec = spec.parse()?;
+    let bytes = Vgg16::synthetic_weights(&spec, seed).to_safetensors(dtype)?;
+    std::fs::write(out, &bytes).map_err(|e| Error::io(out, e))?;
+    eprintln!(
+        "alignmap: wrote {} (generated VGG-16, seed {seed}, {:.1} MB, {dtype:?})",
+        out.display(),
+        bytes.len() as f64 / 1e6
+    );
     Ok(())
 }
 
