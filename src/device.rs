@@ -102,6 +102,7 @@ pub fn select(choice: DeviceChoice) -> Result<ComputeDevice> {
 pub async fn select_web(choice: DeviceChoice) -> Result<ComputeDevice> {
     use burn::tensor::wgpu::WgpuBackend;
     if choice == DeviceChoice::Cpu {
+        WEB_GPU.with(|gpu| *gpu.borrow_mut() = None);
         return Ok(ComputeDevice::cpu());
     }
     let (device, setup) = Device::wgpu_options()
@@ -110,5 +111,21 @@ pub async fn select_web(choice: DeviceChoice) -> Result<ComputeDevice> {
         .await
         .map_err(|e| Error::Device(format!("WebGPU is not available: {e}")))?;
     let (description, is_software) = describe(&setup.adapter.get_info());
+    WEB_GPU.with(|gpu| *gpu.borrow_mut() = Some(setup.device));
     Ok(ComputeDevice { device, description, is_software })
+}
+
+#[cfg(target_family = "wasm")]
+thread_local! {
+    /// The WebGPU device of the last [`select_web`] that chose it: its limits, and its `lost`
+    /// promise, which the page watches.
+    static WEB_GPU: std::cell::RefCell<Option<burn::tensor::wgpu::wgpu::Device>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The WebGPU device [`select_web`] set up last, if any (wgpu's handle on the browser's
+/// `GPUDevice`).
+#[cfg(target_family = "wasm")]
+pub fn web_gpu() -> Option<burn::tensor::wgpu::wgpu::Device> {
+    WEB_GPU.with(|gpu| gpu.borrow().clone())
 }

@@ -14,11 +14,14 @@ mod cohort;
 mod compare;
 mod judgments;
 mod kept;
+mod memory;
 mod published;
 mod results;
 
 #[cfg(target_family = "wasm")]
 mod bindings;
+#[cfg(target_family = "wasm")]
+mod guard;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -39,6 +42,7 @@ use crate::weights::TensorMap;
 pub use cohort::*;
 pub use compare::*;
 pub use judgments::*;
+pub use memory::*;
 pub use published::*;
 pub use results::*;
 

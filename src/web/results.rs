@@ -6,7 +6,7 @@ use serde::{Serialize, Serializer};
 #[cfg(target_family = "wasm")]
 use wasm_bindgen::prelude::*;
 
-use super::{Js, finite, with};
+use super::{Js, finite, memory::chunk_bytes, with};
 use crate::ablation::{AisScores, EngineOptions};
 use crate::error::{Error, Result};
 use crate::heatmap::{self, Colormap, Heatmap, OverlayStyle, Rgb};
@@ -17,7 +17,7 @@ use crate::summary::{AnalysisSummary, CrossValidation, HumanSummary, ModelSummar
 
 /// Device memory for one chunk of ablations: 128 MiB, the WebGPU storage-binding minimum that
 /// every adapter gives (the command line's default is 256 MiB).
-const CHUNK_BYTES: usize = 128 << 20;
+pub(crate) const CHUNK_BYTES: usize = 128 << 20;
 
 /// One finished analysis: run here, or opened from a results zip (`published.rs`).
 pub(crate) struct Analysis {
@@ -122,7 +122,7 @@ pub async fn analyze(
     let options = pipeline::Options {
         batch: if batch == 0 { 4 } else { batch as usize },
         // The per-channel Gram matrices are kept for cross-validation (channels·n² floats).
-        engine: EngineOptions { chunk_bytes: CHUNK_BYTES, keep_grams: true },
+        engine: EngineOptions { chunk_bytes: chunk_bytes(), keep_grams: true },
     };
     let run = pipeline::score_cohort(
         &net,
@@ -529,7 +529,7 @@ pub async fn cross_validate(
             ),
             &device.device,
         );
-        let options = EngineOptions { chunk_bytes: CHUNK_BYTES, keep_grams: false };
+        let options = EngineOptions { chunk_bytes: chunk_bytes(), keep_grams: false };
         progress(0, split.len());
         selection::cross_validate(
             &compute.net,
