@@ -22,7 +22,7 @@ import { setLink } from './address.js';
 import { startDevice, restoreWorker, loadModel, updateModelFields, wireNetwork } from './network.js';
 import { sortedNames, useMatrixFile, wireCohort } from './cohort.js';
 import { attachJudgments, judgments, refreshCheck } from './checks.js';
-import { analyze, cancel, wireRun } from './run.js';
+import { analyze, cancel, wireRun, resumeInterrupted } from './run.js';
 import { wireGallery } from './gallery.js';
 import { wireSaliency } from './saliency.js';
 import { wireCrossValidation } from './cross-validation.js';
@@ -87,6 +87,8 @@ async function main() {
     state.modelLoading = null;
   }
   document.body.dataset.ready = 'true';
+  // A reload in the middle of an analysis: its inputs back, and the analysis again (run.js).
+  if (!view.example && !view.results) resumeInterrupted();
   await link.suspend(() => applyView(view));
   document.body.dataset.view = 'applied';
 }

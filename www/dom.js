@@ -63,6 +63,7 @@ export const el = {
   cancel: $('cancel'),
   stages: $('stages'),
   runStatus: $('run-status'),
+  runMemory: $('run-memory'),
   runError: $('run-error'),
   runRecover: $('run-recover'),
   runAgainCpu: $('run-again-cpu'),

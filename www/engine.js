@@ -6,9 +6,18 @@ import { state } from './state.js';
 let nextId = 1;
 const pending = new Map();
 let progressListener = () => {};
+let lostListener = () => {};
 
 export function onProgress(listener) {
   progressListener = listener;
+}
+
+/**
+ * `listener({ message, deviceLost })` hears that the engine is gone (see `lose`), after every
+ * call waiting for it was refused; it restarts the engine (run.js).
+ */
+export function onLost(listener) {
+  lostListener = listener;
 }
 
 export function startWorker() {
@@ -17,6 +26,10 @@ export function startWorker() {
     const m = event.data;
     if (m && m.type === 'progress') {
       progressListener(m);
+      return;
+    }
+    if (m && m.type === 'device-lost') {
+      if (state.worker === worker) lose(m.message, { deviceLost: true });
       return;
     }
     if (m.fatal) {
@@ -56,12 +69,15 @@ export function stopWorker() {
 
 /**
  * The engine is gone: a trap in the WebAssembly module (out of memory, a panic), after which the
- * module is unusable, or an uncaught error in the worker. The worker is ended and every call
- * waiting is refused with `lost` set, so that the page restarts the engine (run.js).
+ * module is unusable, an uncaught error in the worker, or a lost WebGPU device (`deviceLost`:
+ * the GPU was reset or removed, or its driver failed; the worker says so). The worker is ended,
+ * every call waiting is refused with `lost` (and `deviceLost`) set, and the listener of `onLost`
+ * restarts the engine (run.js).
  */
-function lose(message) {
+function lose(message, { deviceLost = false } = {}) {
   if (state.worker) state.worker.terminate();
   state.worker = null;
-  for (const p of pending.values()) p.reject(Object.assign(new Error(message), { lost: true }));
+  for (const p of pending.values()) p.reject(Object.assign(new Error(message), { lost: true, deviceLost }));
   pending.clear();
+  lostListener({ message, deviceLost });
 }

@@ -8,6 +8,7 @@ import { call, startWorker, stopWorker } from './engine.js';
 import { show, showError, seconds } from './util.js';
 import { refreshCheck } from './checks.js';
 import { readMatrix, sortedNames } from './cohort.js';
+import { browserMemory } from './memory.js';
 
 // ---------------------------------------------------------------- device
 
@@ -87,6 +88,30 @@ function confirmDownload(text) {
   });
 }
 
+/**
+ * Before the VGG-16 download: the engine's preflight (src/web/memory.rs) says whether this
+ * computer can run it (memory, from what the browser tells), roughly how long its analysis takes
+ * here, whether the download can be kept, and what to choose instead; the visitor decides.
+ */
+async function confirmVgg16() {
+  show(el.modelStatus, 'Checking whether this computer can run VGG-16…', 'loading');
+  let words;
+  let fits = true;
+  try {
+    const p = await call('vgg16Preflight', { download: PRESETS.vgg16.bytes, memory: await browserMemory({ storage: true }) });
+    ({ message: words, fits } = p);
+  } catch (err) {
+    words = `(This computer's memory could not be checked: ${err.message}.) The analysis with VGG-16 needs a few GB of memory.`;
+  }
+  el.confirm.dataset.fits = String(fits);
+  el.confirmYes.textContent = fits ? 'Download' : 'Download anyway';
+  try {
+    return await confirmDownload(`${PRESETS.vgg16.note}\n${words}\nDownload it now? On a slow connection this takes several minutes.`);
+  } finally {
+    el.confirmYes.textContent = 'Download';
+  }
+}
+
 function showModelStatus() {
   const m = state.model;
   const i = m.info;
@@ -131,13 +156,10 @@ export async function loadModel({ auto = false } = {}) {
       if (blob) {
         origin = `stored in this browser, ${formatBytes(blob.size)}`;
       } else {
-        if (choice === 'vgg16') {
-          const ok = await confirmDownload(`${PRESETS.vgg16.note} Download it now? On a slow connection this takes several minutes; ` +
-            'the analysis with VGG-16 also needs a few GB of memory.');
-          if (!ok) {
-            show(el.modelStatus, state.model ? el.modelStatus.textContent : 'No network loaded yet.', state.model ? 'ready' : 'none');
-            return;
-          }
+        if (choice === 'vgg16' && !(await confirmVgg16())) {
+          if (state.model) showModelStatus();
+          else show(el.modelStatus, 'No network loaded yet.', 'none');
+          return;
         }
         blob = await fetchWithProgress(url);
         downloadedFrom = url;

@@ -5,6 +5,8 @@ import init, * as wasm from './pkg/alignmap.js';
 
 let queue = Promise.resolve();
 let wasmExports = null;
+// The WebGPU device is watched for its loss (start).
+let watchingDevice = false;
 
 const ops = {
   async start({ device = 'auto' } = {}) {
@@ -52,6 +54,9 @@ const ops = {
       const cpu = await wasm.init_device('cpu');
       return { ...wasm.device_info(), description: cpu, reason: `the only WebGPU adapter, ${software}, is a software fallback, slower than the CPU backend`, webgpuSoftware: software };
     }
+    // A lost device (a GPU reset, a driver failure, GPUDevice.destroy()) is told to the page,
+    // which restarts the engine on the CPU (engine.js, run.js).
+    watchingDevice = wasm.watch_device((message) => post({ type: 'device-lost', message }));
     return { ...info, description, reason };
   },
 
@@ -111,6 +116,17 @@ const ops = {
   async analyze({ batch = 4 } = {}, post) {
     const summary = await wasm.analyze((stage, done, total) => post({ type: 'progress', stage, done, total }), batch);
     return scores({ summary });
+  },
+
+  // Before a run: its memory estimate against what the browser tells (src/web/memory.rs); the
+  // engine's chunk of the plan holds for the runs that follow.
+  planRun({ memory, batch = 4 }) {
+    return wasm.plan_run(memory, batch);
+  },
+
+  // Before the VGG-16 download: can this machine run it, roughly how long, what instead.
+  vgg16Preflight({ download, memory }) {
+    return wasm.vgg16_preflight(download, memory);
   },
 
   // Published results: a results zip read by the crate; afterwards the getters answer as after a run.
@@ -233,12 +249,23 @@ async function handle({ id, op, args }) {
     const packed = out && typeof out === 'object' && 'result' in out && 'transfer' in out ? out : { result: out, transfer: [] };
     post({ id, ok: true, result: packed.result }, packed.transfer);
   } catch (err) {
+    const error = (err && err.message) || String(err);
+    // On WebGPU a failed read-back ("device: …") can be the first sign of a lost device, whose
+    // `lost` promise settles a moment later: wait that moment, so that the page hears of the loss
+    // (and restarts the engine on the CPU) rather than of a failed call.
+    if (watchingDevice && /^device:/.test(error)) await new Promise((resolve) => setTimeout(resolve, 1000));
     // A trap (unreachable after a panic, out of memory) leaves the module unusable: the page
     // restarts the worker.
-    post({ id, ok: false, error: (err && err.message) || String(err), fatal: err instanceof WebAssembly.RuntimeError });
+    post({ id, ok: false, error, fatal: err instanceof WebAssembly.RuntimeError });
   }
 }
 
 self.onmessage = (event) => {
+  // A test's stand-in for a lost GPU: destroys the WebGPU device at once, even in the middle of
+  // an analysis (not queued behind it).
+  if (event.data && event.data.op === 'destroyDevice') {
+    wasm.destroy_device();
+    return;
+  }
   queue = queue.then(() => handle(event.data));
 };

@@ -51,6 +51,20 @@ export function skipOrFail(reason) {
   return reason || false;
 }
 
+/**
+ * The reason to skip a test of the page (skipOrFail's): false when the built package (www/pkg)
+ * and the bundled network (www/models) are there.
+ */
+export function skipWithoutPage() {
+  const pkg = path.join(wwwDir, 'pkg', 'alignmap.js');
+  const weights = path.join(wwwDir, 'models', 'efficientnet-lite0-f16.safetensors');
+  const missing = [
+    !fs.existsSync(pkg) && `${pkg} (build it with scripts/build-wasm.sh)`,
+    !fs.existsSync(weights) && `${weights} (build it with models/build.sh)`,
+  ].filter(Boolean);
+  return skipOrFail(missing.length && `missing ${missing.join(', ')}`);
+}
+
 // A blank page at the root of www/, so that `import('./pkg/alignmap.js')` resolves from it
 // without the app's own start-up code running.
 export const BLANK_PAGE = '/__blank.html';
