@@ -26,15 +26,38 @@ use crate::scores::{self, Baseline};
 pub struct EngineOptions {
     /// Device memory for one chunk of ablations, in bytes.
     pub chunk_bytes: usize,
+    /// Memory the image-by-image schedule may keep for the dataset AIS (every scored channel's
+    /// embedding changes, `4·channels·n·(embedding + n + 1)` bytes); a cohort that needs more
+    /// runs channel by channel over all images at once, and its per-image AIS arrive together
+    /// at the end.
+    pub store_bytes: usize,
     /// Keep every channel's Gram matrix of the all-ablated cohort ([`AisScores::grams`]): the
     /// training AIS of any subset of images, without recomputation (cross-validation).
     pub keep_grams: bool,
+    /// Score only the channels `start..end` (one worker's share; [`AisScores::merge`] joins the
+    /// shares); `None`: every channel.
+    pub channel_range: Option<(usize, usize)>,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        Self { chunk_bytes: 256 << 20, keep_grams: false }
+        Self {
+            chunk_bytes: 256 << 20,
+            store_bytes: 1 << 30,
+            keep_grams: false,
+            channel_range: None,
+        }
     }
+}
+
+/// What the engine tells its caller while it runs.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// Image `index`'s per-image AIS are final: one per channel (0 outside the scored range and
+    /// for channels whose inputs are zero).
+    Image { index: usize, ais: &'a [f64] },
+    /// `done` of `total` (image, feature map) ablations are scored.
+    Progress { done: usize, total: usize },
 }
 
 /// The model similarities behind dataset AIS: Pearson correlations between the embeddings of
@@ -87,9 +110,61 @@ impl AisScores {
             .filter(|v| !v.is_finite())
             .count()
     }
+
+    /// One cohort's scores from the shares of a split run ([`EngineOptions::channel_range`]):
+    /// each channel's values from the share that scored it. The shares must cover every
+    /// channel once, over the same images and human matrix.
+    pub fn merge(shares: Vec<(std::ops::Range<usize>, AisScores)>) -> Result<AisScores> {
+        let mut shares = shares.into_iter();
+        let (first_range, mut merged) =
+            shares.next().ok_or_else(|| Error::Invalid("no shares to merge".into()))?;
+        let (n, channels) = (merged.n, merged.channels);
+        let mut covered = vec![false; channels];
+        let mut mark = |range: &std::ops::Range<usize>| -> Result<()> {
+            for k in range.clone() {
+                if k >= channels || std::mem::replace(&mut covered[k], true) {
+                    return Err(Error::Invalid(format!(
+                        "shares overlap or exceed the {channels} channels at channel {k}"
+                    )));
+                }
+            }
+            Ok(())
+        };
+        mark(&first_range)?;
+        for (range, share) in shares {
+            if (share.n, share.channels) != (n, channels)
+                || share.baseline.per_image != merged.baseline.per_image
+            {
+                return Err(Error::Invalid("shares of different cohorts".into()));
+            }
+            mark(&range)?;
+            for t in 0..n {
+                let row = t * channels;
+                merged.image[row + range.start..row + range.end]
+                    .copy_from_slice(&share.image[row + range.start..row + range.end]);
+            }
+            merged.dataset_r[range.clone()].copy_from_slice(&share.dataset_r[range.clone()]);
+            merged.dataset_r2[range.clone()].copy_from_slice(&share.dataset_r2[range.clone()]);
+            merged.zero_pairs += share.zero_pairs;
+            merged.skipped_channels += share.skipped_channels;
+            match (&mut merged.grams, &share.grams) {
+                (Some(kept), Some(theirs)) => {
+                    let cells = n * n;
+                    kept.change[range.start * cells..range.end * cells]
+                        .copy_from_slice(&theirs.change[range.start * cells..range.end * cells]);
+                }
+                (None, None) => {}
+                _ => return Err(Error::Invalid("some shares kept Gram matrices, some not".into())),
+            }
+        }
+        if let Some(k) = covered.iter().position(|&c| !c) {
+            return Err(Error::Invalid(format!("no share scored channel {k}")));
+        }
+        Ok(merged)
+    }
 }
 
-/// Fills the scores of a chunk of channels from the changes of the embeddings.
+/// Fills the scores from the changes of the embeddings.
 ///
 /// With `c_i` image i's centred full embedding (norm `s_i`, unit `u_i`, all f64 on the host) and
 /// `d_i` a change of its embedding (f32, from the device), the ablated embedding centred is
@@ -97,6 +172,10 @@ impl AisScores {
 /// of three small f32 products of the changes: `d_i · u_j` (against every full embedding),
 /// `Σ d_i`, and `d_i · d_j` (per channel). Their f32 rounding is relative to the changes, which
 /// are small, instead of to the embeddings, whose near-equal correlations cancel.
+///
+/// Per-image AIS need only image t's own products (`d_t · u_j`, `Σ d_t`, `d_t · d_t`), so they
+/// are final as soon as t's changes are known ([`Scorer::score_images`]); the dataset AIS of a
+/// channel need `d_i · d_j` over every pair ([`Scorer::score_grams`]).
 struct Scorer<'a> {
     human: &'a [f64],
     human_upper: Vec<f64>,
@@ -105,14 +184,20 @@ struct Scorer<'a> {
     /// The full Z (`n × n`) and the norms of the centred full embeddings, f64.
     z: Vec<f64>,
     norms: Vec<f64>,
-    /// `[n + 1, dim]` on the device: the unit full embeddings and a row of ones.
+    /// `[n + 2, dim]` on the device: each unit full embedding minus their mean, the mean, and a
+    /// row of ones (see [`Scorer::score_images`]).
     basis: Tensor<2>,
     scores: AisScores,
     nonzero: Vec<bool>,
+    /// Per (channel, image): `d_i · u_j` for every j, then `Σ d_i` (`n + 1` values), kept from
+    /// [`Scorer::score_images`] until the channel's Gram matrix is scored.
+    versus: std::collections::HashMap<(usize, usize), Vec<f64>>,
+    /// Per (channel, image): `d_i · d_i`.
+    squares: Vec<f32>,
 }
 
 impl<'a> Scorer<'a> {
-    /// `full`: the cohort's embeddings `n × dim` in f64 ([`Network::embeddings_f64`]);
+    /// `full`: the cohort's embeddings `n × dim` in f64 ([`Network::full_pass`]);
     /// `inputs_host`: the ablation inputs `[n, channels, positions]`.
     fn new(
         full: &[f64],
@@ -132,14 +217,17 @@ impl<'a> Scorer<'a> {
         }
         let (unit, norms) = correlation::standardize_rows(full, dim);
         let z = correlation::gram(&unit, dim);
-        let mut basis: Vec<f32> = unit.iter().map(|&v| v as f32).collect();
-        basis.resize((n + 1) * dim, 1.0);
-        let basis = Tensor::<2>::from_data(TensorData::new(basis, [n + 1, dim]), device);
+        let mean: Vec<f64> =
+            (0..dim).map(|d| (0..n).map(|i| unit[i * dim + d]).sum::<f64>() / n as f64).collect();
+        let mut basis: Vec<f32> =
+            unit.iter().enumerate().map(|(j, &v)| (v - mean[j % dim]) as f32).collect();
+        basis.extend(mean.iter().map(|&v| v as f32));
+        basis.resize((n + 2) * dim, 1.0);
+        let basis = Tensor::<2>::from_data(TensorData::new(basis, [n + 2, dim]), device);
         let baseline = scores::baseline(&z, human, n);
         let positions = inputs_host.len() / (n * channels);
         let nonzero: Vec<bool> =
             inputs_host.chunks_exact(positions).map(|p| p.iter().any(|&v| v != 0.0)).collect();
-        let zero_pairs = nonzero.iter().filter(|&&nz| !nz).count();
         let grams = keep_grams
             .then(|| ChannelGrams { change: vec![0.0; channels * n * n], full: z.clone() });
         Ok(Self {
@@ -157,11 +245,13 @@ impl<'a> Scorer<'a> {
                 image: vec![0.0; n * channels],
                 dataset_r: vec![0.0; channels],
                 dataset_r2: vec![0.0; channels],
-                zero_pairs,
+                zero_pairs: 0,
                 skipped_channels: 0,
                 grams,
             },
             nonzero,
+            versus: Default::default(),
+            squares: vec![0.0; channels * n],
         })
     }
 
@@ -169,38 +259,91 @@ impl<'a> Scorer<'a> {
         (0..self.n).any(|i| self.nonzero[i * self.scores.channels + k])
     }
 
-    /// `change`: `[kc, n, embedding]`, row (j, i) = how image i's embedding changes when channel
-    /// `chunk[j]` is removed.
-    async fn score(&mut self, chunk: &[usize], change: Tensor<3>) -> Result<()> {
+    /// The norm of image i's centred ablated embedding, from its own products.
+    fn ablated_norm(&self, k: usize, i: usize, versus: &[f64]) -> f64 {
+        let (n, s) = (self.n, self.norms[i]);
+        let sum = versus[n];
+        let centred = f64::from(self.squares[k * n + i]) - sum * sum / self.dim as f64;
+        (s * s + 2.0 * s * versus[i] + centred).sqrt()
+    }
+
+    /// Per-image AIS of `images` for the channels of `chunk`, from `change` `[kc, b, dim]`, row
+    /// (j, i) = how image `images.start + i`'s embedding changes when channel `chunk[j]` is
+    /// removed. With `keep`, the products stay for [`Scorer::score_grams`].
+    ///
+    /// The unit full embeddings of a cohort are nearly parallel, and per-image AIS depend on how
+    /// `d · u_j` varies over j: so the device multiplies d by each `u_j − ū` and by `ū`, whose
+    /// f32 rounding is relative to the small deviations, and `d · u_j` is their f64 sum (on an
+    /// ill-conditioned VGG-16 cohort this takes the per-image AIS from 5.9e-7 to ~2e-7 of
+    /// float64).
+    async fn score_images(
+        &mut self,
+        chunk: &[usize],
+        images: std::ops::Range<usize>,
+        change: Tensor<3>,
+        keep: bool,
+    ) -> Result<()> {
         let (n, c, dim) = (self.n, self.scores.channels, self.dim);
-        let kc = chunk.len();
-        let versus_full =
-            read_f32(change.clone().reshape([kc * n, dim]).matmul(self.basis.clone().transpose()))
+        let (kc, b) = (chunk.len(), images.len());
+        let raw =
+            read_f32(change.clone().reshape([kc * b, dim]).matmul(self.basis.clone().transpose()))
                 .await?;
-        let products = read_f32(change.clone().matmul(change.swap_dims(1, 2))).await?;
-        let (z, s) = (&self.z, &self.norms);
+        let squares = read_f32((change.clone() * change).sum_dim(2)).await?;
+        let human = self.human;
         for (j, &k) in chunk.iter().enumerate() {
-            // For this channel: towards(i, u) = d_i · u_u, sum(i) = Σ d_i, and the centred
-            // changes' products centred(i, u) = d_i · d_u − Σ d_i · Σ d_u / dim.
-            let towards = |i: usize, u: usize| f64::from(versus_full[(j * n + i) * (n + 1) + u]);
-            let sum = |i: usize| f64::from(versus_full[(j * n + i) * (n + 1) + n]);
-            let centred = |i: usize, u: usize| {
-                f64::from(products[(j * n + i) * n + u]) - sum(i) * sum(u) / dim as f64
-            };
-            let norm: Vec<f64> = (0..n)
-                .map(|i| (s[i] * s[i] + 2.0 * s[i] * towards(i, i) + centred(i, i)).sqrt())
-                .collect();
-            for t in 0..n {
-                if !self.nonzero[t * c + k] {
-                    continue;
-                }
-                let row: Vec<f64> = (0..n)
-                    .filter(|&u| u != t)
-                    .map(|u| (s[t] * z[t * n + u] + towards(t, u)) / norm[t])
+            for (bi, t) in images.clone().enumerate() {
+                let raw = &raw[(j * b + bi) * (n + 2)..(j * b + bi + 1) * (n + 2)];
+                let along_mean = f64::from(raw[n]);
+                let row: Vec<f64> = raw[..n]
+                    .iter()
+                    .map(|&v| f64::from(v) + along_mean)
+                    .chain([f64::from(raw[n + 1])])
                     .collect();
-                let r_tk = scores::pearson(&row, &scores::row_without_diagonal(self.human, n, t));
-                self.scores.image[t * c + k] = self.scores.baseline.per_image[t] - r_tk;
+                let row = row.as_slice();
+                self.squares[k * n + t] = squares[j * b + bi];
+                if self.nonzero[t * c + k] {
+                    let norm = self.ablated_norm(k, t, row);
+                    let (s, z) = (self.norms[t], &self.z);
+                    let similarities: Vec<f64> = (0..n)
+                        .filter(|&u| u != t)
+                        .map(|u| (s * z[t * n + u] + row[u]) / norm)
+                        .collect();
+                    let r_tk =
+                        scores::pearson(&similarities, &scores::row_without_diagonal(human, n, t));
+                    self.scores.image[t * c + k] = self.scores.baseline.per_image[t] - r_tk;
+                }
+                if keep {
+                    self.versus.insert((k, t), row.to_vec());
+                }
             }
+        }
+        Ok(())
+    }
+
+    /// Dataset AIS of the channels of `chunk`, from their changes over every image `[kc, n,
+    /// dim]`, after [`Scorer::score_images`] kept their products.
+    async fn score_grams(&mut self, chunk: &[usize], change: Tensor<3>) -> Result<()> {
+        let n = self.n;
+        let products = read_f32(change.clone().matmul(change.swap_dims(1, 2))).await?;
+        let (z, s, dim) = (&self.z, &self.norms, self.dim as f64);
+        for (j, &k) in chunk.iter().enumerate() {
+            let versus: Vec<Vec<f64>> = (0..n)
+                .map(|i| {
+                    self.versus.remove(&(k, i)).ok_or_else(|| {
+                        Error::Invalid(format!("channel {k}, image {i}: not scored"))
+                    })
+                })
+                .collect::<Result<_>>()?;
+            // towards(i, u) = d_i · u_u, sum(i) = Σ d_i, and the centred changes' products
+            // centred(i, u) = d_i · d_u − Σ d_i · Σ d_u / dim (the diagonal as the norms had it).
+            let towards = |i: usize, u: usize| versus[i][u];
+            let sum = |i: usize| versus[i][n];
+            let centred = |i: usize, u: usize| {
+                let product =
+                    if i == u { self.squares[k * n + i] } else { products[(j * n + i) * n + u] };
+                f64::from(product) - sum(i) * sum(u) / dim
+            };
+            let norm: Vec<f64> = (0..n).map(|i| self.ablated_norm(k, i, &versus[i])).collect();
             let mut ablated = vec![0.0f64; n * n];
             for i in 0..n {
                 for u in 0..n {
@@ -225,47 +368,130 @@ impl<'a> Scorer<'a> {
     }
 }
 
-/// Channels per chunk so that a chunk's tensors fit `chunk_bytes`: per channel, the removal
-/// terms and the temporaries of their activation change (`4·n·out·positions'`), the embedding
-/// changes and their temporaries (`4·n·embedding`) and the read-backs (`2·n·n`).
+/// How the engine walks the (image, channel) ablations.
+#[derive(Clone, Debug, PartialEq)]
+struct Schedule {
+    /// Consecutive image ranges: every scored channel of a block is ablated before the next
+    /// block starts, so its per-image AIS are final then.
+    blocks: Vec<std::ops::Range<usize>>,
+    /// Channels per chunk of work within a block.
+    kc: usize,
+}
+
+impl Schedule {
+    /// Blocks of `block` images (the first one image, for an early first result) when every
+    /// scored channel's changes fit `options.store_bytes`; else one block of every image (the
+    /// Gram matrices then come chunk by chunk, as the changes do). Chunks fit
+    /// `options.chunk_bytes`: per (channel, image) the removal terms and the temporaries of
+    /// their activation change (`4·out·positions'`), the embedding changes and their
+    /// temporaries (`4·embedding`) and the read-backs (`2·(n + 1)`), in f32.
+    fn new(
+        options: &EngineOptions,
+        n: usize,
+        active: usize,
+        pre_size: usize,
+        embedding: usize,
+        block: usize,
+    ) -> Self {
+        let per_ablation = 4 * (4 * pre_size + 4 * embedding + 2 * (n + 1));
+        let ablations = (options.chunk_bytes / per_ablation).max(1);
+        let stored = 4 * active * n * (embedding + n + 1);
+        let block = block.clamp(1, n.max(1));
+        if block >= n || stored > options.store_bytes {
+            return Self {
+                blocks: std::iter::once(0..n).collect(),
+                kc: (ablations / n.max(1)).max(1),
+            };
+        }
+        let mut blocks: Vec<_> = std::iter::once(0..1).collect();
+        let mut start = 1;
+        while start < n {
+            blocks.push(start..(start + block).min(n));
+            start += block;
+        }
+        Self { blocks, kc: (ablations / block).max(1) }
+    }
+
+    fn streams(&self) -> bool {
+        self.blocks.len() > 1
+    }
+}
+
+/// Channels per chunk for work over all `n` images at once (the selection curves).
 pub(crate) fn chunk_channels(
     options: &EngineOptions,
     n: usize,
     pre_size: usize,
     embedding: usize,
 ) -> usize {
-    let per_channel = 4 * n * (4 * pre_size + 4 * embedding + 2 * n);
-    (options.chunk_bytes / per_channel).max(1)
+    let options = EngineOptions { store_bytes: 0, ..*options };
+    Schedule::new(&options, n, 0, pre_size, embedding, n).kc
 }
 
 /// Per-image and dataset AIS with the exact ablation.
 ///
 /// `inputs`: the network's ablation inputs `[n, channels, positions]` (see
 /// [`Network::ablation_inputs`]); `human`: the human similarity, `n × n` row-major, image order.
+/// `on` hears each image's final per-image AIS as soon as they are known (image by image when
+/// the cohort's changes fit [`EngineOptions::store_bytes`], else all at the end) and the
+/// progress; an error it returns (e.g. [`Error::Cancelled`]) stops the run.
 pub async fn alignment_importance(
     net: &Network,
     inputs: Tensor<3>,
     human: &[f64],
     options: &EngineOptions,
-    progress: &mut dyn FnMut(usize, usize),
+    on: &mut dyn FnMut(Event) -> Result<()>,
 ) -> Result<AisScores> {
-    let [n, channels, _] = inputs.dims();
+    let [n, channels, positions] = inputs.dims();
+    let (first, end) = options.channel_range.unwrap_or((0, channels));
+    if first >= end || end > channels {
+        return Err(Error::Invalid(format!(
+            "channels {first}..{end}: the network has {channels} feature maps"
+        )));
+    }
     let inputs_host = read_f32(inputs.clone()).await?;
-    let pass = net.head_pass(inputs.clone());
-    let [_, out, positions] = pass.pre.dims();
+    let (out, pre_positions) = net.pre_shape(positions);
     let (dim, device) = (net.embedding_size(), inputs.device());
-    let kc = chunk_channels(options, n, out * positions, dim);
-    let full = net.embeddings_f64(&inputs, &inputs_host, kc).await?;
+    let (full, pass) = net.full_pass(&inputs, &inputs_host).await?;
     let mut scorer =
         Scorer::new(&full, dim, &device, &inputs_host, channels, human, options.keep_grams)?;
-    let active: Vec<usize> = (0..channels).filter(|&k| scorer.is_active(k)).collect();
-    scorer.scores.skipped_channels = channels - active.len();
-    let mut done = 0;
-    for chunk in active.chunks(kc) {
-        let change = net.embedding_change(&pass, net.removal(&inputs, chunk));
-        scorer.score(chunk, change).await?;
-        done += chunk.len();
-        progress(done, active.len());
+    let scored: Vec<usize> = (first..end).collect();
+    let active: Vec<usize> = scored.iter().copied().filter(|&k| scorer.is_active(k)).collect();
+    let zero_pairs = (0..n)
+        .flat_map(|t| scored.iter().map(move |&k| t * channels + k))
+        .filter(|&at| !scorer.nonzero[at])
+        .count();
+    scorer.scores.zero_pairs = zero_pairs;
+    scorer.scores.skipped_channels = scored.len() - active.len();
+    let schedule =
+        Schedule::new(options, n, active.len(), out * pre_positions, dim, net.block_images());
+    let mut stored: Vec<Vec<Tensor<3>>> = Vec::new();
+    let (mut done, total) = (0, n * active.len());
+    for images in &schedule.blocks {
+        let block_inputs = inputs.clone().narrow(0, images.start, images.len());
+        let block_pass = pass.images(images.clone());
+        let mut pieces = Vec::new();
+        for chunk in active.chunks(schedule.kc) {
+            let change = net.embedding_change(&block_pass, &block_inputs, chunk);
+            scorer.score_images(chunk, images.clone(), change.clone(), true).await?;
+            if schedule.streams() {
+                pieces.push(change);
+            } else {
+                scorer.score_grams(chunk, change).await?;
+            }
+            done += chunk.len() * images.len();
+            on(Event::Progress { done, total })?;
+        }
+        stored.push(pieces);
+        for index in images.clone() {
+            on(Event::Image { index, ais: &scorer.scores.image[index * channels..][..channels] })?;
+        }
+    }
+    if schedule.streams() {
+        for (j, chunk) in active.chunks(schedule.kc).enumerate() {
+            let over_images = stored.iter().map(|pieces| pieces[j].clone()).collect();
+            scorer.score_grams(chunk, Tensor::cat(over_images, 1)).await?;
+        }
     }
     Ok(scorer.scores)
 }
@@ -288,9 +514,7 @@ pub async fn alignment_importance_naive(
     let inputs_host = read_f32(inputs.clone()).await?;
     let dim = net.embedding_size();
     let pre = net.head_pre(inputs.clone());
-    let [_, out, positions] = pre.dims();
-    let kc = chunk_channels(&EngineOptions::default(), n, out * positions, dim);
-    let full_f64 = net.embeddings_f64(&inputs, &inputs_host, kc).await?;
+    let (full_f64, _) = net.full_pass(&inputs, &inputs_host).await?;
     let mut scorer = Scorer::new(&full_f64, dim, &device, &inputs_host, channels, human, false)?;
     let full = net.embed_from_pre(pre);
     let total = only.len();
@@ -300,9 +524,36 @@ pub async fn alignment_importance_naive(
         let mask = Tensor::<1>::from_data(TensorData::new(keep, [channels]), &device)
             .reshape([1, channels, 1, 1]);
         let change = net.head(maps.clone() * mask) - full.clone();
-        let embedding = change.dims()[1];
-        scorer.score(&[k], change.reshape([1, n, embedding])).await?;
+        let change = change.reshape([1, n, dim]);
+        scorer.score_images(&[k], 0..n, change.clone(), true).await?;
+        scorer.score_grams(&[k], change).await?;
         progress(k + 1, total);
     }
     Ok(scorer.scores)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(chunk_bytes: usize, store_bytes: usize) -> EngineOptions {
+        EngineOptions { chunk_bytes, store_bytes, ..Default::default() }
+    }
+
+    #[test]
+    fn the_schedule_streams_image_blocks_when_the_changes_fit() {
+        // 10 images, blocks of 3 after a first image of its own.
+        let s = Schedule::new(&options(1 << 20, 1 << 30), 10, 8, 100, 50, 3);
+        assert_eq!(s.blocks, vec![0..1, 1..4, 4..7, 7..10]);
+        let per_ablation = 4 * (4 * 100 + 4 * 50 + 2 * 11);
+        assert_eq!(s.kc, (1 << 20) / per_ablation / 3);
+        assert!(s.streams());
+        // The changes (4·8·10·(50 + 11) bytes) do not fit 1 KiB: one block of every image.
+        let s = Schedule::new(&options(1 << 20, 1 << 10), 10, 8, 100, 50, 3);
+        assert_eq!(s.blocks, vec![0..10]);
+        assert_eq!(s.kc, (1 << 20) / per_ablation / 10);
+        assert!(!s.streams());
+        // A chunk smaller than one ablation still makes progress.
+        assert_eq!(Schedule::new(&options(1, 1 << 30), 10, 8, 100, 50, 3).kc, 1);
+    }
 }

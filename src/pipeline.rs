@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use burn::prelude::Device;
 
-use crate::ablation::{self, AisScores, EngineOptions};
+use crate::ablation::{self, AisScores, EngineOptions, Event};
 use crate::cohort::{Prepared, preprocess};
 use crate::error::{Error, Result};
 use crate::extract::{self, Extracted};
@@ -39,8 +39,11 @@ impl Stage {
 
 /// How a caller hears about, and stops, a run.
 pub struct Hooks<'a> {
-    /// `(stage, done, total)` after each step.
+    /// `(stage, done, total)` after each step; the ablation counts images.
     pub progress: &'a mut dyn FnMut(Stage, usize, usize),
+    /// `(image, per-image AIS)` as soon as an image's scores are final, while the ablation
+    /// runs (see [`ablation::Event::Image`]).
+    pub image: &'a mut dyn FnMut(usize, &[f64]),
     /// Asked between images and between stages; `true` stops the run with [`Error::Cancelled`].
     pub cancelled: &'a dyn Fn() -> bool,
     /// Seconds on any monotonic clock (the timings are differences).
@@ -99,12 +102,18 @@ pub async fn score_cohort(
         extract_cohort(net, device, n, image, options.batch, &mut hooks).await?;
     hooks.stop()?;
     let channels = net.channels();
-    (hooks.progress)(Stage::Ablation, 0, channels);
+    (hooks.progress)(Stage::Ablation, 0, n);
     let start = (hooks.clock)();
     let inputs = extracted.inputs_tensor(channels, device);
     let scores =
-        ablation::alignment_importance(net, inputs, human, &options.engine, &mut |done, total| {
-            (hooks.progress)(Stage::Ablation, done, total)
+        ablation::alignment_importance(net, inputs, human, &options.engine, &mut |event| {
+            match event {
+                Event::Image { index, ais } => (hooks.image)(index, ais),
+                Event::Progress { done, total } => {
+                    (hooks.progress)(Stage::Ablation, done * n / total.max(1), n)
+                }
+            }
+            hooks.stop()
         })
         .await?;
     timings.insert("ablation_seconds".into(), (hooks.clock)() - start);
@@ -168,7 +177,7 @@ mod tests {
     }
 
     fn options() -> Options {
-        Options { batch: 2, engine: EngineOptions { chunk_bytes: 1 << 20, keep_grams: false } }
+        Options { batch: 2, engine: EngineOptions { chunk_bytes: 1 << 20, ..Default::default() } }
     }
 
     #[test]
@@ -176,6 +185,7 @@ mod tests {
         let (net, images, human) = cohort(5);
         let device = Device::flex();
         let mut heard: Vec<(Stage, usize, usize)> = Vec::new();
+        let mut rows: Vec<(usize, Vec<f64>)> = Vec::new();
         let time = Cell::new(0.0);
         let run = pollster::block_on(score_cohort(
             &net,
@@ -186,6 +196,7 @@ mod tests {
             &options(),
             Hooks {
                 progress: &mut |s, d, t| heard.push((s, d, t)),
+                image: &mut |i, ais| rows.push((i, ais.to_vec())),
                 cancelled: &|| false,
                 clock: &|| {
                     time.set(time.get() + 1.0);
@@ -200,7 +211,7 @@ mod tests {
         let direct = pollster::block_on(async {
             let x = extract::extract(&net, &prepared, &device, 2, &mut |_| {}).await.unwrap();
             let inputs = x.inputs_tensor(net.channels(), &device);
-            ablation::alignment_importance(&net, inputs, &human, &options().engine, &mut |_, _| {})
+            ablation::alignment_importance(&net, inputs, &human, &options().engine, &mut |_| Ok(()))
                 .await
                 .unwrap()
         });
@@ -213,6 +224,36 @@ mod tests {
             let last = heard.iter().rev().find(|h| h.0 == stage).expect("stage reported");
             assert_eq!(last.1, last.2, "{stage:?} ends done: {heard:?}");
         }
+        // Every image's per-image AIS are heard once, in order, as the final scores hold them.
+        let channels = net.channels();
+        assert_eq!(
+            rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            (0..images.len()).collect::<Vec<_>>()
+        );
+        for (i, row) in &rows {
+            assert_eq!(row[..], run.scores.image[i * channels..(i + 1) * channels]);
+        }
+    }
+
+    #[test]
+    fn a_run_cancelled_after_its_first_image_stops_in_the_ablation() {
+        let (net, images, human) = cohort(5);
+        let first = Cell::new(false);
+        let outcome = pollster::block_on(score_cohort(
+            &net,
+            &Device::flex(),
+            images.len(),
+            &mut |i| Ok(images[i].clone()),
+            &human,
+            &options(),
+            Hooks {
+                progress: &mut |_, _, _| {},
+                image: &mut |_, _| first.set(true),
+                cancelled: &|| first.get(),
+                clock: &|| 0.0,
+            },
+        ));
+        assert!(matches!(outcome, Err(Error::Cancelled)), "{:?}", outcome.err());
     }
 
     #[test]
@@ -228,6 +269,7 @@ mod tests {
             &options(),
             Hooks {
                 progress: &mut |_, _, _| {},
+                image: &mut |_, _| {},
                 cancelled: &|| {
                     asked.set(asked.get() + 1);
                     asked.get() > 3
@@ -244,7 +286,12 @@ mod tests {
             &mut |i| Ok(images[i].clone()),
             &human[..9],
             &options(),
-            Hooks { progress: &mut |_, _, _| {}, cancelled: &|| false, clock: &|| 0.0 },
+            Hooks {
+                progress: &mut |_, _, _| {},
+                image: &mut |_, _| {},
+                cancelled: &|| false,
+                clock: &|| 0.0,
+            },
         ));
         let message = small.err().expect("3 images are refused").to_string();
         assert!(message.contains("at least 4"), "{message}");

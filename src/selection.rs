@@ -8,9 +8,10 @@
 //! test images gives two curves. S* is the m with the highest training r² (the first, as
 //! `np.nanargmax`); "Full" is the test 2OI at m = C and "Retained" at S*.
 //!
-//! The curves run on the device in chunks of m: the head's first layer is linear in the
-//! channels, so keeping the top m gives the pre-activation `pre(0) + Σ_{j<m} term(order[j])`, a
-//! cumulative sum of the same removal terms the engine subtracts.
+//! The curves run in chunks of m: the head's first layer is linear in the channels, so keeping
+//! the top m gives the pre-activation `pre(0) + Σ_{j<m} term(order[j])`, a cumulative sum of
+//! the same removal terms the engine subtracts (EfficientNet-Lite on the CPU: one fused loop per
+//! image, [`HostHead::cumulative_embeddings`]). The embeddings' correlations are f64.
 
 use burn::prelude::*;
 
@@ -19,6 +20,7 @@ use crate::correlation;
 use crate::error::{Error, Result};
 use crate::extract::read_f32;
 use crate::model::Network;
+use crate::model::efficientnet::HostHead;
 use crate::scores::pearson;
 
 /// One train/test split of the images.
@@ -90,31 +92,125 @@ pub struct Curves {
     pub test_r: Vec<f64>,
 }
 
+/// What every fold's curves start from, computed once per cohort: on the CPU backend, host
+/// loops instead of the tensor path.
+struct Cohort {
+    /// EfficientNet-Lite: the fused head ([`HostHead::cumulative_embeddings`]).
+    lite: Option<HostHead>,
+    /// VGG-16: fc6's bias and fc7 in f64 (see [`Vgg16F64`]).
+    vgg: Option<Vgg16F64>,
+}
+
+impl Cohort {
+    async fn new(net: &Network, inputs: &Tensor<3>) -> Result<Self> {
+        let on_cpu = inputs.device() == Device::flex();
+        let (mut lite, mut vgg) = (None, None);
+        match net {
+            Network::EfficientNetLite(_) if on_cpu => {
+                lite = net.host_head(&read_f32(inputs.clone()).await?, inputs.dims()[2]).await?;
+            }
+            Network::Vgg16(m) if on_cpu => {
+                let f64s = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
+                vgg = Some(Vgg16F64 {
+                    bias6: f64s(read_f32(m.head.fc6.bias.clone()).await?),
+                    weight7: f64s(read_f32(m.head.fc7.weight.clone()).await?),
+                    bias7: f64s(read_f32(m.head.fc7.bias.clone()).await?),
+                });
+            }
+            _ => {}
+        }
+        Ok(Self { lite, vgg })
+    }
+}
+
+/// VGG-16's head after fc6's per-channel terms, in f64 on the host: the kept channels' terms
+/// (f32 products, from the device) summed in f64, then ReLU, fc7 and ReLU in f64. The cohorts
+/// whose similarities are nearly equal need it: with f32 sums and an f32 fc7 the curves of an
+/// ill-conditioned cohort were 9.3e-7 from float64 (docs/ENGINE.md, "Accuracy"). It costs fc7
+/// in f64, about twice the f32 product on the CPU.
+struct Vgg16F64 {
+    bias6: Vec<f64>,
+    /// `[4096, 4096]`, input-major (Burn's layout).
+    weight7: Vec<f64>,
+    bias7: Vec<f64>,
+}
+
+impl Vgg16F64 {
+    /// Every image's fc6 pre-activation with no channel kept: `[n, 4096]`.
+    fn start(&self, n: usize) -> Vec<f64> {
+        self.bias6.repeat(n)
+    }
+
+    /// For each channel's `terms` `[kc, n, 4096]` in turn, added to `pre`: the embeddings with
+    /// the channels kept so far, `[kc, n, 4096]`.
+    fn cumulative_embeddings(&self, pre: &mut [f64], terms: &[f32]) -> Vec<f64> {
+        let (hidden, cells) = (self.bias7.len(), pre.len());
+        let mut hidden6 = Vec::with_capacity(terms.len());
+        for step in terms.chunks_exact(cells) {
+            pre.iter_mut().zip(step).for_each(|(p, &t)| *p += f64::from(t));
+            hidden6.extend(pre.iter().map(|v| v.max(0.0)));
+        }
+        let rows = hidden6.len() / self.bias6.len();
+        let mut e = correlation::matmul(
+            correlation::Operand::Rows(&hidden6),
+            correlation::Operand::Rows(&self.weight7),
+            rows,
+            self.bias6.len(),
+            hidden,
+        );
+        for row in e.chunks_exact_mut(hidden) {
+            row.iter_mut().zip(&self.bias7).for_each(|(v, b)| *v = (*v + b).max(0.0));
+        }
+        e
+    }
+}
+
 /// Per m of `order`'s prefixes, every image's embedding with only those channels kept, as the
-/// cohort's correlation matrix (f64, from the device's f32 embeddings); `visit(m, z)` sees each
-/// `n × n` matrix.
+/// cohort's correlation matrix (f64, from the f32 embeddings); `visit(m, z)` sees each `n × n`
+/// matrix, m from 1.
 async fn prefix_correlations(
     net: &Network,
     inputs: &Tensor<3>,
+    cohort: &Cohort,
     order: &[usize],
     options: &EngineOptions,
     visit: &mut dyn FnMut(usize, &[f64]),
 ) -> Result<()> {
-    let [n, _, _] = inputs.dims();
-    let mut prefix = net.head_pre(inputs.zeros_like());
-    let [_, out, positions] = prefix.dims();
+    let [n, _, positions] = inputs.dims();
     let dim = net.embedding_size();
-    let kc = crate::ablation::chunk_channels(options, n, out * positions, dim);
+    let (out, pre_positions) = net.pre_shape(positions);
+    let kc = crate::ablation::chunk_channels(options, n, out * pre_positions, dim);
     let mut m = 0;
+    let mut visit_chunk = |embeddings: &[f64]| {
+        for cohort in embeddings.chunks_exact(n * dim) {
+            m += 1;
+            visit(m, &correlation::correlation_matrix(cohort, dim));
+        }
+    };
+    let f64s = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
+    if let Some(lite) = &cohort.lite {
+        let mut sums = lite.bias_sums();
+        for chunk in order.chunks(kc) {
+            visit_chunk(&f64s(lite.cumulative_embeddings(&mut sums, chunk)));
+        }
+        return Ok(());
+    }
+    if let Some(vgg) = &cohort.vgg {
+        let mut pre = vgg.start(n);
+        for chunk in order.chunks(kc) {
+            let terms = read_f32(net.removal(inputs, chunk)).await?;
+            visit_chunk(&vgg.cumulative_embeddings(&mut pre, &terms));
+        }
+        return Ok(());
+    }
+    let mut prefix = net.head_pre(inputs.zeros_like());
     for chunk in order.chunks(kc) {
         let cumulative =
             net.removal(inputs, chunk).cumsum(0) + prefix.clone().unsqueeze_dim::<4>(0);
         prefix = cumulative.clone().narrow(0, chunk.len() - 1, 1).squeeze_dim::<3>(0);
-        let embeddings = net.embed_from_pre(cumulative.reshape([chunk.len() * n, out, positions]));
-        for cohort in read_f32(embeddings).await?.chunks_exact(n * dim) {
-            m += 1;
-            visit(m, &correlation::correlation_matrix(cohort, dim));
-        }
+        let embeddings =
+            net.embed_from_pre(cumulative.reshape([chunk.len() * n, out, pre_positions]));
+        visit_chunk(&f64s(read_f32(embeddings).await?));
     }
     Ok(())
 }
@@ -128,9 +224,22 @@ pub async fn selection_curves(
     fold: &Fold,
     options: &EngineOptions,
 ) -> Result<Curves> {
+    let cohort = Cohort::new(net, inputs).await?;
+    fold_curves(net, inputs, &cohort, order, human, fold, options).await
+}
+
+async fn fold_curves(
+    net: &Network,
+    inputs: &Tensor<3>,
+    cohort: &Cohort,
+    order: &[usize],
+    human: &[f64],
+    fold: &Fold,
+    options: &EngineOptions,
+) -> Result<Curves> {
     let n = inputs.dims()[0];
     let mut curves = Curves::default();
-    prefix_correlations(net, inputs, order, options, &mut |_, z| {
+    prefix_correlations(net, inputs, cohort, order, options, &mut |_, z| {
         curves.train_r.push(two_oi(z, human, n, &fold.train));
         curves.test_r.push(two_oi(z, human, n, &fold.test));
     })
@@ -200,6 +309,7 @@ pub async fn cross_validate(
         )
     })?;
     let (n, channels) = (scores.n, scores.channels);
+    let cohort = Cohort::new(net, inputs).await?;
     let mut results = Vec::with_capacity(folds.len());
     for fold in folds {
         if fold.test.len() < 3 || fold.train.len() < 3 {
@@ -213,7 +323,7 @@ pub async fn cross_validate(
         }
         let training_ais = training_ais(grams, human, n, channels, &fold.train);
         let order = ranking(&training_ais);
-        let curves = selection_curves(net, inputs, &order, human, fold, options).await?;
+        let curves = fold_curves(net, inputs, &cohort, &order, human, fold, options).await?;
         let best_m = best_m(&curves.train_r).ok_or_else(|| {
             Error::Invalid(format!(
                 "fold {} of seed {}: every training 2OI is undefined (constant similarities)",

@@ -92,7 +92,7 @@ fn check(net: &Network, golden: &Golden, device: &Device, folds: usize) {
         inputs.clone(),
         &golden.human,
         &options,
-        &mut |_, _| {},
+        &mut |_| Ok(()),
     ))
     .unwrap();
     eprintln!("engine: {:.2} s for {n} images × {channels} channels", t.elapsed().as_secs_f64());

@@ -65,7 +65,7 @@ fn curves_equal_a_naive_recomputation_and_training_ais_the_engine_on_the_trainin
     let c = Cohort { model, maps };
     let human = generated_human(n);
     let inputs = c.model.ablation_inputs(c.maps.clone());
-    let options = EngineOptions { chunk_bytes: 256 << 10, keep_grams: true };
+    let options = EngineOptions { chunk_bytes: 256 << 10, keep_grams: true, ..Default::default() };
     let folds = selection::make_folds(n, 5, &[111]).unwrap();
     let results = scores_and_folds(&c, &human, &folds[..2], &options);
     let channels = c.model.channels();

@@ -99,6 +99,32 @@ impl BlockedLinear {
         rows.select(0, index)
     }
 
+    /// The layer in f64 on the host, from f32 inputs `[n, channels · positions]` row-major and
+    /// the f32 weights, one block at a time (a block in f64 is at most twice its f32 size):
+    /// `[n, out]`, exact up to f64's rounding.
+    pub async fn forward_f64(&self, inputs: &[f32]) -> crate::error::Result<Vec<f64>> {
+        use crate::correlation::{Operand, matmul};
+        let out = self.out_features();
+        let width = self.channels * self.positions;
+        let n = inputs.len() / width;
+        let bias = crate::extract::read_f32(self.bias.clone()).await?;
+        let mut result: Vec<f64> = (0..n * out).map(|j| f64::from(bias[j % out])).collect();
+        let mut first = 0;
+        for block in &self.blocks {
+            let rows = block.dims()[0];
+            let weight: Vec<f64> =
+                crate::extract::read_f32(block.clone()).await?.into_iter().map(f64::from).collect();
+            let x: Vec<f64> = inputs
+                .chunks_exact(width)
+                .flat_map(|row| row[first..first + rows].iter().map(|&v| f64::from(v)))
+                .collect();
+            let part = matmul(Operand::Rows(&x), Operand::Rows(&weight), n, rows, out);
+            result.iter_mut().zip(&part).for_each(|(r, p)| *r += p);
+            first += rows;
+        }
+        Ok(result)
+    }
+
     pub fn out_features(&self) -> usize {
         self.bias.dims()[0]
     }

@@ -212,6 +212,213 @@ pub struct EfficientNetLite {
     pub classifier: Dense,
 }
 
+/// EfficientNet-Lite's head on the CPU backend, fused into loops that keep one image's
+/// pre-activation (1280 × positions) in cache: the removal terms `W_head[:, k] ⊗ A_k` are never
+/// materialised, where the tensor path makes several passes over `channels × 1280 × positions`
+/// values per image.
+#[derive(Clone, Debug)]
+pub struct HostHead {
+    /// The ablation inputs `[n, channels, positions]`.
+    inputs: Vec<f32>,
+    /// `W_head` transposed, `[channels, 1280]`, and its bias.
+    weight: std::sync::Arc<Vec<f32>>,
+    bias: std::sync::Arc<Vec<f32>>,
+    channels: usize,
+    positions: usize,
+}
+
+impl HostHead {
+    /// `inputs`: `[n, channels, positions]`; `weight`: `[1280, channels]`; `bias`: `[1280]`.
+    pub fn new(inputs: &[f32], weight: &[f32], bias: &[f32], positions: usize) -> Self {
+        let (out, channels) = (EMBEDDING, weight.len() / EMBEDDING);
+        let mut transposed = vec![0.0f32; channels * out];
+        for o in 0..out {
+            for k in 0..channels {
+                transposed[k * out + o] = weight[o * channels + k];
+            }
+        }
+        Self {
+            inputs: inputs.to_vec(),
+            weight: std::sync::Arc::new(transposed),
+            bias: std::sync::Arc::new(bias.to_vec()),
+            channels,
+            positions,
+        }
+    }
+
+    /// The same for images `range` alone.
+    pub fn images(&self, range: std::ops::Range<usize>) -> Self {
+        let per_image = self.channels * self.positions;
+        Self {
+            inputs: self.inputs[range.start * per_image..range.end * per_image].to_vec(),
+            ..self.clone_shared()
+        }
+    }
+
+    fn clone_shared(&self) -> Self {
+        Self {
+            inputs: Vec::new(),
+            weight: self.weight.clone(),
+            bias: self.bias.clone(),
+            channels: self.channels,
+            positions: self.positions,
+        }
+    }
+
+    fn images_count(&self) -> usize {
+        self.inputs.len() / (self.channels * self.positions)
+    }
+
+    fn maps(&self, i: usize, k: usize) -> &[f32] {
+        &self.inputs[(i * self.channels + k) * self.positions..][..self.positions]
+    }
+
+    fn column(&self, k: usize) -> &[f32] {
+        &self.weight[k * EMBEDDING..(k + 1) * EMBEDDING]
+    }
+
+    /// Every image's pre-activation with no channel kept, `[n, positions, 1280]` (the bias at
+    /// every position): the start of [`HostHead::cumulative_embeddings`].
+    pub fn bias_sums(&self) -> Vec<f32> {
+        let at_one = self.bias.as_slice();
+        let n = self.images_count();
+        (0..n * self.positions).flat_map(|_| at_one.iter().copied()).collect()
+    }
+
+    /// For each channel of `chunk` in turn, its term is added to every image's pre-activation
+    /// `sums` (the channels kept so far), and the embeddings with those channels are the
+    /// chunk's row: `[chunk, n, 1280]` (the selection curves, [`crate::selection`]).
+    pub fn cumulative_embeddings(&self, sums: &mut [f32], chunk: &[usize]) -> Vec<f32> {
+        let (out, n, positions) = (EMBEDDING, self.images_count(), self.positions);
+        let scale = 1.0 / positions as f32;
+        // Image by image (in parallel), the chunk's steps in order.
+        let mut by_image = vec![0.0f32; n * chunk.len() * out];
+        let work: Vec<(&mut [f32], &mut [f32])> =
+            sums.chunks_mut(positions * out).zip(by_image.chunks_mut(chunk.len() * out)).collect();
+        for_each_item(work, |i, (sums, rows)| {
+            for (step, &k) in chunk.iter().enumerate() {
+                let w = self.column(k);
+                let row = &mut rows[step * out..(step + 1) * out];
+                for (p, &a) in self.maps(i, k).iter().enumerate() {
+                    let sum = &mut sums[p * out..(p + 1) * out];
+                    for o in 0..out {
+                        sum[o] += w[o] * a;
+                    }
+                }
+                for p in 0..positions {
+                    let sum = &sums[p * out..(p + 1) * out];
+                    for o in 0..out {
+                        row[o] += relu6_change(sum[o], 0.0, 6.0);
+                    }
+                }
+                row.iter_mut().for_each(|v| *v *= scale);
+            }
+        });
+        let mut embeddings = vec![0.0f32; chunk.len() * n * out];
+        for i in 0..n {
+            for step in 0..chunk.len() {
+                embeddings[(step * n + i) * out..][..out]
+                    .copy_from_slice(&by_image[(i * chunk.len() + step) * out..][..out]);
+            }
+        }
+        embeddings
+    }
+}
+
+/// [`HostHead`] with the full pass's pre-activation: the engine's fused head change. Per image,
+/// channel and output it sums, over positions, the ReLU6 change `clamp((x − a) − w·A, −a,
+/// 6 − a)` with `x` the pre-activation and `a = clamp(x, 0, 6)` ([`super::activation_change`]'s
+/// form).
+#[derive(Clone, Debug)]
+pub struct HostPass {
+    head: HostHead,
+    /// Per image and position: `x − a`, `−a` and `6 − a` over the 1280 outputs, `[n, positions,
+    /// 3, 1280]`.
+    bounds: Vec<f32>,
+}
+
+impl HostPass {
+    /// `pre`: the pre-activation `[n, 1280, positions]`.
+    pub fn new(head: HostHead, pre: &[f32]) -> Self {
+        let (out, positions) = (EMBEDDING, head.positions);
+        let n = head.images_count();
+        let mut bounds = vec![0.0f32; n * positions * 3 * out];
+        for i in 0..n {
+            for o in 0..out {
+                for p in 0..positions {
+                    let x = pre[(i * out + o) * positions + p];
+                    let a = x.clamp(0.0, 6.0);
+                    let at = ((i * positions + p) * 3) * out + o;
+                    bounds[at] = x - a;
+                    bounds[at + out] = -a;
+                    bounds[at + 2 * out] = 6.0 - a;
+                }
+            }
+        }
+        Self { head, bounds }
+    }
+
+    /// The same for images `range` alone.
+    pub fn images(&self, range: std::ops::Range<usize>) -> Self {
+        let per_image = self.head.positions * 3 * EMBEDDING;
+        Self {
+            head: self.head.images(range.clone()),
+            bounds: self.bounds[range.start * per_image..range.end * per_image].to_vec(),
+        }
+    }
+
+    /// Image i's bounds at position p: `(x − a, −a, 6 − a)` over the outputs.
+    fn bounds(&self, i: usize, p: usize) -> (&[f32], &[f32], &[f32]) {
+        let out = EMBEDDING;
+        let at = (i * self.head.positions + p) * 3 * out;
+        let (shift, rest) = self.bounds[at..at + 3 * out].split_at(out);
+        let (lo, hi) = rest.split_at(out);
+        (shift, lo, hi)
+    }
+
+    /// `[chunk, n, 1280]`: how each image's embedding changes when a channel of `chunk` is
+    /// removed.
+    pub fn embedding_change(&self, chunk: &[usize]) -> Vec<f32> {
+        let (out, n) = (EMBEDDING, self.head.images_count());
+        let mut change = vec![0.0f32; chunk.len() * n * out];
+        let scale = 1.0 / self.head.positions as f32;
+        for_each_item(change.chunks_mut(out).collect(), |j, row| {
+            let (k, i) = (chunk[j / n], j % n);
+            let w = self.head.column(k);
+            for (p, &a) in self.head.maps(i, k).iter().enumerate() {
+                if a == 0.0 {
+                    continue; // the change is clamp(x − a, −a, 6 − a) = 0 at every output
+                }
+                let (shift, lo, hi) = self.bounds(i, p);
+                for o in 0..out {
+                    row[o] += relu6_change(shift[o] - w[o] * a, lo[o], hi[o]);
+                }
+            }
+            row.iter_mut().for_each(|v| *v *= scale);
+        });
+        change
+    }
+}
+
+/// `clamp(v, lo, hi)` written as two selects, which vectorise to min/max (`f32::clamp` asserts
+/// and handles NaN apart, which does not).
+#[inline(always)]
+fn relu6_change(v: f32, lo: f32, hi: f32) -> f32 {
+    let v = if v > lo { v } else { lo };
+    if v < hi { v } else { hi }
+}
+
+/// `f(index, item)` for every item, on every core natively.
+fn for_each_item<T: Send>(items: Vec<T>, f: impl Fn(usize, T) + Sync + Send) {
+    #[cfg(not(target_family = "wasm"))]
+    {
+        use rayon::prelude::*;
+        items.into_par_iter().enumerate().for_each(|(j, item)| f(j, item));
+    }
+    #[cfg(target_family = "wasm")]
+    items.into_iter().enumerate().for_each(|(j, item)| f(j, item));
+}
+
 /// Folded keys of the bundled safetensors file.
 fn folded(prefix: &str) -> (String, String) {
     (format!("{prefix}.weight"), format!("{prefix}.bias"))

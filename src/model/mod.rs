@@ -12,7 +12,6 @@ pub mod efficientnet;
 pub mod vgg16;
 
 use burn::prelude::*;
-use burn::tensor::activation::relu;
 
 pub use efficientnet::EfficientNetLite;
 pub use vgg16::{Vgg16, Vgg16Spec};
@@ -90,13 +89,26 @@ impl ModelName {
 
 /// What [`Network::embedding_change`] needs of the full head pass: the pre-activations at which
 /// each activation's change is taken (the embeddings themselves come from
-/// [`Network::embeddings_f64`]).
+/// [`Network::full_pass`]).
 #[derive(Clone, Debug)]
 pub struct HeadPass {
     /// The head's first pre-activation `[n, out, positions']`.
     pub pre: Tensor<3>,
     /// VGG-16: fc7's pre-activation `[n, hidden]`.
     inner: Option<Tensor<2>>,
+    /// EfficientNet-Lite on the CPU backend: what its fused change kernel reads.
+    host: Option<efficientnet::HostPass>,
+}
+
+impl HeadPass {
+    /// The pass of images `range` alone.
+    pub fn images(&self, range: std::ops::Range<usize>) -> HeadPass {
+        HeadPass {
+            pre: self.pre.clone().narrow(0, range.start, range.len()),
+            inner: self.inner.clone().map(|t| t.narrow(0, range.start, range.len())),
+            host: self.host.as_ref().map(|h| h.images(range)),
+        }
+    }
 }
 
 /// `act(x + delta) − act(x)` for `act = clamp(·, 0, hi)` (ReLU without `hi`, ReLU6 with 6),
@@ -251,79 +263,118 @@ impl Network {
         }
     }
 
-    /// The full head pass on the ablation inputs, kept for [`Network::embedding_change`].
-    pub fn head_pass(&self, inputs: Tensor<3>) -> HeadPass {
-        let pre = self.head_pre(inputs);
+    /// The shape `(out, positions')` of the head's first pre-activation for ablation inputs of
+    /// `positions` positions (VGG-16: fc6's outputs, one position).
+    pub fn pre_shape(&self, positions: usize) -> (usize, usize) {
         match self {
-            Self::Vgg16(m) => {
-                let inner = m.head.fc7.forward(relu(pre.clone().squeeze_dim::<2>(2)));
-                HeadPass { pre, inner: Some(inner) }
-            }
-            Self::EfficientNetLite(_) => HeadPass { pre, inner: None },
+            Self::Vgg16(m) => (m.spec.hidden, 1),
+            Self::EfficientNetLite(_) => (efficientnet::EMBEDDING, positions),
         }
     }
 
     /// The full head pass in f64 on the host, from the f32 ablation inputs and weights: the
-    /// embeddings `[n, embedding]` the scores' correlations start from. VGG-16 sums fc6's
-    /// per-channel terms (49-long f32 products, `kc` channels at a time) in f64 and runs fc7 in
-    /// f64; EfficientNet-Lite runs its 1×1 head convolution in f64. The f32 pass would leave
-    /// errors of ~1e-6 in the correlations of ill-conditioned cohorts (docs/ENGINE.md, "Accuracy").
-    pub async fn embeddings_f64(
+    /// embeddings `[n, embedding]` the scores' correlations start from, and the pre-activations
+    /// [`Network::embedding_change`] takes its activation changes at. VGG-16 runs fc6 and fc7
+    /// in f64 (fc6 one weight block at a time); EfficientNet-Lite its 1×1 head convolution.
+    /// The pre-activations go to the device rounded once to f32: where a removal flips a unit's
+    /// sign, its change is minus the pre-activation itself, so an f32 pass (25088-long sums for
+    /// fc6) would put errors of the pre-activation's scale into changes that are otherwise
+    /// exact to their own scale (docs/ENGINE.md, "Accuracy").
+    pub async fn full_pass(
         &self,
         inputs: &Tensor<3>,
         inputs_host: &[f32],
-        kc: usize,
-    ) -> Result<Vec<f64>> {
+    ) -> Result<(Vec<f64>, HeadPass)> {
         use crate::correlation::{Operand, matmul};
         use crate::extract::read_f32;
         let f64s = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
+        let device = inputs.device();
+        let upload = |values: &[f64], shape: Vec<usize>| {
+            let values: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+            TensorData::new(values, shape)
+        };
         let [n, channels, positions] = inputs.dims();
         match self {
             Self::Vgg16(m) => {
-                let bias6 = f64s(read_f32(m.head.fc6.bias.clone()).await?);
-                let out = bias6.len();
-                let mut pre: Vec<f64> = bias6.repeat(n);
-                let all: Vec<usize> = (0..channels).collect();
-                for chunk in all.chunks(kc.max(1)) {
-                    let terms = read_f32(self.removal(inputs, chunk)).await?;
-                    for block in terms.chunks_exact(n * out) {
-                        pre.iter_mut().zip(block).for_each(|(p, &t)| *p += f64::from(t));
-                    }
-                }
-                pre.iter_mut().for_each(|v| *v = v.max(0.0));
+                let pre = m.head.fc6.forward_f64(inputs_host).await?;
+                let out = m.head.fc6.out_features();
+                let hidden6: Vec<f64> = pre.iter().map(|v| v.max(0.0)).collect();
                 let w7 = f64s(read_f32(m.head.fc7.weight.clone()).await?);
                 let bias7 = f64s(read_f32(m.head.fc7.bias.clone()).await?);
                 let hidden = bias7.len();
-                let mut e = matmul(Operand::Rows(&pre), Operand::Rows(&w7), n, out, hidden);
-                for row in e.chunks_exact_mut(hidden) {
-                    row.iter_mut().zip(&bias7).for_each(|(v, b)| *v = (*v + b).max(0.0));
+                let mut inner = matmul(Operand::Rows(&hidden6), Operand::Rows(&w7), n, out, hidden);
+                for row in inner.chunks_exact_mut(hidden) {
+                    row.iter_mut().zip(&bias7).for_each(|(v, b)| *v += b);
                 }
-                Ok(e)
+                let embeddings = inner.iter().map(|v| v.max(0.0)).collect();
+                let pass = HeadPass {
+                    pre: Tensor::from_data(upload(&pre, vec![n, out, 1]), &device),
+                    inner: Some(Tensor::from_data(upload(&inner, vec![n, hidden]), &device)),
+                    host: None,
+                };
+                Ok((embeddings, pass))
             }
             Self::EfficientNetLite(m) => {
                 let w = f64s(read_f32(m.head_weight.clone()).await?);
                 let bias = f64s(read_f32(m.head_bias.clone()).await?);
                 let out = bias.len();
-                let mut e = Vec::with_capacity(n * out);
+                let mut pre = Vec::with_capacity(n * out * positions);
                 for maps in inputs_host.chunks_exact(channels * positions) {
                     let maps = f64s(maps.to_vec());
-                    let pre =
+                    let image =
                         matmul(Operand::Rows(&w), Operand::Rows(&maps), out, channels, positions);
-                    e.extend(pre.chunks_exact(positions).zip(&bias).map(|(row, b)| {
-                        row.iter().map(|v| (v + b).clamp(0.0, 6.0)).sum::<f64>() / positions as f64
-                    }));
+                    pre.extend(
+                        image
+                            .chunks_exact(positions)
+                            .zip(&bias)
+                            .flat_map(|(row, b)| row.iter().map(move |v| v + b)),
+                    );
                 }
-                Ok(e)
+                let embeddings = pre
+                    .chunks_exact(positions)
+                    .map(|row| {
+                        row.iter().map(|v| v.clamp(0.0, 6.0)).sum::<f64>() / positions as f64
+                    })
+                    .collect();
+                let pre: Vec<f32> = pre.iter().map(|&v| v as f32).collect();
+                let host = self
+                    .host_head(inputs_host, positions)
+                    .await?
+                    .map(|head| efficientnet::HostPass::new(head, &pre));
+                let pre = Tensor::from_data(TensorData::new(pre, [n, out, positions]), &device);
+                let pass = HeadPass { pre, inner: None, host };
+                Ok((embeddings, pass))
             }
         }
     }
 
-    /// How every image's embedding changes when the `removal` terms `[kc, n, out, positions']`
-    /// are subtracted from its pre-activation: `[kc, n, embedding]`, the ablated embedding minus
-    /// the full one. Computed from differences through every layer (the linear ones act on
-    /// the change alone, the activations by [`activation_change`]), so the result is accurate
-    /// relative to the change, not to the embedding: a small change is not lost to cancellation.
-    pub fn embedding_change(&self, pass: &HeadPass, removal: Tensor<4>) -> Tensor<3> {
+    /// How the embedding of every image of `pass` changes when a channel of `chunk` is removed
+    /// from it: `[kc, n, embedding]`, the ablated embedding minus the full one, for the ablation
+    /// inputs `inputs` `[n, channels, positions]` of those images. Computed from differences
+    /// through every layer (the linear ones act on the change alone, the activations by
+    /// [`activation_change`]), so the result is accurate relative to the change, not to the
+    /// embedding: a small change is not lost to cancellation.
+    pub fn embedding_change(
+        &self,
+        pass: &HeadPass,
+        inputs: &Tensor<3>,
+        chunk: &[usize],
+    ) -> Tensor<3> {
+        if let Some(host) = &pass.host {
+            let [n, _, _] = inputs.dims();
+            let change = host.embedding_change(chunk);
+            return Tensor::from_data(
+                TensorData::new(change, [chunk.len(), n, efficientnet::EMBEDDING]),
+                &inputs.device(),
+            );
+        }
+        self.change_of_removal(pass, self.removal(inputs, chunk))
+    }
+
+    /// How the embedding of every image of `pass` changes when each `removal` `[kc, n, out,
+    /// positions']` is subtracted from its pre-activation: `[kc, n, embedding]` (the tensor
+    /// path of [`Network::embedding_change`]).
+    pub fn change_of_removal(&self, pass: &HeadPass, removal: Tensor<4>) -> Tensor<3> {
         let [kc, n, out, positions] = removal.dims();
         let pre = pass.pre.clone().unsqueeze_dim::<4>(0).expand([kc, n, out, positions]);
         match self {
@@ -339,6 +390,35 @@ impl Network {
             Self::EfficientNetLite(_) => {
                 activation_change(pre, removal.neg(), Some(6.0)).mean_dim(3).squeeze_dim(3)
             }
+        }
+    }
+
+    /// EfficientNet-Lite's head as fused CPU loops over the ablation inputs `inputs_host`
+    /// `[n, channels, positions]`, when the network is one and its tensors live on the CPU
+    /// backend; `None` otherwise (the tensor path serves).
+    pub async fn host_head(
+        &self,
+        inputs_host: &[f32],
+        positions: usize,
+    ) -> Result<Option<efficientnet::HostHead>> {
+        use crate::extract::read_f32;
+        match self {
+            Self::EfficientNetLite(m) if m.head_weight.device() == Device::flex() => {
+                let weight = read_f32(m.head_weight.clone()).await?;
+                let bias = read_f32(m.head_bias.clone()).await?;
+                Ok(Some(efficientnet::HostHead::new(inputs_host, &weight, &bias, positions)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Images per block of the engine's image-by-image schedule: VGG-16 streams fc6's 411 MB
+    /// weight once per block, so a few images share each pass; EfficientNet-Lite's removal terms
+    /// read one column of its head, so every image is a block of its own.
+    pub fn block_images(&self) -> usize {
+        match self {
+            Self::Vgg16(_) => 4,
+            Self::EfficientNetLite(_) => 1,
         }
     }
 

@@ -122,7 +122,7 @@ pub async fn analyze(
     let options = pipeline::Options {
         batch: if batch == 0 { 4 } else { batch as usize },
         // The per-channel Gram matrices are kept for cross-validation (channels·n² floats).
-        engine: EngineOptions { chunk_bytes: chunk_bytes(), keep_grams: true },
+        engine: EngineOptions { chunk_bytes: chunk_bytes(), keep_grams: true, ..Default::default() },
     };
     let run = pipeline::score_cohort(
         &net,
@@ -135,7 +135,7 @@ pub async fn analyze(
         },
         &matched.similarity,
         &options,
-        pipeline::Hooks { progress, cancelled: &|| false, clock },
+        pipeline::Hooks { progress, image: &mut |_, _| {}, cancelled: &|| false, clock },
     )
     .await?;
     let mut timings = run.timings;
@@ -529,7 +529,7 @@ pub async fn cross_validate(
             ),
             &device.device,
         );
-        let options = EngineOptions { chunk_bytes: chunk_bytes(), keep_grams: false };
+        let options = EngineOptions { chunk_bytes: chunk_bytes(), ..Default::default() };
         progress(0, split.len());
         selection::cross_validate(
             &compute.net,

@@ -105,7 +105,7 @@ pub fn engine_scores(
     human: &[f64],
     options: &EngineOptions,
 ) -> AisScores {
-    pollster::block_on(ablation::alignment_importance(net, inputs, human, options, &mut |_, _| {}))
+    pollster::block_on(ablation::alignment_importance(net, inputs, human, options, &mut |_| Ok(())))
         .unwrap()
 }
 

@@ -141,6 +141,7 @@ pub fn run_cohort(
         &pipeline::Options { batch: args.batch, engine: engine_options(args, keep_grams) },
         pipeline::Hooks {
             progress: &mut |stage, done, total| bars.show(stage, done, total),
+            image: &mut |_, _| {},
             cancelled: &|| false,
             clock: &|| clock.elapsed().as_secs_f64(),
         },
@@ -176,7 +177,7 @@ fn print_memory(model: &Network, paths: &[PathBuf], args: &CohortArgs, keep_gram
 }
 
 pub fn engine_options(args: &CohortArgs, keep_grams: bool) -> EngineOptions {
-    EngineOptions { chunk_bytes: args.chunk_mib.max(1) << 20, keep_grams }
+    EngineOptions { chunk_bytes: args.chunk_mib.max(1) << 20, keep_grams, ..Default::default() }
 }
 
 pub fn analyze(args: &AnalyzeArgs) -> Result<()> {

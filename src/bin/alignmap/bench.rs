@@ -3,26 +3,28 @@
 
 use std::time::Instant;
 
-use alignmap::ablation::{self, EngineOptions};
+use std::path::{Path, PathBuf};
+
+use alignmap::ablation::{self, EngineOptions, Event};
 use alignmap::burn::prelude::{Tensor, TensorData};
-use alignmap::cohort::{self, Normalization, Prepared};
-use alignmap::device::{ComputeDevice, DeviceChoice};
+use alignmap::cohort::{self, Prepared};
+use alignmap::device::ComputeDevice;
 use alignmap::error::{Error, Result};
 use alignmap::extract::{self, Extracted, read_f32};
 use alignmap::model::{Network, Vgg16};
 use alignmap::selection;
 
-use crate::{DeviceArg, open_device};
+use crate::{DeviceArg, load_network, open_device};
 
-/// A generated cohort of `n` images with a fixed human similarity.
-fn generated_cohort(n: usize) -> Result<(Vec<Prepared>, Vec<f64>)> {
+/// A generated cohort of `n` images with a fixed human similarity, prepared for `net`.
+fn generated_cohort(net: &Network, n: usize) -> Result<(Vec<Prepared>, Vec<f64>)> {
     alignmap::pipeline::check_size(n).map_err(|e| Error::Invalid(format!("--n {n}: {e}")))?;
     let images = (0..n as u64)
         .map(|k| {
             cohort::preprocess(
                 &alignmap::synthetic::image(224, 224, 1000 + 7919 * k),
-                224,
-                Normalization::IMAGENET,
+                net.input_side(),
+                net.normalization(),
             )
         })
         .collect();
@@ -35,10 +37,25 @@ fn generated_cohort(n: usize) -> Result<(Vec<Prepared>, Vec<f64>)> {
     Ok((images, human))
 }
 
-fn setup(spec: &str, choice: DeviceChoice) -> Result<(ComputeDevice, Network)> {
-    let spec: alignmap::model::Vgg16Spec = spec.parse()?;
-    let device = open_device(choice)?;
-    let model = Network::Vgg16(Vgg16::synthetic(&spec, 7, &device.device));
+/// The network a benchmark runs: a weights file, or generated VGG-16 weights of `spec`.
+#[derive(clap::Args)]
+pub struct NetworkArgs {
+    /// Generated VGG-16 weights: tiny or vgg16 (full size).
+    #[arg(long, default_value = "vgg16")]
+    spec: String,
+    /// A weights file instead (e.g. the bundled models/efficientnet-lite0-f16.safetensors).
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    #[command(flatten)]
+    device: DeviceArg,
+}
+
+fn setup(args: &NetworkArgs) -> Result<(ComputeDevice, Network)> {
+    let device = open_device(args.device.device)?;
+    let model = match &args.weights {
+        Some(path) => load_network(path, None, &device)?,
+        None => Network::Vgg16(Vgg16::synthetic(&args.spec.parse()?, 7, &device.device)),
+    };
     Ok((device, model))
 }
 
@@ -48,31 +65,96 @@ fn all_maps(extracted: &Extracted, device: &ComputeDevice) -> Tensor<4> {
     Tensor::<4>::from_data(TensorData::new(maps, [extracted.len(), c, h, w]), &device.device)
 }
 
-pub fn bench(
-    sizes: &[usize],
+/// The engine on `inputs`: its scores, its time, and the time to its first per-image result.
+fn time_engine(
+    model: &Network,
+    inputs: Tensor<3>,
+    human: &[f64],
+    options: &EngineOptions,
+) -> Result<(ablation::AisScores, f64, f64)> {
+    let start = Instant::now();
+    let mut first = None;
+    let scores = pollster::block_on(ablation::alignment_importance(
+        model,
+        inputs,
+        human,
+        options,
+        &mut |e| {
+            if matches!(e, Event::Image { .. }) && first.is_none() {
+                first = Some(start.elapsed().as_secs_f64());
+            }
+            Ok(())
+        },
+    ))?;
+    let total = start.elapsed().as_secs_f64();
+    Ok((scores, total, first.unwrap_or(total)))
+}
+
+/// What `python3 ANCHOR n` (shared/bench/cpu_anchor.py: the same exact fast ablation of VGG-16's
+/// head in NumPy) prints as its time, in seconds.
+fn numpy_anchor(anchor: &Path, n: usize) -> Result<f64> {
+    let out = std::process::Command::new("python3")
+        .arg(anchor)
+        .arg(n.to_string())
+        .output()
+        .map_err(|e| Error::io(anchor, e))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line: serde_json::Value = serde_json::from_str(text.trim()).map_err(|e| {
+        Error::Invalid(format!(
+            "{}: expected one JSON line with numpy_exact_fast_s, got {:?} ({e}); stderr: {}",
+            anchor.display(),
+            text.trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    })?;
+    line["numpy_exact_fast_s"].as_f64().ok_or_else(|| {
+        Error::Invalid(format!("{}: no numpy_exact_fast_s in {line}", anchor.display()))
+    })
+}
+
+/// Multiply-adds of a VGG-16-shaped trunk on a `side × side` image (the 13 3×3 convolutions).
+fn vgg_trunk_macs(widths: &[usize; 13], side: usize) -> f64 {
+    let mut macs = 0.0;
+    let (mut cin, mut s) = (3, side);
+    for (layer, &cout) in widths.iter().enumerate() {
+        macs += (s * s * cin * cout * 9) as f64;
+        cin = cout;
+        if [1, 3, 6, 9].contains(&layer) {
+            s /= 2;
+        }
+    }
+    macs
+}
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Cohort sizes to time, space- or comma-separated.
+    #[arg(long, num_args = 1.., value_delimiter = ',', default_values_t = [24, 120])]
+    n: Vec<usize>,
+    /// Time the naive path on this many channels and scale to all (each channel is the same work).
+    #[arg(long)]
     naive_channels: Option<usize>,
-    spec: &str,
-    choice: DeviceChoice,
-) -> Result<()> {
-    let (device, model) = setup(spec, choice)?;
+    /// shared/bench/cpu_anchor.py: runs it for each n in the same invocation and prints the
+    /// engine's time as a ratio of NumPy's (VGG-16's head; the trunk excluded in both).
+    #[arg(long)]
+    numpy_anchor: Option<PathBuf>,
+    #[command(flatten)]
+    network: NetworkArgs,
+}
+
+pub fn bench(args: &BenchArgs) -> Result<()> {
+    let (device, model) = setup(&args.network)?;
     let channels = model.channels();
-    for &n in sizes {
-        let (images, human) = generated_cohort(n)?;
+    for &n in &args.n {
+        let (images, human) = generated_cohort(&model, n)?;
         let start = Instant::now();
         let extracted =
             pollster::block_on(extract::extract(&model, &images, &device.device, 8, &mut |_| {}))?;
         let trunk_s = start.elapsed().as_secs_f64();
         let inputs = extracted.inputs_tensor(channels, &device.device);
-        let start = Instant::now();
-        let fast = pollster::block_on(ablation::alignment_importance(
-            &model,
-            inputs,
-            &human,
-            &EngineOptions::default(),
-            &mut |_, _| {},
-        ))?;
-        let engine_s = start.elapsed().as_secs_f64();
-        let sample = naive_channels.unwrap_or(channels).clamp(1, channels);
+        let (fast, engine_s, first_s) =
+            time_engine(&model, inputs, &human, &EngineOptions::default())?;
+        let sample = args.naive_channels.unwrap_or(channels).clamp(1, channels);
         let maps = all_maps(&extracted, &device);
         // The naive path's setup (the full pass) once, its per-channel head passes scaled.
         let naive = |only: std::ops::Range<usize>| -> Result<f64> {
@@ -88,15 +170,35 @@ pub fn bench(
         };
         let setup_s = naive(0..0)?;
         let naive_s = setup_s + (naive(0..sample)? - setup_s) * channels as f64 / sample as f64;
-        println!(
-            "n = {n:>4}: engine {engine_s:8.2} s | naive {naive_s:8.2} s{} | ratio {:6.1}x | trunk {trunk_s:.2} s | zero pairs {} | device {}",
+        let mut line = format!(
+            "n = {n:>4}: engine {engine_s:8.2} s (first image {first_s:.2} s) | naive {naive_s:8.2} s{} | naive/engine {:6.1}x",
             if sample < channels {
                 format!(" (timed on {sample} of {channels} channels, scaled)")
             } else {
                 String::new()
             },
             naive_s / engine_s,
+        );
+        if let Network::Vgg16(vgg) = &model {
+            let hidden = vgg.spec.hidden as f64;
+            let fc7_gflop = 2.0 * (n * channels) as f64 * hidden * hidden / 1e9;
+            let trunk_gflop = 2.0 * n as f64 * vgg_trunk_macs(&vgg.spec.widths, 224) / 1e9;
+            line += &format!(
+                " | fc7 {:.0} GFLOP/s | trunk {trunk_s:.2} s, {:.0} GFLOP/s",
+                fc7_gflop / engine_s,
+                trunk_gflop / trunk_s
+            );
+        } else {
+            line += &format!(" | trunk {trunk_s:.2} s");
+        }
+        if let Some(anchor) = &args.numpy_anchor {
+            let numpy_s = numpy_anchor(anchor, n)?;
+            line += &format!(" | NumPy {numpy_s:.2} s, engine/NumPy {:.2}", engine_s / numpy_s);
+        }
+        println!(
+            "{line} | zero pairs {} | {} on {}",
             fast.zero_pairs,
+            model.name().label(),
             device.description
         );
     }
@@ -116,21 +218,20 @@ pub struct BenchValidateArgs {
     /// Kept-set sizes m timed for the naive method (a full head pass each), scaled to all.
     #[arg(long, default_value_t = 4)]
     naive_steps: usize,
-    /// tiny or vgg16.
-    #[arg(long, default_value = "vgg16")]
-    spec: String,
     #[command(flatten)]
-    device: DeviceArg,
+    network: NetworkArgs,
 }
 
 /// Times the whole protocol: the engine once (with the Gram matrices), then per fold the
 /// training AIS and the selection curves; the naive method runs the head once per (fold, m).
 pub fn bench_validate(args: &BenchValidateArgs) -> Result<()> {
-    let (device, model) = setup(&args.spec, args.device.device)?;
+    let (device, model) = setup(&args.network)?;
     let channels = model.channels();
-    let (images, human) = generated_cohort(args.n)?;
+    let (images, human) = generated_cohort(&model, args.n)?;
+    let start = Instant::now();
     let extracted =
         pollster::block_on(extract::extract(&model, &images, &device.device, 8, &mut |_| {}))?;
+    let trunk_s = start.elapsed().as_secs_f64();
     let inputs = extracted.inputs_tensor(channels, &device.device);
     let options = EngineOptions { keep_grams: true, ..Default::default() };
     let start = Instant::now();
@@ -139,7 +240,7 @@ pub fn bench_validate(args: &BenchValidateArgs) -> Result<()> {
         inputs.clone(),
         &human,
         &options,
-        &mut |_, _| {},
+        &mut |_| Ok(()),
     ))?;
     let engine_s = start.elapsed().as_secs_f64();
     let folds = selection::make_folds(args.n, 5, &alignmap::folds::PAPER_SEEDS)?;
@@ -172,11 +273,15 @@ pub fn bench_validate(args: &BenchValidateArgs) -> Result<()> {
     }
     let naive_s =
         start.elapsed().as_secs_f64() / steps as f64 * (channels * args.protocol_folds) as f64;
+    let analysis_s = trunk_s + engine_s;
     println!(
-        "n = {}: protocol of {} folds × {channels} kept-set sizes: {protocol_s:.1} s (engine with Gram matrices {engine_s:.1} s + {per_fold_s:.2} s per fold, timed on {timed}) | naive {naive_s:.1} s (timed on {steps} head passes, scaled) | ratio {:.1}x | device {}",
+        "n = {}: protocol of {} folds × {channels} kept-set sizes: {protocol_s:.1} s (engine with Gram matrices {engine_s:.1} s + {per_fold_s:.2} s per fold, timed on {timed}) | one analysis {analysis_s:.1} s (network {trunk_s:.1} s + engine), protocol/analysis {:.1}x, protocol/engine {:.1}x | naive {naive_s:.1} s (timed on {steps} head passes, scaled), naive/protocol {:.1}x | {} on {}",
         args.n,
         args.protocol_folds,
+        protocol_s / analysis_s,
+        protocol_s / engine_s,
         naive_s / protocol_s,
+        model.name().label(),
         device.description
     );
     Ok(())

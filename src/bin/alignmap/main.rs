@@ -132,20 +132,9 @@ enum Command {
         device: DeviceArg,
     },
     /// Benchmark: the AIS engine against the naive path (a full head pass per ablated channel)
-    /// on full-size VGG-16 with generated weights and images; prints times and their ratio.
-    Bench {
-        /// Cohort sizes to time, space- or comma-separated.
-        #[arg(long, num_args = 1.., value_delimiter = ',', default_values_t = [24, 120])]
-        n: Vec<usize>,
-        /// Time the naive path on this many channels and scale to all (each channel is the same work).
-        #[arg(long)]
-        naive_channels: Option<usize>,
-        /// tiny or vgg16.
-        #[arg(long, default_value = "vgg16")]
-        spec: String,
-        #[command(flatten)]
-        device: DeviceArg,
-    },
+    /// and, with --numpy-anchor, NumPy's exact fast ablation, on full-size VGG-16 with generated
+    /// weights (or --weights) and generated images; prints times and their ratios.
+    Bench(bench::BenchArgs),
     /// Benchmark: the cross-validation protocol (training AIS from Gram matrices, cumulative
     /// selection curves) against the naive method (a full head pass per fold and kept-set size),
     /// on full-size VGG-16 with generated weights and images; times a few folds and scales.
@@ -181,9 +170,7 @@ fn main() {
         Command::SyntheticForward { spec, seed, image_seed, size, repeat, device } => {
             synthetic_forward(&spec, seed, image_seed, &size, repeat, device.device)
         }
-        Command::Bench { n, naive_channels, spec, device } => {
-            bench::bench(&n, naive_channels, &spec, device.device)
-        }
+        Command::Bench(args) => bench::bench(&args),
         Command::BenchValidate(args) => bench::bench_validate(&args),
         Command::Serve { dir, port } => serve::serve(&dir, port),
         Command::Saliency(args) => saliency_cmd::run(args),
@@ -345,6 +332,7 @@ fn embed(
         batch,
         &mut pipeline::Hooks {
             progress: &mut |stage, done, total| bars.show(stage, done, total),
+            image: &mut |_, _| {},
             cancelled: &|| false,
             clock: &|| clock.elapsed().as_secs_f64(),
         },
