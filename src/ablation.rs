@@ -255,6 +255,12 @@ impl<'a> Scorer<'a> {
         })
     }
 
+    /// (image, channel) pairs among `channels` whose inputs are all zero.
+    fn zero_pairs(&self, channels: std::ops::Range<usize>) -> usize {
+        let c = self.scores.channels;
+        (0..self.n).map(|t| channels.clone().filter(|&k| !self.nonzero[t * c + k]).count()).sum()
+    }
+
     fn is_active(&self, k: usize) -> bool {
         (0..self.n).any(|i| self.nonzero[i * self.scores.channels + k])
     }
@@ -457,11 +463,7 @@ pub async fn alignment_importance(
         Scorer::new(&full, dim, &device, &inputs_host, channels, human, options.keep_grams)?;
     let scored: Vec<usize> = (first..end).collect();
     let active: Vec<usize> = scored.iter().copied().filter(|&k| scorer.is_active(k)).collect();
-    let zero_pairs = (0..n)
-        .flat_map(|t| scored.iter().map(move |&k| t * channels + k))
-        .filter(|&at| !scorer.nonzero[at])
-        .count();
-    scorer.scores.zero_pairs = zero_pairs;
+    scorer.scores.zero_pairs = scorer.zero_pairs(first..end);
     scorer.scores.skipped_channels = scored.len() - active.len();
     let schedule =
         Schedule::new(options, n, active.len(), out * pre_positions, dim, net.block_images());
@@ -516,6 +518,7 @@ pub async fn alignment_importance_naive(
     let pre = net.head_pre(inputs.clone());
     let (full_f64, _) = net.full_pass(&inputs, &inputs_host).await?;
     let mut scorer = Scorer::new(&full_f64, dim, &device, &inputs_host, channels, human, false)?;
+    scorer.scores.zero_pairs = scorer.zero_pairs(0..channels);
     let full = net.embed_from_pre(pre);
     let total = only.len();
     for k in only {
