@@ -10,6 +10,7 @@ use crate::ablation::{self, AisScores, EngineOptions, Event};
 use crate::cohort::{Prepared, preprocess};
 use crate::error::{Error, Result};
 use crate::extract::{self, Extracted};
+use crate::heatmap::Heatmap;
 use crate::model::Network;
 use crate::similarity::{self, HumanMatrix, Matched};
 
@@ -41,9 +42,9 @@ impl Stage {
 pub struct Hooks<'a> {
     /// `(stage, done, total)` after each step; the ablation counts images.
     pub progress: &'a mut dyn FnMut(Stage, usize, usize),
-    /// `(image, per-image AIS)` as soon as an image's scores are final, while the ablation
-    /// runs (see [`ablation::Event::Image`]).
-    pub image: &'a mut dyn FnMut(usize, &[f64]),
+    /// Each image as soon as its scores are final, while the ablation runs (see
+    /// [`ablation::Event::Image`]).
+    pub image: &'a mut dyn FnMut(ScoredImage),
     /// Asked between images and between stages; `true` stops the run with [`Error::Cancelled`].
     pub cancelled: &'a dyn Fn() -> bool,
     /// Seconds on any monotonic clock (the timings are differences).
@@ -57,10 +58,21 @@ pub struct Options {
     pub engine: EngineOptions,
 }
 
+/// One image whose per-image AIS are final.
+pub struct ScoredImage<'a> {
+    pub index: usize,
+    /// Its per-image AIS, one per feature map.
+    pub ais: &'a [f64],
+    /// Its heatmap; `None` when no AIS is positive.
+    pub heatmap: Option<&'a Heatmap>,
+}
+
 /// A scored cohort.
 pub struct CohortScores {
     pub extracted: Extracted,
     pub scores: AisScores,
+    /// Per image (`None`: no positive AIS), as [`crate::heatmap::cohort_heatmaps`] makes them.
+    pub heatmaps: Vec<Option<Heatmap>>,
     /// `decode_seconds`, `network_seconds`, `ablation_seconds`.
     pub timings: BTreeMap<String, f64>,
 }
@@ -105,10 +117,15 @@ pub async fn score_cohort(
     (hooks.progress)(Stage::Ablation, 0, n);
     let start = (hooks.clock)();
     let inputs = extracted.inputs_tensor(channels, device);
+    let mut heatmaps = vec![None; n];
     let scores =
         ablation::alignment_importance(net, inputs, human, &options.engine, &mut |event| {
             match event {
-                Event::Image { index, ais } => (hooks.image)(index, ais),
+                Event::Image { index, ais } => {
+                    let (maps, shape) = &extracted.maps[index];
+                    heatmaps[index] = Heatmap::from_scores(ais, maps, *shape)?;
+                    (hooks.image)(ScoredImage { index, ais, heatmap: heatmaps[index].as_ref() })
+                }
                 Event::Progress { done, total } => {
                     (hooks.progress)(Stage::Ablation, done * n / total.max(1), n)
                 }
@@ -117,7 +134,7 @@ pub async fn score_cohort(
         })
         .await?;
     timings.insert("ablation_seconds".into(), (hooks.clock)() - start);
-    Ok(CohortScores { extracted, scores, timings })
+    Ok(CohortScores { extracted, scores, heatmaps, timings })
 }
 
 /// The first two stages of [`score_cohort`], alone (`alignmap embed`): `n` images through `net`
@@ -196,7 +213,7 @@ mod tests {
             &options(),
             Hooks {
                 progress: &mut |s, d, t| heard.push((s, d, t)),
-                image: &mut |i, ais| rows.push((i, ais.to_vec())),
+                image: &mut |scored| rows.push((scored.index, scored.ais.to_vec())),
                 cancelled: &|| false,
                 clock: &|| {
                     time.set(time.get() + 1.0);
@@ -233,6 +250,9 @@ mod tests {
         for (i, row) in &rows {
             assert_eq!(row[..], run.scores.image[i * channels..(i + 1) * channels]);
         }
+        let heatmaps = crate::heatmap::cohort_heatmaps(&run.scores, &run.extracted.maps).unwrap();
+        assert_eq!(run.heatmaps, heatmaps);
+        assert!(heatmaps.iter().any(|h| h.is_some()));
     }
 
     #[test]
@@ -248,7 +268,7 @@ mod tests {
             &options(),
             Hooks {
                 progress: &mut |_, _, _| {},
-                image: &mut |_, _| first.set(true),
+                image: &mut |_| first.set(true),
                 cancelled: &|| first.get(),
                 clock: &|| 0.0,
             },
@@ -269,7 +289,7 @@ mod tests {
             &options(),
             Hooks {
                 progress: &mut |_, _, _| {},
-                image: &mut |_, _| {},
+                image: &mut |_| {},
                 cancelled: &|| {
                     asked.set(asked.get() + 1);
                     asked.get() > 3
@@ -288,7 +308,7 @@ mod tests {
             &options(),
             Hooks {
                 progress: &mut |_, _, _| {},
-                image: &mut |_, _| {},
+                image: &mut |_| {},
                 cancelled: &|| false,
                 clock: &|| 0.0,
             },

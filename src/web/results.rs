@@ -135,7 +135,7 @@ pub async fn analyze(
         },
         &matched.similarity,
         &options,
-        pipeline::Hooks { progress, image: &mut |_, _| {}, cancelled: &|| false, clock },
+        pipeline::Hooks { progress, image: &mut |_| {}, cancelled: &|| false, clock },
     )
     .await?;
     let mut timings = run.timings;

@@ -141,7 +141,7 @@ pub fn run_cohort(
         &pipeline::Options { batch: args.batch, engine: engine_options(args, keep_grams) },
         pipeline::Hooks {
             progress: &mut |stage, done, total| bars.show(stage, done, total),
-            image: &mut |_, _| {},
+            image: &mut |_| {},
             cancelled: &|| false,
             clock: &|| clock.elapsed().as_secs_f64(),
         },

@@ -332,7 +332,7 @@ fn embed(
         batch,
         &mut pipeline::Hooks {
             progress: &mut |stage, done, total| bars.show(stage, done, total),
-            image: &mut |_, _| {},
+            image: &mut |_| {},
             cancelled: &|| false,
             clock: &|| clock.elapsed().as_secs_f64(),
         },
