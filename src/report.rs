@@ -38,6 +38,16 @@ pub fn write_npy_f32(path: &Path, shape: &[usize], values: &[f32]) -> Result<()>
     std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
 }
 
+/// An `.npy` array read back (`file` names it in errors) as f32 values, in C order, and its
+/// shape: the readers of `crate::similarity` check the header and the data's size before
+/// anything is allocated, so a hostile header is an error, not an allocation.
+pub fn read_npy_f32(file: &str, bytes: &[u8]) -> Result<(Vec<f32>, Vec<usize>)> {
+    use crate::similarity::npy;
+    let (header, data) = npy::split(file, bytes)?;
+    let values = npy::numbers(file, &header, data)?;
+    Ok((values.into_iter().map(|v| v as f32).collect(), header.shape))
+}
+
 /// One line per name, each ending in a newline.
 pub fn lines_text(lines: &[String]) -> String {
     lines.iter().flat_map(|l| [l.as_str(), "\n"]).collect()

@@ -5,7 +5,6 @@
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageReader, Limits};
-use npyz::{DType, NpyFile, Order, TypeChar};
 
 use crate::cohort::{MAX_DECODE_BYTES, MAX_SIDE};
 use crate::error::{Error, Result};
@@ -75,45 +74,28 @@ fn decode_png(name: &str, bytes: &[u8]) -> Result<StoredMap> {
 }
 
 fn decode_npy(name: &str, bytes: &[u8]) -> Result<StoredMap> {
+    use crate::similarity::npy;
     let bad = |m: String| Error::image(name, m);
-    let npy = NpyFile::new(bytes).map_err(|e| bad(format!("not a readable NPY: {e}")))?;
-    let &[height, width] = npy.shape() else {
+    // The similarity readers: header size and nesting checked, then the data's size against the
+    // shape, before anything is allocated; Fortran order made C order.
+    let (header, data) = npy::split(name, bytes)?;
+    let &[height, width] = &header.shape[..] else {
         return Err(bad(format!(
             "expected a 2-D array (height, width), found shape {:?}",
-            npy.shape()
+            header.shape
         )));
     };
-    let (height, width) = (height as usize, width as usize);
     if width > MAX_SIDE as usize || height > MAX_SIDE as usize {
         return Err(bad(format!("{width}×{height} is too large (at most {MAX_SIDE} per side)")));
     }
-    let fortran = npy.order() == Order::Fortran;
-    let read = |e: std::io::Error| bad(format!("truncated or unreadable NPY data: {e}"));
-    let values: Vec<f32> = match npy.dtype() {
-        DType::Plain(t) if t.type_char() == TypeChar::Float && t.size_field() == 4 => {
-            npy.into_vec::<f32>().map_err(read)?
-        }
-        DType::Plain(t) if t.type_char() == TypeChar::Float && t.size_field() == 8 => {
-            npy.into_vec::<f64>().map_err(read)?.into_iter().map(|v| v as f32).collect()
-        }
-        DType::Plain(t) if t.type_char() == TypeChar::Uint && t.size_field() == 1 => {
-            npy.into_vec::<u8>().map_err(read)?.into_iter().map(f32::from).collect()
-        }
-        other => {
-            return Err(bad(format!(
-                "expected float32, float64 or uint8 values, found dtype {}",
-                other.descr()
-            )));
-        }
-    };
-    let values = if fortran {
-        (0..height)
-            .flat_map(|r| (0..width).map(move |c| (r, c)))
-            .map(|(r, c)| values[c * height + r])
-            .collect()
-    } else {
-        values
-    };
+    let descr = header.descr(); // quoted, as numpy writes it: '<f4'
+    if !matches!(
+        descr.trim_matches('\'').trim_start_matches(['<', '>', '=', '|']),
+        "f4" | "f8" | "u1"
+    ) {
+        return Err(bad(format!("expected float32, float64 or uint8 values, found dtype {descr}")));
+    }
+    let values = npy::numbers(name, &header, data)?.into_iter().map(|v| v as f32).collect();
     Ok(StoredMap { width, height, values })
 }
 
@@ -207,7 +189,7 @@ mod tests {
 
     fn npy<T: npyz::AutoSerialize + Copy>(shape: &[u64], values: &[T], fortran: bool) -> Vec<u8> {
         let mut bytes = Vec::new();
-        let order = if fortran { Order::Fortran } else { Order::C };
+        let order = if fortran { npyz::Order::Fortran } else { npyz::Order::C };
         let mut w = npyz::WriteOptions::new()
             .default_dtype()
             .shape(shape)

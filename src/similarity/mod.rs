@@ -8,8 +8,8 @@ mod error;
 mod json;
 mod matching;
 mod names;
-mod npy;
-mod npz;
+pub(crate) mod npy;
+pub(crate) mod npz;
 mod text;
 mod validate;
 

@@ -15,6 +15,31 @@ pub(crate) const MAGIC: &[u8] = b"\x93NUMPY";
 /// Headers longer than this are refused (numpy writes a few hundred bytes).
 const MAX_HEADER: usize = 1 << 20;
 
+/// Headers whose brackets nest deeper than this are refused before npyz parses them: its
+/// parser's time grows about 1.8-fold with each level (a 160-byte file nesting 40 deep would take
+/// hours; found by fuzz/, target names_file). numpy writes 2 levels (`{'shape': (…)}`), a few
+/// more for a structured dtype, which these readers refuse anyway.
+const MAX_NESTING: usize = 6;
+
+/// How deeply the brackets of a header's text nest, outside quoted strings.
+fn nesting(text: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut quote) = (0usize, 0usize, None);
+    for &b in text {
+        match (quote, b) {
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'\'' | b'"') => quote = Some(b),
+            (None, b'(' | b'[' | b'{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (None, b')' | b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// A parsed header and its shape.
 #[derive(Clone)]
 pub(crate) struct Header {
@@ -43,6 +68,11 @@ impl Header {
 
     pub(crate) fn is_object(&self) -> bool {
         self.npy.uses_pickled_array()
+    }
+
+    /// The dtype as numpy writes it in a header, e.g. `'<f4'` (with the quotes).
+    pub(crate) fn descr(&self) -> String {
+        self.npy.dtype().descr()
     }
 
     /// "strings", "numbers" or the dtype, for messages.
@@ -114,6 +144,15 @@ pub(crate) fn read_header(file: &str, r: &mut impl Read) -> Result<Header, Simil
     read(&mut raw, more)?;
     if raw.len() < start + len {
         return Err(truncated("header"));
+    }
+    let depth = nesting(&raw[start..]);
+    if depth > MAX_NESTING {
+        return Err(SimilarityError::format(
+            file,
+            format!(
+                "has a .npy header whose brackets nest {depth} deep; expected at most {MAX_NESTING} (numpy writes 2)"
+            ),
+        ));
     }
     let npy = NpyHeader::from_reader(&raw[..]).map_err(|e| {
         let text = String::from_utf8_lossy(&raw[start..]);
@@ -389,5 +428,26 @@ mod tests {
         assert!(e.contains("signature"), "{e}");
         let e = err(b"");
         assert!(e.contains("truncated"), "{e}");
+    }
+
+    #[test]
+    fn refuses_deeply_nested_headers_at_once() {
+        // The fuzzer's 160-byte file (fuzz/regressions/names_file): npyz's parser would take
+        // hours over 40 unclosed brackets. Quotes hide brackets; 6 levels still parse.
+        let header = |inner: &str| {
+            let text =
+                format!("{{'descr': '<f8', 'fortran_order': False, 'shape': (2,{inner})}}\n");
+            let mut out = b"\x93NUMPY\x01\x00".to_vec();
+            out.extend((text.len() as u16).to_le_bytes());
+            out.extend(text.as_bytes());
+            out
+        };
+        let start = std::time::Instant::now();
+        let e = nums(&header(&"[".repeat(40))).unwrap_err().to_string();
+        assert!(e.contains("nest 42 deep; expected at most 6"), "{e}");
+        assert!(start.elapsed().as_secs_f64() < 1.0);
+        assert_eq!(nesting(b"{'a': '((((((((', 'b': ([1], \"]]\")}"), 3);
+        let e = nums(&header("(((1,),),)")).unwrap_err().to_string();
+        assert!(!e.contains("deep"), "{e}");
     }
 }

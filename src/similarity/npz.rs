@@ -54,9 +54,7 @@ pub(crate) fn parse_npz(
     bytes: &[u8],
     key: Option<&str>,
 ) -> Result<(RawMatrix, StoredNames), SimilarityError> {
-    let mut archive: Archive = npyz::npz::NpzArchive::new(Cursor::new(bytes)).map_err(|e| {
-        SimilarityError::format(file, format!("is not a readable .npz (zip) archive: {e}"))
-    })?;
+    let mut archive = open(file, bytes)?;
     let members = list_members(file, &mut archive)?;
     if members.is_empty() {
         return Err(SimilarityError::format(
@@ -116,6 +114,29 @@ pub(crate) fn parse_npz(
 
     let names = find_names(file, &mut archive, &members, key, rows);
     Ok((RawMatrix { rows, cols, values, names: None, warnings }, names))
+}
+
+fn open<'a>(file: &str, bytes: &'a [u8]) -> Result<Archive<'a>, SimilarityError> {
+    npyz::npz::NpzArchive::new(Cursor::new(bytes)).map_err(|e| {
+        SimilarityError::format(file, format!("is not a readable .npz (zip) archive: {e}"))
+    })
+}
+
+/// The arrays of an archive, in its order (numpy.savez's arguments'), for a key chooser: each
+/// array's key, its shape (empty when its header is unreadable) and whether it is a 2-D square
+/// array of numbers. Headers are read as [`parse_npz`] reads them.
+pub(crate) fn arrays(
+    file: &str,
+    bytes: &[u8],
+) -> Result<Vec<(String, Vec<usize>, bool)>, SimilarityError> {
+    let members = list_members(file, &mut open(file, bytes)?)?;
+    Ok(members
+        .into_iter()
+        .map(|m| {
+            let square = m.is_square_matrix();
+            (m.key, m.header.map(|h| h.shape).unwrap_or_default(), square)
+        })
+        .collect())
 }
 
 /// Looks for `{key}_names`, `{key}_fnames`, `names`, `fnames`, `image_files`: a 1-D string array

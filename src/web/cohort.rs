@@ -17,7 +17,7 @@ use crate::summary::MatrixSource;
 pub struct NpzArray {
     pub key: String,
     pub shape: Vec<u64>,
-    /// A 2-D n×n array of numbers, i.e. a candidate matrix.
+    /// A 2-D n×n array of numbers (booleans included, as the reader takes them): a candidate.
     pub square: bool,
 }
 
@@ -25,37 +25,15 @@ pub struct NpzArray {
 /// argument order, not the zip index's hash order).
 #[cfg_attr(target_family = "wasm", wasm_bindgen)]
 pub fn npz_arrays(bytes: &[u8], file_name: String) -> Result<Js<Vec<NpzArray>>> {
-    let bad = |e: &dyn std::fmt::Display| {
-        Error::Invalid(format!("{file_name}: is not a readable .npz (zip) archive: {e}"))
-    };
-    let mut archive =
-        npyz::npz::NpzArchive::new(std::io::Cursor::new(bytes)).map_err(|e| bad(&e))?;
-    let keys: Vec<String> = {
-        let zip = archive.zip_archive();
-        (0..zip.len())
-            .filter_map(|i| {
-                zip.by_index(i).ok().and_then(|e| {
-                    npyz::npz::array_name_from_file_name(e.name()).map(str::to_string)
-                })
-            })
-            .collect()
-    };
-    let arrays = keys
+    let arrays = similarity::npz::arrays(&file_name, bytes)?;
+    Ok(Js(arrays
         .into_iter()
-        .map(|key| {
-            let (shape, numeric) = match archive.by_name(&key) {
-                Ok(Some(npy)) => {
-                    let numeric = matches!(npy.dtype(), npyz::DType::Plain(t)
-                        if matches!(t.type_char(), npyz::TypeChar::Float | npyz::TypeChar::Int | npyz::TypeChar::Uint));
-                    (npy.shape().to_vec(), numeric)
-                }
-                _ => (Vec::new(), false),
-            };
-            let square = numeric && shape.len() == 2 && shape[0] == shape[1];
-            NpzArray { key, shape, square }
+        .map(|(key, shape, square)| NpzArray {
+            key,
+            shape: shape.into_iter().map(|d| d as u64).collect(),
+            square,
         })
-        .collect();
-    Ok(Js(arrays))
+        .collect()))
 }
 
 #[derive(Serialize)]

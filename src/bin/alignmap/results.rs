@@ -54,13 +54,7 @@ fn invalid(path: &Path, what: impl std::fmt::Display) -> Error {
 /// An `.npy` array as f32 values and its shape.
 pub fn read_npy(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let npy = npyz::NpyFile::new(&bytes[..])
-        .map_err(|e| invalid(path, format!("not a readable .npy file ({e})")))?;
-    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
-    let values = npy
-        .into_vec::<f32>()
-        .map_err(|e| invalid(path, format!("expected float32 values ({e})")))?;
-    Ok((values, shape))
+    report::read_npy_f32(&path.display().to_string(), &bytes)
 }
 
 /// A score table of the folder at full precision (the `.npy` arrays are float32), checked
