@@ -46,6 +46,7 @@ impl ComputeDevice {
     }
 }
 
+#[cfg(any(feature = "wgpu", target_family = "wasm"))]
 fn describe(info: &burn::tensor::wgpu::wgpu::AdapterInfo) -> (String, bool) {
     use burn::tensor::wgpu::wgpu::DeviceType;
     let (kind, software) = match info.device_type {
@@ -59,15 +60,11 @@ fn describe(info: &burn::tensor::wgpu::wgpu::AdapterInfo) -> (String, bool) {
     (format!("wgpu/{:?}: {name} ({kind})", info.backend), software)
 }
 
-/// Sets up the requested device natively. The wgpu runtime can be initialised once per process,
-/// so the result is kept.
-#[cfg(not(target_family = "wasm"))]
-pub fn select(choice: DeviceChoice) -> Result<ComputeDevice> {
+/// The native wgpu device, set up once per process (the wgpu runtime can be initialised once).
+#[cfg(all(feature = "wgpu", not(target_family = "wasm")))]
+fn native_wgpu() -> &'static std::result::Result<ComputeDevice, String> {
     static WGPU: OnceLock<std::result::Result<ComputeDevice, String>> = OnceLock::new();
-    if choice == DeviceChoice::Cpu {
-        return Ok(ComputeDevice::cpu());
-    }
-    let wgpu = WGPU.get_or_init(|| {
+    WGPU.get_or_init(|| {
         // Adapter discovery can panic inside drivers; treat that as "no adapter".
         std::panic::catch_unwind(|| Device::wgpu_options().init_with_setup())
             .map_err(|_| "the wgpu runtime panicked while looking for an adapter".to_string())
@@ -76,8 +73,30 @@ pub fn select(choice: DeviceChoice) -> Result<ComputeDevice> {
                 let (description, is_software) = describe(&setup.adapter.get_info());
                 ComputeDevice { device, description, is_software }
             })
-    });
-    match (choice, wgpu) {
+    })
+}
+
+/// Without the `wgpu` feature there is no GPU backend to set up.
+#[cfg(all(not(feature = "wgpu"), not(target_family = "wasm")))]
+fn native_wgpu() -> &'static std::result::Result<ComputeDevice, String> {
+    static NONE: OnceLock<std::result::Result<ComputeDevice, String>> = OnceLock::new();
+    NONE.get_or_init(|| Err("this alignmap was built without the wgpu feature".into()))
+}
+
+/// Gives back the device memory that nothing holds any more. Call it after dropping a network
+/// (or a run's tensors): wgpu's pools keep freed pages for reuse until asked, so without it a
+/// network unloaded from a GPU stays reserved there. The CPU backend has nothing to give back.
+pub fn release_unused(device: &Device) {
+    device.memory_cleanup();
+}
+
+/// Sets up the requested device natively.
+#[cfg(not(target_family = "wasm"))]
+pub fn select(choice: DeviceChoice) -> Result<ComputeDevice> {
+    if choice == DeviceChoice::Cpu {
+        return Ok(ComputeDevice::cpu());
+    }
+    match (choice, native_wgpu()) {
         (DeviceChoice::Wgpu, Ok(d)) => Ok(d.clone()),
         (DeviceChoice::Wgpu, Err(e)) => Err(Error::Device(format!("no wgpu adapter: {e}"))),
         (_, Ok(d)) if !d.is_software => Ok(d.clone()),

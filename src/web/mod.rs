@@ -159,11 +159,15 @@ fn set_device(device: ComputeDevice, asked_for_gpu: bool) -> String {
     } else {
         device.description.clone()
     };
-    with(|s| {
+    let old = with(|s| {
         s.model = None;
         s.results = None;
-        s.device = Some(device);
+        s.device.replace(device)
     });
+    // What the dropped network held on the old device goes back to it (wgpu keeps it otherwise).
+    if let Some(old) = old {
+        crate::device::release_unused(&old.device);
+    }
     description
 }
 
@@ -210,11 +214,13 @@ pub fn load_model(
     let sha256: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
     let map = TensorMap::from_safetensors(&source, &bytes)?;
     drop(bytes);
-    // Free the old network before building the new one (VGG-16 is half a gigabyte).
+    // Free the old network before building the new one (VGG-16 is half a gigabyte), on the
+    // device too: wgpu's pools keep freed buffers reserved until asked.
     with(|s| {
         s.model = None;
         s.results = None;
     });
+    crate::device::release_unused(&device.device);
     let net = Network::from_weights(map, requested, &device.device)?;
     let info = ModelInfo {
         model: net.name().label(),
