@@ -377,13 +377,7 @@ impl Reader<'_> {
 
     fn npy(&mut self, name: &str) -> Result<(Vec<f32>, Vec<usize>)> {
         let bytes = self.bytes(name)?;
-        let npy = npyz::NpyFile::new(&bytes[..])
-            .map_err(|e| self.invalid(format!("{name} is not a readable .npy ({e})")))?;
-        let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
-        let values = npy
-            .into_vec::<f32>()
-            .map_err(|e| self.invalid(format!("{name}: expected float32 values ({e})")))?;
-        Ok((values, shape))
+        report::read_npy_f32(&format!("{}: {name}", self.file), &bytes)
     }
 }
 
