@@ -5,6 +5,7 @@
 #   - wasm-pack 0.15 (scripts/build-wasm.sh runs it offline, with the wasm-bindgen-cli above)
 #   - Debian packages: chromium (headless browser tests), mesa-vulkan-drivers (native wgpu on lavapipe)
 #   - the npm packages of tests/browser/ (playwright-core, binaryen's wasm-opt), from its package-lock.json
+#   - the nightly toolchain and cargo-fuzz (the fuzz stage: fuzz/, docs/fuzzing.md)
 # Idempotent: when everything is present it only checks, in about a second.
 # Never downloads a browser through npm: playwright-core drives Debian's /usr/bin/chromium.
 set -euo pipefail
@@ -96,6 +97,20 @@ else
     # PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: belt and braces; playwright-core downloads nothing by itself.
     (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
     printf '%s\n' "$lock_sum" >"$stamp"
+fi
+
+# --- nightly and cargo-fuzz (fuzz/run.sh) --------------------------------------------------------
+if rustup toolchain list | grep -q '^nightly-'; then
+    say "rust toolchain nightly: present"
+else
+    say "installing the rust nightly toolchain (cargo fuzz needs it)"
+    rustup toolchain install nightly --profile minimal
+fi
+if command -v cargo-fuzz >/dev/null; then
+    say "cargo-fuzz $(cargo-fuzz --version | awk '{ print $2 }'): present"
+else
+    say "installing cargo-fuzz; this compiles for a minute or two"
+    cargo install cargo-fuzz --locked
 fi
 
 say "done in $((SECONDS - start)) s"

@@ -41,6 +41,9 @@ stage fmt cargo fmt --check
 stage lint lint
 stage models bash models/fetch-efficientnet-lite.sh
 stage cargo-test cargo test --all-targets
+# Every parser of user input under libFuzzer: the committed corpora and crash inputs replayed,
+# then 5 s of fuzzing per target (fuzz/run.sh, docs/fuzzing.md; its own instrumented build).
+stage fuzz bash fuzz/run.sh 5
 stage cargo-build cargo build --bin alignmap
 # The page loads the bundled network from www/models (the browser tests skip without it).
 stage bundled-model bash models/build.sh "$CARGO_TARGET_DIR/debug/alignmap"
