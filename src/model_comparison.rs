@@ -2,7 +2,8 @@
 //! their softmax entropies (maxEntropy); per network, the distributions of mean AIS per feature
 //! map and of each image's mean absolute deviation of AIS, compared by two-sample
 //! Kolmogorov–Smirnov tests. `alignmap compare` writes [`CompareReport`] as `compare.json`; the
-//! page shows the same values.
+//! page shows the same values and its results zip holds the same files ([`CompareReport::files`],
+//! [`side_files`]) under `compare/`.
 
 use serde::Serialize;
 
@@ -20,10 +21,14 @@ pub struct Scored<'a> {
     pub scores: &'a AisScores,
     /// Per image; `None`: no positive AIS.
     pub heatmaps: &'a [Option<Heatmap>],
-    /// `n × classes`, row-major.
+    /// `n × classes`, row-major; empty when the network's outputs are not at hand (an analysis
+    /// opened from a results zip), which leaves the entropies and maxEntropy undefined.
     pub logits: &'a [f32],
     pub classes: usize,
 }
+
+/// Why maxEntropy is undefined for an analysis without logits.
+pub const NO_LOGITS: &str = "no logits: the analysis was opened from a results zip, which holds no network outputs, so the entropies and maxEntropy are undefined";
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Baseline {
@@ -39,7 +44,7 @@ pub struct NetworkSummary {
     pub baseline: Baseline,
     pub mean_ais_per_feature_map: Vec<f64>,
     pub mad_per_image: Vec<f64>,
-    /// Per image, the softmax entropy of the logits (natural log).
+    /// Per image, the softmax entropy of the logits (natural log); NaN (null) without logits.
     pub entropy_per_image: Vec<f64>,
 }
 
@@ -114,12 +119,19 @@ pub struct CompareReport {
 }
 
 fn summarize(side: &Scored<'_>, n: usize) -> Result<NetworkSummary> {
-    if side.scores.n != n || side.heatmaps.len() != n || side.logits.len() != n * side.classes {
+    let logits_fit =
+        side.logits.is_empty() || side.classes > 0 && side.logits.len() == n * side.classes;
+    if side.scores.n != n || side.heatmaps.len() != n || !logits_fit {
         return Err(Error::Invalid(format!(
             "{}: scores, heatmaps and logits for {n} images expected",
             side.label
         )));
     }
+    let entropy_per_image = if side.logits.is_empty() {
+        vec![f64::NAN; n]
+    } else {
+        side.logits.chunks_exact(side.classes).map(stats::softmax_entropy).collect()
+    };
     Ok(NetworkSummary {
         label: side.label.to_string(),
         model: side.model.to_string(),
@@ -127,11 +139,7 @@ fn summarize(side: &Scored<'_>, n: usize) -> Result<NetworkSummary> {
         baseline: Baseline { r: side.scores.baseline.r, r2: side.scores.baseline.r2 },
         mean_ais_per_feature_map: summary::mean_ais_per_feature_map(side.scores),
         mad_per_image: summary::mad_per_image(side.scores)?,
-        entropy_per_image: side
-            .logits
-            .chunks_exact(side.classes.max(1))
-            .map(stats::softmax_entropy)
-            .collect(),
+        entropy_per_image,
     })
 }
 
@@ -155,13 +163,22 @@ pub fn compare(
             _ => f64::NAN,
         })
         .collect();
-    let max_entropy: Vec<f64> =
-        sa.entropy_per_image.iter().zip(&sb.entropy_per_image).map(|(x, y)| x.max(*y)).collect();
+    // Undefined (NaN) where either entropy is (`f64::max` would return the other).
+    let max_entropy: Vec<f64> = sa
+        .entropy_per_image
+        .iter()
+        .zip(&sb.entropy_per_image)
+        .map(|(x, y)| if x.is_nan() || y.is_nan() { f64::NAN } else { x.max(*y) })
+        .collect();
     let defined: Vec<usize> = (0..n).filter(|&i| matches[i].is_finite()).collect();
     let pick = |v: &[f64]| defined.iter().map(|&i| v[i]).collect::<Vec<_>>();
-    let pearson_with_match = match stats::pearson_test(&pick(&matches), &pick(&max_entropy)) {
-        Ok((r, p_two_sided)) => Correlation::Test { r, p_two_sided },
-        Err(e) => Correlation::Undefined { undefined: e.to_string() },
+    let pearson_with_match = if a.logits.is_empty() || b.logits.is_empty() {
+        Correlation::Undefined { undefined: NO_LOGITS.into() }
+    } else {
+        match stats::pearson_test(&pick(&matches), &pick(&max_entropy)) {
+            Ok((r, p_two_sided)) => Correlation::Test { r, p_two_sided },
+            Err(e) => Correlation::Undefined { undefined: e.to_string() },
+        }
     };
     let (mean, sd) = stats::mean_and_sd(&pick(&matches)).unwrap_or((f64::NAN, f64::NAN));
     Ok(CompareReport {
@@ -209,12 +226,49 @@ impl CompareReport {
         }
         text
     }
+
+    /// `compare.json` and `compare_images.csv`, as `alignmap compare` writes them to its folder
+    /// (its figures, drawn natively, aside).
+    pub fn files(&self) -> Result<Vec<(&'static str, Vec<u8>)>> {
+        Ok(vec![
+            ("compare.json", crate::report::json_text(self)?.into_bytes()),
+            ("compare_images.csv", self.images_csv().into_bytes()),
+        ])
+    }
+}
+
+/// The entries of one side's analysis in a comparison's folder (`a/` or `b/`), as `alignmap
+/// compare` writes them there: the score files of `analyze` ([`crate::report::score_files`]) and,
+/// when the logits are at hand, `logits.npy` (`n × classes`, f32).
+pub fn side_files(
+    names: &[String],
+    scores: &crate::report::ScoreTables<'_>,
+    summary: &impl Serialize,
+    logits: &[f32],
+    classes: usize,
+) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    let mut files = crate::report::score_files(names, scores, summary)?;
+    if !logits.is_empty() {
+        files.push(("logits.npy", crate::report::npy_f32_bytes(&[names.len(), classes], logits)?));
+    }
+    Ok(files)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::scores::Baseline as ScoreBaseline;
+
+    fn human() -> HumanSummary {
+        HumanSummary {
+            file: "h.csv".into(),
+            key: None,
+            names: None,
+            direction: "similarity".into(),
+            warnings: vec![],
+            matching: vec![],
+        }
+    }
 
     fn scores(image: Vec<f64>, n: usize, channels: usize) -> AisScores {
         AisScores {
@@ -254,14 +308,7 @@ mod tests {
         maps[2] = None;
         let b = Scored { label: "b", heatmaps: &maps, ..a };
         let names: Vec<String> = (0..n).map(|i| format!("{i}.png")).collect();
-        let human = HumanSummary {
-            file: "h.csv".into(),
-            key: None,
-            names: None,
-            direction: "similarity".into(),
-            warnings: vec![],
-            matching: vec![],
-        };
+        let human = human();
         let r = compare(&names, &[(8, 8); 4], &a, &b, human).unwrap();
         assert_eq!(r.matching.images_without_match, 1);
         assert!(r.matching.per_image[2].is_nan());
@@ -276,5 +323,59 @@ mod tests {
         let json = serde_json::to_value(&r).unwrap();
         assert!(json["match"]["per_image"][2].is_null());
         assert_eq!(r.images_csv().lines().count(), n + 1);
+    }
+
+    #[test]
+    fn a_side_without_logits_has_no_entropies_and_the_files_are_the_commands() {
+        let (n, c) = (5, 3);
+        let image: Vec<f64> = (0..n * c).map(|k| ((k * 7) % 5) as f64 * 0.1 - 0.15).collect();
+        let s = scores(image, n, c);
+        let maps: Vec<Option<Heatmap>> = (0..n)
+            .map(|i| Some(Heatmap { width: 2, height: 1, values: vec![1.0, 2.0 + i as f32] }))
+            .collect();
+        let logits: Vec<f32> = (0..n * 4).map(|k| (k % 3) as f32).collect();
+        let a = Scored {
+            label: "a",
+            model: "m",
+            weights: "w",
+            scores: &s,
+            heatmaps: &maps,
+            logits: &logits,
+            classes: 4,
+        };
+        // Opened from a results zip: no logits.
+        let b = Scored { label: "b", logits: &[], classes: 0, ..a };
+        let names: Vec<String> = (0..n).map(|i| format!("{i}.png")).collect();
+        let human = human();
+        let r = compare(&names, &[(4, 2); 5], &a, &b, human.clone()).unwrap();
+        assert!(r.a.entropy_per_image.iter().all(|e| e.is_finite()));
+        assert!(r.b.entropy_per_image.iter().all(|e| e.is_nan()));
+        assert!(r.max_entropy.per_image.iter().all(|e| e.is_nan()));
+        match &r.max_entropy.pearson_with_match {
+            Correlation::Undefined { undefined } => assert_eq!(undefined, NO_LOGITS),
+            other => panic!("{other:?}"),
+        }
+        // The Match and the KS tests need no logits.
+        assert!(r.matching.per_image.iter().all(|m| (m - 1.0).abs() < 1e-12));
+        assert!(matches!(r.ks_mean_ais_per_feature_map, Ks::Test { .. }));
+        // Logits of the wrong length are refused, naming the side.
+        let short = Scored { label: "short", logits: &logits[..7], ..a };
+        let err = compare(&names, &[(4, 2); 5], &a, &short, human).unwrap_err().to_string();
+        assert!(err.contains("short: scores, heatmaps and logits for 5 images"), "{err}");
+
+        let files = r.files().unwrap();
+        let listed: Vec<&str> = files.iter().map(|(f, _)| *f).collect();
+        assert_eq!(listed, ["compare.json", "compare_images.csv"]);
+        assert_eq!(files[0].1, crate::report::json_text(&r).unwrap().into_bytes());
+        assert_eq!(files[1].1, r.images_csv().into_bytes());
+        let summary = serde_json::json!({"n_images": n});
+        let side = side_files(&names, &(&s).into(), &summary, &logits, 4).unwrap();
+        let listed: Vec<&str> = side.iter().map(|(f, _)| *f).collect();
+        let mut expected = crate::report::SCORE_FILES.to_vec();
+        expected.push("logits.npy");
+        assert_eq!(listed, expected);
+        assert_eq!(side.last().unwrap().1, crate::report::npy_f32_bytes(&[n, 4], &logits).unwrap(),);
+        let without = side_files(&names, &(&s).into(), &summary, &[], 0).unwrap();
+        assert_eq!(without.len(), crate::report::SCORE_FILES.len(), "no logits, no logits.npy");
     }
 }

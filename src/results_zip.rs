@@ -12,6 +12,7 @@
 //! | `images/<file>` | the image as analysed, or a copy whose longer side is at most `max_side` (PNG) |
 //! | `heatmaps/<image name>.npy` | the image's heatmap at feature-map resolution (f32, `h × w`), absent for an image with no positive AIS |
 //! | `overlays/<stem>.png` | optional: the heatmap drawn over the stored image (for a file browser; the page redraws from the heatmaps) |
+//! | `compare/…` | optional: a comparison of this analysis (side A) with another network's (Aim 2), laid out as `alignmap compare`'s folder: `compare.json`, `compare_images.csv`, `a/` and `b/` ([`crate::model_comparison`]) |
 //!
 //! Reading checks every part and names the zip and the entry in each error; entries larger than
 //! [`MAX_ENTRY_BYTES`] are refused before they are inflated.
@@ -90,7 +91,13 @@ pub struct Manifest {
     /// Category id → label for display.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category_labels: Option<BTreeMap<String, String>>,
+    /// The comparison's report (`compare/compare.json`), when the zip holds one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<String>,
 }
+
+/// The folder of a comparison in a results zip.
+pub const COMPARISON_DIR: &str = "compare";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OverlayInfo {
@@ -118,6 +125,10 @@ pub struct ZipContents<'a> {
     pub title: Option<String>,
     pub categories: Option<BTreeMap<String, String>>,
     pub category_labels: Option<BTreeMap<String, String>>,
+    /// A comparison with another network (Aim 2): its files by path inside `compare/`, as
+    /// `alignmap compare` writes its folder (`compare.json`, `compare_images.csv`, `a/…`, `b/…`);
+    /// empty for none.
+    pub comparison: Vec<(String, Vec<u8>)>,
 }
 
 /// How to write it.
@@ -214,6 +225,14 @@ impl ZipContents<'_> {
         for (name, bytes) in report::score_files(self.names, &self.scores, self.summary)? {
             put(name, &bytes, true)?;
         }
+        for (name, bytes) in &self.comparison {
+            put(&format!("{COMPARISON_DIR}/{name}"), bytes, true)?;
+        }
+        let comparison = self
+            .comparison
+            .iter()
+            .any(|(name, _)| name == "compare.json")
+            .then(|| format!("{COMPARISON_DIR}/compare.json"));
 
         let mut images = Vec::with_capacity(n);
         let mut used = std::collections::BTreeSet::new();
@@ -297,6 +316,7 @@ impl ZipContents<'_> {
             title: self.title.clone(),
             categories: self.categories.clone(),
             category_labels: self.category_labels.clone(),
+            comparison,
         };
         put(MANIFEST, report::json_text(&manifest)?.as_bytes(), true)?;
         let cursor = zip.finish().map_err(zip_error)?;
@@ -525,6 +545,7 @@ mod tests {
             title: Some("a title".into()),
             categories: Some(BTreeMap::from([("a.png".into(), "face".into())])),
             category_labels: None,
+            comparison: Vec::new(),
         }
     }
 

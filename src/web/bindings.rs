@@ -41,6 +41,25 @@ pub async fn analyze(progress: Function, batch: u32) -> Result<Js<serde_json::Va
     Ok(Js(summary))
 }
 
+/// Runs the cohort through the comparison's second network (`compare_load_network`) and keeps
+/// the analysis as the side `label`; `progress` and `batch` as in [`analyze`]. Resolves to that
+/// analysis's summary.json object.
+#[wasm_bindgen]
+pub async fn compare_analyze(
+    label: String,
+    progress: Function,
+    batch: u32,
+) -> Result<Js<serde_json::Value>> {
+    let summary = super::compare::compare_analyze(
+        label,
+        &mut |stage, done, total| report(&progress, stage.name(), done, total),
+        batch,
+        &seconds,
+    )
+    .await?;
+    Ok(Js(summary))
+}
+
 /// `folds`-fold cross-validation with the given shuffle seeds (empty: the paper's);
 /// `progress("folds", done, total)` hears each fold. Resolves to summary.json's
 /// `cross_validation` (snake_case, as `alignmap validate` writes its statistics).

@@ -103,6 +103,7 @@ pub(crate) struct MatrixEntry {
 }
 
 /// The loaded network and what the summary says about its weights.
+#[derive(Clone)]
 pub(crate) struct ModelEntry {
     pub net: Network,
     pub source: String,
@@ -195,25 +196,75 @@ pub struct ModelInfo {
     pub classes: usize,
     pub channels: usize,
     pub embedding: usize,
+    /// The side images are resized to: the size the network was trained at (224 for VGG-16 and
+    /// EfficientNet-Lite0, 240 for Lite1, 260 for Lite2).
+    pub input_side: usize,
     pub sha256: String,
+    /// The weights' name as summary.json gives it (a shuffled network says so).
+    pub source: String,
+}
+
+/// Network weights read from safetensors bytes, not yet built into a network.
+pub(crate) struct Weights {
+    map: TensorMap,
+    requested: Option<ModelName>,
+    sha256: String,
+}
+
+/// Reads safetensors bytes (`source` names them in messages; `requested`: 'vgg16',
+/// 'efficientnet-lite0', … or empty, must agree with the file). With `shuffle`, every tensor's
+/// values are permuted as `alignmap shuffle --seed` does ([`TensorMap::shuffled`]), and the
+/// sha256 is that of the f32 file that command writes.
+pub(crate) fn read_weights(
+    bytes: Vec<u8>,
+    source: &str,
+    requested: Option<String>,
+    shuffle: Option<u64>,
+) -> Result<Weights> {
+    use sha2::Digest;
+    let requested: Option<ModelName> =
+        requested.filter(|r| !r.trim().is_empty()).map(|r| r.parse()).transpose()?;
+    let hex = |bytes: &[u8]| -> String {
+        sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let mut sha256 = hex(&bytes);
+    let mut map = TensorMap::from_safetensors(source, &bytes)?;
+    drop(bytes);
+    if let Some(seed) = shuffle {
+        map = map.shuffled(seed);
+        sha256 = hex(&map.to_safetensors(crate::weights::StoredDtype::F32)?);
+    }
+    Ok(Weights { map, requested, sha256 })
+}
+
+/// Builds the network of `weights` on the session's device.
+pub(crate) fn build_network(weights: Weights) -> Result<(ModelEntry, ModelInfo)> {
+    let device = current_device()?;
+    let source = weights.map.source().to_string();
+    let net = Network::from_weights(weights.map, weights.requested, &device.device)?;
+    let info = ModelInfo {
+        model: net.name().label(),
+        classes: net.classes(),
+        channels: net.channels(),
+        embedding: net.embedding_size(),
+        input_side: net.input_side(),
+        sha256: weights.sha256.clone(),
+        source: source.clone(),
+    };
+    Ok((ModelEntry { net, source, sha256: weights.sha256 }, info))
 }
 
 /// Loads a network from safetensors bytes (f32, f16 or bf16; VGG-16 with torchvision or timm
-/// keys, EfficientNet-Lite0). `source` names the file in messages; `requested` ('vgg16',
-/// 'efficientnet-lite0' or empty) must agree with the file.
+/// keys, EfficientNet-Lite0/1/2). `source` names the file in messages; `requested` ('vgg16',
+/// 'efficientnet-lite0', … or empty) must agree with the file.
 #[cfg_attr(target_family = "wasm", wasm_bindgen)]
 pub fn load_model(
     bytes: Vec<u8>,
     source: String,
     requested: Option<String>,
 ) -> Result<Js<ModelInfo>> {
-    use sha2::Digest;
     let device = current_device()?;
-    let requested: Option<ModelName> =
-        requested.filter(|r| !r.trim().is_empty()).map(|r| r.parse()).transpose()?;
-    let sha256: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-    let map = TensorMap::from_safetensors(&source, &bytes)?;
-    drop(bytes);
+    let weights = read_weights(bytes, &source, requested, None)?;
     // Free the old network before building the new one (VGG-16 is half a gigabyte), on the
     // device too: wgpu's pools keep freed buffers reserved until asked.
     with(|s| {
@@ -221,15 +272,8 @@ pub fn load_model(
         s.results = None;
     });
     crate::device::release_unused(&device.device);
-    let net = Network::from_weights(map, requested, &device.device)?;
-    let info = ModelInfo {
-        model: net.name().label(),
-        classes: net.classes(),
-        channels: net.channels(),
-        embedding: net.embedding_size(),
-        sha256: sha256.clone(),
-    };
-    with(|s| s.model = Some(ModelEntry { net, source, sha256 }));
+    let (entry, info) = build_network(weights)?;
+    with(|s| s.model = Some(entry));
     Ok(Js(info))
 }
 

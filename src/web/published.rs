@@ -33,6 +33,13 @@ pub struct Opened {
 /// Throws with a message naming the file and the entry for anything that is not a results zip.
 #[cfg_attr(target_family = "wasm", wasm_bindgen)]
 pub fn open_results(bytes: &[u8], file_name: String) -> Result<Js<Opened>> {
+    let (analysis, answer) = read_results(bytes, file_name)?;
+    with(|s| s.results = Some(analysis));
+    Ok(Js(answer))
+}
+
+/// A results zip read as an analysis (not kept), and what `open_results` answers.
+pub(crate) fn read_results(bytes: &[u8], file_name: String) -> Result<(Analysis, Opened)> {
     let opened = OpenedResults::from_zip(&file_name, bytes)?;
     let ais = &opened.summary["ais"];
     let count = |key: &str| ais[key].as_u64().unwrap_or(0) as usize;
@@ -56,15 +63,13 @@ pub fn open_results(bytes: &[u8], file_name: String) -> Result<Js<Opened>> {
     let OpenedResults { manifest, names, summary, heatmaps, images, .. } = opened;
     let answer =
         Opened { summary: summary.clone(), manifest: manifest.clone(), file: file_name.clone() };
-    with(|s| {
-        s.results = Some(Analysis {
-            pictures: Some(images),
-            opened: Some((file_name, manifest)),
-            cross_validation,
-            ..Analysis::new(names, scores, heatmaps, summary)
-        })
-    });
-    Ok(Js(answer))
+    let analysis = Analysis {
+        pictures: Some(images),
+        opened: Some((file_name, manifest)),
+        cross_validation,
+        ..Analysis::new(names, scores, heatmaps, summary)
+    };
+    Ok((analysis, answer))
 }
 
 #[derive(Serialize)]
@@ -108,7 +113,9 @@ fn to_json(value: &impl Serialize) -> Result<serde_json::Value> {
 /// same writers as `alignmap analyze`: `max_side` > 0 stores display copies whose longer side is
 /// at most that (0: the images as analysed, as PNG); `overlays` adds overlay PNGs drawn with
 /// `colormap` and `image_weight`; `categories_json` (`{ "categories": {image: id}, "labels":
-/// {id: label} }`) and `title` go into the manifest (kept from an opened file when absent).
+/// {id: label} }`) and `title` go into the manifest (kept from an opened file when absent). The
+/// last comparison of this analysis with another network (`compare_report`) goes under
+/// `compare/`, as `alignmap compare` writes its folder.
 #[cfg_attr(target_family = "wasm", wasm_bindgen)]
 pub fn results_zip(
     colormap: String,
@@ -153,6 +160,7 @@ pub fn results_zip(
             title: title.or_else(|| from_file.and_then(|m| m.title.clone())),
             categories,
             category_labels,
+            comparison: super::compare::comparison_files(a)?,
         };
         let options = ZipOptions {
             max_side,

@@ -102,12 +102,32 @@ pub async fn analyze(
     batch: u32,
     clock: &dyn Fn() -> f64,
 ) -> Result<serde_json::Value> {
+    with(|s| s.results = None);
+    let analysis = run_cohort(None, progress, batch, clock).await?;
+    let answer = analysis.summary.clone();
+    with(|s| s.results = Some(analysis));
+    Ok(answer)
+}
+
+/// The session's cohort and human matrix through a network: the session's own (`None`; its
+/// Gram matrices kept for cross-validation) or another one (`Some`, e.g. the second network of a
+/// comparison). Returns the analysis without keeping it.
+pub(crate) async fn run_cohort(
+    other: Option<super::ModelEntry>,
+    progress: &mut dyn FnMut(Stage, usize, usize),
+    batch: u32,
+    clock: &dyn Fn() -> f64,
+) -> Result<Analysis> {
     let t_start = clock();
     let (device, net, model, names, matched, human) = with(|s| -> Result<_> {
-        s.results = None;
         let device =
             s.device.clone().ok_or_else(|| Error::Invalid("call init_device first".into()))?;
-        let m = s.model.as_ref().ok_or_else(|| Error::Invalid("no network loaded yet".into()))?;
+        let m = match &other {
+            Some(m) => m,
+            None => {
+                s.model.as_ref().ok_or_else(|| Error::Invalid("no network loaded yet".into()))?
+            }
+        };
         let (names, matched) = super::cohort::matched_similarity(s)?;
         let entry = s.matrix.as_ref().expect("matched_similarity checked the matrix");
         let human = HumanSummary::new(&entry.source, &entry.matrix.warnings, &matched.report);
@@ -119,10 +139,11 @@ pub async fn analyze(
         };
         Ok((device, m.net.clone(), model, names, matched, human))
     })?;
+    let keep_grams = other.is_none();
     let options = pipeline::Options {
         batch: if batch == 0 { 4 } else { batch as usize },
         // The per-channel Gram matrices are kept for cross-validation (channels·n² floats).
-        engine: EngineOptions { chunk_bytes: chunk_bytes(), keep_grams: true, ..Default::default() },
+        engine: EngineOptions { chunk_bytes: chunk_bytes(), keep_grams, ..Default::default() },
     };
     let run = pipeline::score_cohort(
         &net,
@@ -145,16 +166,16 @@ pub async fn analyze(
     let summary = serde_json::to_value(&summary)
         .map_err(|e| Error::Invalid(format!("cannot build the summary: {e}")))?;
     let heatmaps = heatmap::cohort_heatmaps(&run.scores, &run.extracted.maps)?;
-    let answer = summary.clone();
-    with(|s| {
-        s.results = Some(Analysis {
-            compute: Some(Compute { net, inputs: run.extracted.inputs, human: matched.similarity }),
-            logits: run.extracted.logits,
-            classes: run.extracted.classes,
-            ..Analysis::new(names, run.scores, heatmaps, summary)
-        })
-    });
-    Ok(answer)
+    Ok(Analysis {
+        compute: keep_grams.then(|| Compute {
+            net,
+            inputs: run.extracted.inputs,
+            human: matched.similarity,
+        }),
+        logits: run.extracted.logits,
+        classes: run.extracted.classes,
+        ..Analysis::new(names, run.scores, heatmaps, summary)
+    })
 }
 
 pub(crate) fn with_results<R>(

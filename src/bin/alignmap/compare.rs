@@ -10,7 +10,7 @@ use alignmap::figures::{self, Series};
 use alignmap::heatmap::{self, Heatmap};
 use alignmap::model::ModelName;
 use alignmap::model_comparison;
-use alignmap::report::{self, csv_field};
+use alignmap::report::csv_field;
 use alignmap::scores::pearson;
 use alignmap::summary::log10_mean_ais;
 
@@ -107,8 +107,6 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     )?;
 
     let out = &args.out;
-    let table_path = out.join("compare_images.csv");
-    std::fs::write(&table_path, report.images_csv()).map_err(|e| Error::io(&table_path, e))?;
     let figures_dir = out.join("figures");
     create_dir(&figures_dir)?;
     let series = |va: Vec<f64>, vb: Vec<f64>| {
@@ -138,7 +136,11 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         20,
         "heatmap Match (Pearson r)",
     )?;
-    report::write_json(&out.join("compare.json"), &report)?;
+    // compare.json and compare_images.csv: the files the page's results zip holds under compare/.
+    for (file, bytes) in report.files()? {
+        let path = out.join(file);
+        std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+    }
     let m = &report.matching;
     eprintln!(
         "alignmap: Match median {:.3} (mean {:.3} ± {:.3}); KS on mean AIS per feature map: {}; on per-image MAD: {}; wrote compare.json to {}",

@@ -117,6 +117,7 @@ pub fn pack_folder(results: &Path, images: &Path, out: &Path, options: &PackOpti
         title: options.title.clone(),
         categories,
         category_labels: None,
+        comparison: Vec::new(),
     };
     let zip_options = ZipOptions {
         max_side: options.max_side,
