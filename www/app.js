@@ -8,6 +8,7 @@
 //   network.js   1 device and network weights     cohort.js, checks.js   2 images, matrix, checks
 //   run.js       3 the analysis                   results.js, gallery.js  4 summary, charts, heatmaps, viewer
 //   saliency.js, cross-validation.js, export.js   the rest of 4
+//   compare.js   5 two networks compared (Aim 2)
 //
 // ?device=cpu or ?device=webgpu in the address forces a device (state.js). The rest of the
 // address holds the view (share.js): ?example=…, ?results=URL, colour map, opacity, the open image.
@@ -27,6 +28,7 @@ import { wireGallery } from './gallery.js';
 import { wireSaliency } from './saliency.js';
 import { wireCrossValidation } from './cross-validation.js';
 import { wireExport } from './export.js';
+import { wireCompare } from './compare.js';
 import { engineReady, readView, applyView, wireLanding } from './landing.js';
 
 window.alignmap = { state, timings, wasmMemory: () => call('memory') };
@@ -54,6 +56,7 @@ function wire() {
   wireSaliency();
   wireExport();
   wireCrossValidation();
+  wireCompare();
   wireLanding();
   updateModelFields();
 }

@@ -1,4 +1,4 @@
-// Small charts on canvas: a histogram and a per-image spread (box plots). Sharp on high-density
+// Small charts on canvas: a histogram, a per-image spread (box plots), bars, lines and a scatter. Sharp on high-density
 // screens, colours from the page's CSS variables, and a text alternative for screen readers
 // (set by the caller on the canvas's aria-label).
 
@@ -76,10 +76,11 @@ function axes(ctx, c, box, xTicks, yTicks, xScale, yScale, xTitle, yTitle) {
 }
 
 /**
- * A histogram of `values` (non-finite values left out) with `bins` bins; a dashed line at 0.
+ * A histogram of `values` (non-finite values left out) with `bins` bins; a dashed line at 0 and,
+ * when `marker` is a number, a solid line there labelled `markerLabel` (e.g. the median).
  * Returns a one-line text description.
  */
-export function histogram(canvas, values, { width = 560, height = 260, bins = 40, xTitle = 'value', yTitle = 'feature maps' } = {}) {
+export function histogram(canvas, values, { width = 560, height = 260, bins = 40, xTitle = 'value', yTitle = 'feature maps', marker = null, markerLabel = '' } = {}) {
   const ctx = setup(canvas, width, height);
   const c = colours(canvas);
   const finite = Array.from(values).filter(Number.isFinite);
@@ -111,8 +112,73 @@ export function histogram(canvas, values, { width = 560, height = 260, bins = 40
     ctx.stroke();
     ctx.setLineDash([]);
   }
+  if (Number.isFinite(marker)) markLine(ctx, c, box, xScale(marker), markerLabel);
   const positive = finite.filter((v) => v > 0).length;
   return `${finite.length} values from ${label(lo)} to ${label(hi)}; ${positive} positive`;
+}
+
+/** A vertical line at x across the box, with its label at the top. */
+function markLine(ctx, c, box, x, text) {
+  const at = Math.round(x) + 0.5;
+  ctx.strokeStyle = c.fg;
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.moveTo(at, box.top);
+  ctx.lineTo(at, box.bottom);
+  ctx.stroke();
+  ctx.lineWidth = 1;
+  if (!text) return;
+  ctx.fillStyle = c.fg;
+  ctx.font = '12px system-ui, sans-serif';
+  ctx.textBaseline = 'top';
+  ctx.textAlign = at > (box.left + box.right) / 2 ? 'right' : 'left';
+  ctx.fillText(text, at + (ctx.textAlign === 'right' ? -4 : 4), box.top);
+}
+
+/**
+ * Points (xs[i], ys[i]) where both are finite, with the least-squares line through them.
+ * Returns the number of points drawn.
+ */
+export function scatter(canvas, xs, ys, { width = 560, height = 260, xTitle = 'x', yTitle = 'y' } = {}) {
+  const ctx = setup(canvas, width, height);
+  const c = colours(canvas);
+  ctx.clearRect(0, 0, width, height);
+  const points = Array.from(xs, (x, i) => [x, ys[i]]).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  if (!points.length) return 0;
+  const range = (values) => {
+    let lo = Math.min(...values);
+    let hi = Math.max(...values);
+    if (lo === hi) { lo -= 0.5; hi += 0.5; }
+    const pad = (hi - lo) * 0.05;
+    return [lo - pad, hi + pad];
+  };
+  const [xLo, xHi] = range(points.map((p) => p[0]));
+  const [yLo, yHi] = range(points.map((p) => p[1]));
+  const box = { left: 56, right: width - 12, top: 12, bottom: height - 44 };
+  const xScale = (v) => box.left + ((v - xLo) / (xHi - xLo)) * (box.right - box.left);
+  const yScale = (v) => box.bottom - ((v - yLo) / (yHi - yLo)) * (box.bottom - box.top);
+  axes(ctx, c, box, ticks(xLo, xHi, 6), ticks(yLo, yHi, 5), xScale, yScale, xTitle, yTitle);
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p[0], 0) / n;
+  const my = points.reduce((s, p) => s + p[1], 0) / n;
+  const sxx = points.reduce((s, p) => s + (p[0] - mx) ** 2, 0);
+  if (n > 2 && sxx > 0) {
+    const slope = points.reduce((s, p) => s + (p[0] - mx) * (p[1] - my), 0) / sxx;
+    ctx.strokeStyle = c.warm;
+    ctx.setLineDash([5, 3]);
+    ctx.beginPath();
+    ctx.moveTo(xScale(xLo), yScale(my + slope * (xLo - mx)));
+    ctx.lineTo(xScale(xHi), yScale(my + slope * (xHi - mx)));
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+  ctx.fillStyle = c.accent;
+  for (const [x, y] of points) {
+    ctx.beginPath();
+    ctx.arc(xScale(x), yScale(y), 3.5, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+  return n;
 }
 
 function quantile(sorted, q) {

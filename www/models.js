@@ -13,6 +13,22 @@ export const PRESETS = {
     bytes: 9.3e6,
     note: 'Ships with this page (9 MB, f16, Apache-2.0).',
   },
+  // Lite1 and Lite2 ship in the same way (models/build.sh), each used at the input size it was
+  // trained at: 240 and 260 px (Lite0: 224).
+  lite1: {
+    label: 'EfficientNet-Lite1 (bundled, ImageNet, 240 px)',
+    url: 'models/efficientnet-lite1-f16.safetensors',
+    model: 'efficientnet-lite1',
+    bytes: 10.8e6,
+    note: 'Ships with this page (11 MB, f16, Apache-2.0); images at 240 px, the size it was trained at.',
+  },
+  lite2: {
+    label: 'EfficientNet-Lite2 (bundled, ImageNet, 260 px)',
+    url: 'models/efficientnet-lite2-f16.safetensors',
+    model: 'efficientnet-lite2',
+    bytes: 12.1e6,
+    note: 'Ships with this page (12 MB, f16, Apache-2.0); images at 260 px, the size it was trained at.',
+  },
   vgg16: {
     label: 'VGG-16, ImageNet (the paper’s network)',
     url: 'https://huggingface.co/timm/vgg16.tv_in1k/resolve/main/model.safetensors',

@@ -69,7 +69,8 @@ export function updateModelFields() {
   el.fileField.hidden = choice !== 'file';
 }
 
-function confirmDownload(text) {
+/** Asks before a large download (the #confirm dialog); resolves to true or false. */
+export function confirmDownload(text) {
   const dialog = el.confirm;
   el.confirmText.textContent = text;
   return new Promise((resolve) => {
@@ -115,7 +116,7 @@ async function confirmVgg16() {
 function showModelStatus() {
   const m = state.model;
   const i = m.info;
-  const names = { vgg16: 'VGG-16', 'efficientnet-lite0': 'EfficientNet-Lite0' };
+  const names = { vgg16: 'VGG-16', 'efficientnet-lite0': 'EfficientNet-Lite0', 'efficientnet-lite1': 'EfficientNet-Lite1', 'efficientnet-lite2': 'EfficientNet-Lite2' };
   show(el.modelStatus, `${names[i.model] || i.model} loaded from ${m.label} (${m.origin}): ${i.channels} feature maps, ` +
     `${i.embedding}-d embedding, ${i.classes} classes.`, 'ready');
   document.body.dataset.model = i.model;
@@ -184,7 +185,7 @@ export async function loadModel({ auto = false } = {}) {
   } catch (err) {
     let message = err.message.replace('--model', 'the choice');
     if (!(err instanceof DownloadError) && /neither VGG-16 nor EfficientNet/.test(err.message)) {
-      message += ' — alignmap reads VGG-16 and EfficientNet-Lite0 weights only.';
+      message += ' — alignmap reads VGG-16 and EfficientNet-Lite0, Lite1 and Lite2 weights only.';
     } else if (/was asked for/.test(err.message)) {
       message += ' Choose the option that matches the file, or another file.';
     }

@@ -23,6 +23,8 @@ export const state = {
   // Where the cohort came from when it is an example (cleared when a visitor changes it), and
   // what the results on screen are: { kind: 'example' | 'results' | 'run', … }.
   cohortOrigin: null,
+  // The comparison of two networks on screen (compare.js): { a, b, report, … } or null.
+  comparison: null,
 };
 
 // Figures the tests (and the curious) can read.

@@ -142,6 +142,39 @@ const ops = {
     return { result: bytes, transfer: [bytes.buffer] };
   },
 
+  // The comparison of two networks (src/web/compare.rs): the current analysis kept as side A, a
+  // second network loaded beside the first (or the first shuffled) and run on the same cohort, or
+  // a second results zip, as side B.
+  compareKeep({ label }) {
+    return wasm.compare_keep(label);
+  },
+
+  async compareLoadNetwork({ blob, name, requested, shuffleSeed = null }) {
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    return wasm.compare_load_network(bytes, name, requested || undefined, shuffleSeed === null ? undefined : shuffleSeed);
+  },
+
+  async compareAnalyze({ label, batch = 4 }, post) {
+    return wasm.compare_analyze(label, (stage, done, total) => post({ type: 'progress', stage, done, total }), batch);
+  },
+
+  async compareOpenResults({ blob, name, label }) {
+    return wasm.compare_open_results(new Uint8Array(await blob.arrayBuffer()), name, label);
+  },
+
+  compareReport({ a, b }) {
+    return wasm.compare_report(a, b);
+  },
+
+  compareOverlay({ label, index, colormap, imageWeight, maxSide = 0 }) {
+    return picture(wasm.compare_overlay(label, index, colormap, imageWeight, maxSide));
+  },
+
+  compareClear() {
+    wasm.compare_clear();
+    return null;
+  },
+
   async crossValidate({ folds = 5, seeds = [] }, post) {
     return wasm.cross_validate(folds, new Uint32Array(seeds), (stage, done, total) => post({ type: 'progress', stage, done, total }));
   },
