@@ -153,6 +153,8 @@ test('step 5 compares the example on Lite0 with Lite2 and with Lite0 shuffled, a
     await page.goto(`${server.url}/?example=kriegeskorte24`);
     await waitFor(page, () => (document.body.dataset.results === 'ready' && document.querySelector('#gallery').dataset.drawn)
       || !document.querySelector('#start-error').hidden || !document.querySelector('#run-error').hidden, 'the example');
+    const errors = await page.evaluate(() => ['#start-error', '#run-error'].map((s) => document.querySelector(s)).filter((e) => !e.hidden).map((e) => e.textContent));
+    assert.deepEqual(errors, [], 'the example runs without an error');
     assert.equal(await page.$eval('#compare-section', (s) => s.hidden), false, 'step 5 shows with the results');
     assert.match(await page.textContent('#compare-sides'), /EfficientNet-Lite0: images at 224 px, 320 feature maps/);
     assert.equal(await page.$eval('#compare-choice option[value="bundled"]', (o) => o.disabled), true, 'Lite0 is network A');
