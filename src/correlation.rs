@@ -77,6 +77,54 @@ pub fn matmul(lhs: Operand, rhs: Operand, m: usize, k: usize, n: usize) -> Vec<f
     out
 }
 
+/// `lhs · weights` with f64 accumulation, for a few rows against large f32 weights (a cohort's
+/// full head pass): `lhs` `n × k` (f32 or f64), `weights` `k × m` row-major f32, result `n × m`.
+/// Each product of an f32 weight with the f64 input is exact before it is summed; the weights
+/// are read once, as f32. (`gemm` has no f32-times-f64 product; converting VGG-16's fc6 to f64
+/// for it moved and packed 0.8 GB per analysis.)
+pub fn matmul_f32_weights<T: Copy + Into<f64> + Sync>(
+    lhs: &[T],
+    weights: &[f32],
+    n: usize,
+    k: usize,
+    m: usize,
+) -> Vec<f64> {
+    assert_eq!(lhs.len(), n * k, "an {n}×{k} left operand");
+    assert_eq!(weights.len(), k * m, "a {k}×{m} weight");
+    const TILE: usize = 256;
+    // Column-major copy of lhs: the inner loop reads one input for every image at a time.
+    let mut columns = vec![0.0f64; n * k];
+    for i in 0..n {
+        for j in 0..k {
+            columns[j * n + i] = lhs[i * k + j].into();
+        }
+    }
+    let tile = |c0: usize| -> Vec<f64> {
+        let width = TILE.min(m - c0);
+        let mut acc = vec![0.0f64; n * width];
+        for j in 0..k {
+            let w = &weights[j * m + c0..j * m + c0 + width];
+            for (i, &x) in columns[j * n..(j + 1) * n].iter().enumerate() {
+                if x != 0.0 {
+                    let row = &mut acc[i * width..(i + 1) * width];
+                    row.iter_mut().zip(w).for_each(|(a, &v)| *a += x * f64::from(v));
+                }
+            }
+        }
+        acc
+    };
+    let starts: Vec<usize> = (0..m).step_by(TILE).collect();
+    let tiles = crate::host::map_items(&starts, |&c0| tile(c0));
+    let mut out = vec![0.0f64; n * m];
+    for (&c0, acc) in starts.iter().zip(&tiles) {
+        let width = TILE.min(m - c0);
+        for i in 0..n {
+            out[i * m + c0..i * m + c0 + width].copy_from_slice(&acc[i * width..(i + 1) * width]);
+        }
+    }
+    out
+}
+
 /// `rows · rowsᵀ` of an `n × dim` row-major f64 matrix: `n × n`, row-major.
 pub fn gram(rows: &[f64], dim: usize) -> Vec<f64> {
     let n = rows.len() / dim.max(1);
@@ -162,5 +210,22 @@ mod tests {
             matmul(Operand::Rows(&a), Operand::Transposed(&bt), 2, 3, 2),
             vec![4.0, 5.0, 10.0, 11.0]
         );
+    }
+
+    #[test]
+    fn f32_weights_accumulate_in_f64_as_the_f64_product() {
+        // 3 rows, k = 5, m = 300 (two column tiles, the second partial), zeros in the input.
+        let (n, k, m) = (3, 5, 300);
+        let lhs: Vec<f32> =
+            (0..n * k).map(|v| if v % 4 == 0 { 0.0 } else { v as f32 * 0.3 - 1.0 }).collect();
+        let w: Vec<f32> = (0..k * m).map(|v| ((v * 37 % 101) as f32 - 50.0) / 7.0).collect();
+        let got = matmul_f32_weights(&lhs, &w, n, k, m);
+        let lhs64: Vec<f64> = lhs.iter().map(|&v| f64::from(v)).collect();
+        let w64: Vec<f64> = w.iter().map(|&v| f64::from(v)).collect();
+        let want = matmul(Operand::Rows(&lhs64), Operand::Rows(&w64), n, k, m);
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() <= 1e-12 * w.abs().max(1.0), "{g} vs {w}");
+        }
     }
 }

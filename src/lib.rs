@@ -16,6 +16,7 @@ pub mod figures;
 pub mod file_names;
 pub mod folds;
 pub mod heatmap;
+pub mod host;
 pub mod judgments;
 pub mod memory;
 pub mod model;

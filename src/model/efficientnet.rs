@@ -295,7 +295,7 @@ impl HostHead {
         let mut by_image = vec![0.0f32; n * chunk.len() * out];
         let work: Vec<(&mut [f32], &mut [f32])> =
             sums.chunks_mut(positions * out).zip(by_image.chunks_mut(chunk.len() * out)).collect();
-        for_each_item(work, |i, (sums, rows)| {
+        crate::host::for_each_item(work, |i, (sums, rows)| {
             for (step, &k) in chunk.iter().enumerate() {
                 let w = self.column(k);
                 let row = &mut rows[step * out..(step + 1) * out];
@@ -382,7 +382,7 @@ impl HostPass {
         let (out, n) = (EMBEDDING, self.head.images_count());
         let mut change = vec![0.0f32; chunk.len() * n * out];
         let scale = 1.0 / self.head.positions as f32;
-        for_each_item(change.chunks_mut(out).collect(), |j, row| {
+        crate::host::for_each_item(change.chunks_mut(out).collect(), |j, row| {
             let (k, i) = (chunk[j / n], j % n);
             let w = self.head.column(k);
             for (p, &a) in self.head.maps(i, k).iter().enumerate() {
@@ -406,17 +406,6 @@ impl HostPass {
 fn relu6_change(v: f32, lo: f32, hi: f32) -> f32 {
     let v = if v > lo { v } else { lo };
     if v < hi { v } else { hi }
-}
-
-/// `f(index, item)` for every item, on every core natively.
-fn for_each_item<T: Send>(items: Vec<T>, f: impl Fn(usize, T) + Sync + Send) {
-    #[cfg(not(target_family = "wasm"))]
-    {
-        use rayon::prelude::*;
-        items.into_par_iter().enumerate().for_each(|(j, item)| f(j, item));
-    }
-    #[cfg(target_family = "wasm")]
-    items.into_iter().enumerate().for_each(|(j, item)| f(j, item));
 }
 
 /// Folded keys of the bundled safetensors file.

@@ -299,10 +299,11 @@ impl Network {
                 let pre = m.head.fc6.forward_f64(inputs_host).await?;
                 let out = m.head.fc6.out_features();
                 let hidden6: Vec<f64> = pre.iter().map(|v| v.max(0.0)).collect();
-                let w7 = f64s(read_f32(m.head.fc7.weight.clone()).await?);
+                let w7 = read_f32(m.head.fc7.weight.clone()).await?;
                 let bias7 = f64s(read_f32(m.head.fc7.bias.clone()).await?);
                 let hidden = bias7.len();
-                let mut inner = matmul(Operand::Rows(&hidden6), Operand::Rows(&w7), n, out, hidden);
+                let mut inner =
+                    crate::correlation::matmul_f32_weights(&hidden6, &w7, n, out, hidden);
                 for row in inner.chunks_exact_mut(hidden) {
                     row.iter_mut().zip(&bias7).for_each(|(v, b)| *v += b);
                 }
@@ -432,10 +433,7 @@ impl Network {
         );
         let rows = inputs.clone().select(1, index.clone()).swap_dims(0, 1); // [kc, n, positions]
         match self {
-            Self::Vgg16(m) => {
-                let w = m.head.fc6.channel_rows(chunk); // [kc, 49, hidden]
-                rows.matmul(w).unsqueeze_dim(3)
-            }
+            Self::Vgg16(m) => m.head.fc6.channel_terms(rows, chunk).unsqueeze_dim(3),
             Self::EfficientNetLite(m) => {
                 let w = m.head_weight.clone().select(1, index).transpose(); // [kc, 1280]
                 let [kc, embedding] = w.dims();
