@@ -106,8 +106,7 @@ pub fn matmul_f32_weights<T: Copy + Into<f64> + Sync>(
             let w = &weights[j * m + c0..j * m + c0 + width];
             for (i, &x) in columns[j * n..(j + 1) * n].iter().enumerate() {
                 if x != 0.0 {
-                    let row = &mut acc[i * width..(i + 1) * width];
-                    row.iter_mut().zip(w).for_each(|(a, &v)| *a += x * f64::from(v));
+                    crate::host::axpy_f64(&mut acc[i * width..(i + 1) * width], x, w);
                 }
             }
         }

@@ -165,10 +165,9 @@ impl Vgg16F64 {
     }
 }
 
-/// Per m of `order`'s prefixes, every image's embedding with only those channels kept, as the
-/// cohort's correlation matrix (f64, from the f32 embeddings); `visit(m, z)` sees each `n × n`
-/// matrix, m from 1.
-async fn prefix_correlations(
+/// Per m of `order`'s prefixes, every image's embedding with only those channels kept (`n ×
+/// dim`, f64); `visit(m, embeddings)` sees each, m from 1.
+async fn prefix_embeddings(
     net: &Network,
     inputs: &Tensor<3>,
     cohort: &Cohort,
@@ -184,7 +183,7 @@ async fn prefix_correlations(
     let mut visit_chunk = |embeddings: &[f64]| {
         for cohort in embeddings.chunks_exact(n * dim) {
             m += 1;
-            visit(m, &correlation::correlation_matrix(cohort, dim));
+            visit(m, cohort);
         }
     };
     let f64s = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
@@ -238,13 +237,32 @@ async fn fold_curves(
     options: &EngineOptions,
 ) -> Result<Curves> {
     let n = inputs.dims()[0];
+    let dim = net.embedding_size();
     let mut curves = Curves::default();
-    prefix_correlations(net, inputs, cohort, order, options, &mut |_, z| {
-        curves.train_r.push(two_oi(z, human, n, &fold.train));
-        curves.test_r.push(two_oi(z, human, n, &fold.test));
+    prefix_embeddings(net, inputs, cohort, order, options, &mut |_, embeddings| {
+        curves.train_r.push(subset_two_oi(embeddings, dim, human, n, &fold.train));
+        curves.test_r.push(subset_two_oi(embeddings, dim, human, n, &fold.test));
     })
     .await?;
     Ok(curves)
+}
+
+/// The 2OI (Pearson r) over the pairs of `subset`, from the embeddings `n × dim` of the whole
+/// cohort: only the subset's model similarities are formed (a fold's training and test images
+/// need 68 % of the cohort's pairs at 5 folds).
+fn subset_two_oi(embeddings: &[f64], dim: usize, human: &[f64], n: usize, subset: &[usize]) -> f64 {
+    let rows: Vec<f64> =
+        subset.iter().flat_map(|&i| &embeddings[i * dim..(i + 1) * dim]).copied().collect();
+    let z = correlation::correlation_matrix(&rows, dim);
+    let s = subset.len();
+    let (mut a, mut b) = (Vec::with_capacity(s * s / 2), Vec::with_capacity(s * s / 2));
+    for (x, &i) in subset.iter().enumerate() {
+        for (y, &j) in subset.iter().enumerate().skip(x + 1) {
+            a.push(z[x * s + y]);
+            b.push(human[i * n + j]);
+        }
+    }
+    pearson(&a, &b)
 }
 
 /// One fold's outcome.

@@ -21,6 +21,7 @@ use burn::tensor::ops::ConvOptions;
 
 use super::vgg16::Dense;
 use crate::error::{Error, Result};
+use crate::host;
 use crate::weights::{NamedTensor, TensorMap};
 
 const BN_EPS: f64 = 1e-3;
@@ -295,21 +296,12 @@ impl HostHead {
         let mut by_image = vec![0.0f32; n * chunk.len() * out];
         let work: Vec<(&mut [f32], &mut [f32])> =
             sums.chunks_mut(positions * out).zip(by_image.chunks_mut(chunk.len() * out)).collect();
-        crate::host::for_each_item(work, |i, (sums, rows)| {
+        host::for_each_item(work, |i, (sums, rows)| {
             for (step, &k) in chunk.iter().enumerate() {
                 let w = self.column(k);
                 let row = &mut rows[step * out..(step + 1) * out];
                 for (p, &a) in self.maps(i, k).iter().enumerate() {
-                    let sum = &mut sums[p * out..(p + 1) * out];
-                    for o in 0..out {
-                        sum[o] += w[o] * a;
-                    }
-                }
-                for p in 0..positions {
-                    let sum = &sums[p * out..(p + 1) * out];
-                    for o in 0..out {
-                        row[o] += relu6_change(sum[o], 0.0, 6.0);
-                    }
+                    host::axpy_add_clamped(&mut sums[p * out..(p + 1) * out], a, w, row, 0.0, 6.0);
                 }
                 row.iter_mut().for_each(|v| *v *= scale);
             }
@@ -382,7 +374,7 @@ impl HostPass {
         let (out, n) = (EMBEDDING, self.head.images_count());
         let mut change = vec![0.0f32; chunk.len() * n * out];
         let scale = 1.0 / self.head.positions as f32;
-        crate::host::for_each_item(change.chunks_mut(out).collect(), |j, row| {
+        host::for_each_item(change.chunks_mut(out).collect(), |j, row| {
             let (k, i) = (chunk[j / n], j % n);
             let w = self.head.column(k);
             for (p, &a) in self.head.maps(i, k).iter().enumerate() {
@@ -390,22 +382,12 @@ impl HostPass {
                     continue; // the change is clamp(x − a, −a, 6 − a) = 0 at every output
                 }
                 let (shift, lo, hi) = self.bounds(i, p);
-                for o in 0..out {
-                    row[o] += relu6_change(shift[o] - w[o] * a, lo[o], hi[o]);
-                }
+                host::add_clamped_shifted(row, shift, a, w, lo, hi);
             }
             row.iter_mut().for_each(|v| *v *= scale);
         });
         change
     }
-}
-
-/// `clamp(v, lo, hi)` written as two selects, which vectorise to min/max (`f32::clamp` asserts
-/// and handles NaN apart, which does not).
-#[inline(always)]
-fn relu6_change(v: f32, lo: f32, hi: f32) -> f32 {
-    let v = if v > lo { v } else { lo };
-    if v < hi { v } else { hi }
 }
 
 /// Folded keys of the bundled safetensors file.
