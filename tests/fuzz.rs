@@ -305,6 +305,7 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         [&b"\xEF\xBB\xBF"[..], headed.replace('\n', "\r\n").as_bytes()].concat(),
     );
     add("matrix_text", "nan_semicolon.csv", rows(";").replace("0.5", "NaN").into_bytes());
+    add("matrix_text", "kriegeskorte24_rdm.csv", fixture("www/examples/kriegeskorte24/rdm.csv"));
 
     // JSON
     let nested: Vec<Vec<f64>> = rdm.chunks(5).map(<[f64]>::to_vec).collect();
@@ -341,6 +342,11 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         "bool.npy",
         npy("|b1", &[4, 4], &[1, 0, 0, 1, 0, 1, 1, 0, 0, 1, 1, 0, 1, 0, 0, 1]),
     );
+
+    for f in ["ais.npy", "heatmap.npy", "maps.npy"] {
+        add("matrix_npy", &format!("golden_{f}"), fixture(&format!("tests/golden/heatmap/{f}")));
+        add("saliency_map", &format!("golden_{f}"), fixture(&format!("tests/golden/heatmap/{f}")));
+    }
 
     // NPZ
     for f in ["two_square.npz", "rdm5.npz", "pickled_names.npz"] {
