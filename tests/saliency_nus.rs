@@ -164,7 +164,11 @@ fn saliency_command_writes_maps_risks_and_contours() {
     // An analyze output with 2 feature maps of 3 × 4: map 0 bright at the top left, map 1 at the
     // bottom right; image a weights map 0, image b has no positive AIS (no heatmap).
     std::fs::write(results.join("images.txt"), "a.png\nb.png\n").unwrap();
-    write_npy(&results.join("ais_image.npy"), &[2, 2], &[0.5, -0.1, 0.0, -0.2]);
+    let ais = [0.5, -0.1, 0.0, -0.2];
+    write_npy(&results.join("ais_image.npy"), &[2, 2], &ais.map(|v| v as f32));
+    let rows = names.map(String::from);
+    std::fs::write(results.join("ais_image.csv"), alignmap::report::score_csv(&rows, &ais, 2))
+        .unwrap();
     let mut maps = vec![0.0f32; 2 * 2 * 12];
     for i in 0..2 {
         maps[i * 24] = 1.0;
