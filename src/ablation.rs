@@ -55,7 +55,9 @@ impl Default for EngineOptions {
 pub enum Event<'a> {
     /// Image `index`'s per-image AIS are final: one per channel (0 outside the scored range and
     /// for channels whose inputs are zero).
-    Image { index: usize, ais: &'a [f64] },
+    /// `baseline`: its per-image 2OI with every feature map (the scores are this minus the
+    /// 2OI with one removed).
+    Image { index: usize, baseline: f64, ais: &'a [f64] },
     /// `done` of `total` (image, feature map) ablations are scored.
     Progress { done: usize, total: usize },
 }
@@ -486,7 +488,11 @@ pub async fn alignment_importance(
         }
         stored.push(pieces);
         for index in images.clone() {
-            on(Event::Image { index, ais: &scorer.scores.image[index * channels..][..channels] })?;
+            on(Event::Image {
+                index,
+                baseline: scorer.scores.baseline.per_image[index],
+                ais: &scorer.scores.image[index * channels..][..channels],
+            })?;
         }
     }
     if schedule.streams() {

@@ -61,6 +61,8 @@ pub struct Options {
 /// One image whose per-image AIS are final.
 pub struct ScoredImage<'a> {
     pub index: usize,
+    /// Its per-image 2OI with every feature map.
+    pub baseline: f64,
     /// Its per-image AIS, one per feature map.
     pub ais: &'a [f64],
     /// Its heatmap; `None` when no AIS is positive.
@@ -121,10 +123,15 @@ pub async fn score_cohort(
     let scores =
         ablation::alignment_importance(net, inputs, human, &options.engine, &mut |event| {
             match event {
-                Event::Image { index, ais } => {
+                Event::Image { index, baseline, ais } => {
                     let (maps, shape) = &extracted.maps[index];
                     heatmaps[index] = Heatmap::from_scores(ais, maps, *shape)?;
-                    (hooks.image)(ScoredImage { index, ais, heatmap: heatmaps[index].as_ref() })
+                    (hooks.image)(ScoredImage {
+                        index,
+                        baseline,
+                        ais,
+                        heatmap: heatmaps[index].as_ref(),
+                    })
                 }
                 Event::Progress { done, total } => {
                     (hooks.progress)(Stage::Ablation, done * n / total.max(1), n)

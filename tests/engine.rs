@@ -99,15 +99,15 @@ fn schedules_and_merged_shares_agree_and_images_arrive_in_order() {
     let (model, maps) = tiny_vgg_cohort(11, 12, 700, &device);
     let inputs = model.ablation_inputs(maps);
     let human = generated_human(12);
-    let run = |options: &EngineOptions, heard: &mut Vec<(usize, Vec<f64>)>| -> AisScores {
+    let run = |options: &EngineOptions, heard: &mut Vec<(usize, f64, Vec<f64>)>| -> AisScores {
         pollster::block_on(ablation::alignment_importance(
             &model,
             inputs.clone(),
             &human,
             options,
             &mut |event| {
-                if let Event::Image { index, ais } = event {
-                    heard.push((index, ais.to_vec()));
+                if let Event::Image { index, baseline, ais } = event {
+                    heard.push((index, baseline, ais.to_vec()));
                 }
                 Ok(())
             },
@@ -119,8 +119,9 @@ fn schedules_and_merged_shares_agree_and_images_arrive_in_order() {
     let mut heard = Vec::new();
     let streamed = run(&streamed_options, &mut heard);
     assert_eq!(heard.iter().map(|h| h.0).collect::<Vec<_>>(), (0..12).collect::<Vec<_>>());
-    for (t, row) in &heard {
+    for (t, baseline, row) in &heard {
         assert_eq!(row[..], streamed.image[t * 32..(t + 1) * 32]);
+        assert_eq!(baseline.to_bits(), streamed.baseline.per_image[*t].to_bits());
     }
     let one_block = run(&EngineOptions { store_bytes: 0, ..streamed_options }, &mut Vec::new());
     let shares: Vec<_> = [(0, 13), (13, 32)]

@@ -70,6 +70,7 @@ export const el = {
   runAgainSmaller: $('run-again-smaller'),
   // 4 results
   results: $('results'),
+  resultsLive: $('results-live'),
   viewAbout: $('view-about'),
   summary: $('summary'),
   colormap: $('colormap'),

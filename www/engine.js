@@ -1,15 +1,22 @@
 // The analysis engine: the WebAssembly module lives in a module worker (worker.js), so the page
 // never freezes. call(op, args) asks it for something and resolves to its answer; its progress
-// messages go to the one listener set by onProgress (the task running).
+// messages go to the one listener set by onProgress (the task running), the images an analysis
+// scores to the one set by onImage.
 import { state } from './state.js';
 
 let nextId = 1;
 const pending = new Map();
 let progressListener = () => {};
+let imageListener = () => {};
 let lostListener = () => {};
 
 export function onProgress(listener) {
   progressListener = listener;
+}
+
+/** `listener(card)` hears each image of a running analysis as soon as it is scored (run.js). */
+export function onImage(listener) {
+  imageListener = listener;
 }
 
 /**
@@ -26,6 +33,10 @@ export function startWorker() {
     const m = event.data;
     if (m && m.type === 'progress') {
       progressListener(m);
+      return;
+    }
+    if (m && m.type === 'image') {
+      imageListener(m.card);
       return;
     }
     if (m && m.type === 'device-lost') {

@@ -5,15 +5,16 @@
 // CPU, and the analysis that was running runs again there.
 import { state, timings } from './state.js';
 import { el } from './dom.js';
-import { call, onProgress, onLost } from './engine.js';
+import { call, onProgress, onImage, onLost } from './engine.js';
 import { browserMemory } from './memory.js';
 import { keepInputs, forgetInputs, takeInputs, restoreInputs } from './interrupted.js';
 import { show, showError, seconds } from './util.js';
 import { updateRunButton } from './checks.js';
 import { restoreWorker } from './network.js';
 import { renderResults } from './results.js';
+import { streamImage, endStream, thumbnailStyle } from './gallery.js';
 
-const STAGE_UNITS = { decode: 'images', network: 'images', ablation: 'feature maps' };
+const STAGE_UNITS = { decode: 'images', network: 'images', ablation: 'images' };
 // Images through the network at once; 1 after the visitor asks for less memory.
 let batch = 4;
 // Said with the run's progress after the GPU was lost and the analysis went on on the CPU.
@@ -81,6 +82,7 @@ async function runOnce() {
   const t0 = performance.now();
   delete timings.firstHeatmapMs;
   delete timings.allHeatmapsMs;
+  delete timings.networkDoneMs;
   show(el.runStatus, `${statusNote}Running…`, 'running');
   onProgress((m) => {
     const li = el.stages.querySelector(`li[data-stage="${m.stage}"]`);
@@ -95,6 +97,7 @@ async function runOnce() {
       }
     }
     if (!(m.stage in started)) started[m.stage] = now;
+    if (m.stage === 'network' && m.done >= m.total && timings.networkDoneMs === undefined) timings.networkDoneMs = now - t0;
     const elapsed = now - started[m.stage];
     const bar = li.querySelector('progress');
     bar.max = Math.max(1, m.total);
@@ -113,8 +116,10 @@ async function runOnce() {
     if (restarting) return (again = await restarting);
     const plan = await planMemory();
     if (!plan) return false;
-    const r = await call('analyze', { batch: plan.batch });
+    onImage((card) => streamImage(card, t0));
+    const r = await call('analyze', { batch: plan.batch, style: thumbnailStyle() });
     timings.analysisMs = performance.now() - t0;
+    endStream(true);
     state.results = { ...r, names: r.info.names, n: r.info.n, channels: r.info.channels, origin: state.cohortOrigin || { kind: 'run' } };
     for (const li of el.stages.querySelectorAll('li')) {
       li.dataset.status = 'done';
@@ -134,6 +139,8 @@ async function runOnce() {
     show(el.runStatus, 'The analysis failed.', 'error');
     showError(el.runError, err.message);
   } finally {
+    endStream(false);
+    onImage(() => {});
     state.running = false;
     remember(null);
     forgetInputs();

@@ -48,7 +48,11 @@ export function nextFrame() {
 /** The `count` feature maps with the highest AIS in image `index` of `results`: [{ k, value }]. */
 export function topFeatures(results, index, count) {
   const { image, channels } = results;
-  const row = image.subarray(index * channels, (index + 1) * channels);
+  return topOfRow(image.subarray(index * channels, (index + 1) * channels), count);
+}
+
+/** The `count` feature maps of one image's AIS `row` with the highest scores: [{ k, value }]. */
+export function topOfRow(row, count) {
   return Array.from(row, (value, k) => ({ k, value }))
     .filter((d) => Number.isFinite(d.value))
     .sort((a, b) => b.value - a.value)

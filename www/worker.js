@@ -113,8 +113,15 @@ const ops = {
     return wasm.check_matching();
   },
 
-  async analyze({ batch = 4 } = {}, post) {
-    const summary = await wasm.analyze((stage, done, total) => post({ type: 'progress', stage, done, total }), batch);
+  // With `style` (the gallery's display), each image's card is posted as { type: 'image', card }
+  // as soon as its scores are final.
+  async analyze({ batch = 4, style } = {}, post) {
+    const onImage = style && ((card) => {
+      card.ais = Float64Array.from(card.ais);
+      card.picture.rgba = clamped(card.picture.rgba);
+      post({ type: 'image', card }, [card.ais.buffer, card.picture.rgba.buffer]);
+    });
+    const summary = await wasm.analyze((stage, done, total) => post({ type: 'progress', stage, done, total }), batch, onImage, style);
     return scores({ summary });
   },
 

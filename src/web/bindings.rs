@@ -29,11 +29,30 @@ fn report(progress: &Function, stage: &str, done: usize, total: usize) {
 
 /// Runs the whole analysis on the cohort as it stands: decode (preprocessing), network (feature
 /// maps, embeddings), ablation (AIS); `progress(stage, done, total)` hears each step; `batch`:
-/// images per forward pass (0: 4, as the command line). Resolves to summary.json's object.
+/// images per forward pass (0: 4, as the command line). With `on_image` and `style` (the
+/// gallery's `{ colormap, imageWeight, original, maxSide }`), `on_image(card)` hears each image
+/// as soon as its scores are final: `{ index, name, n, baseline, ais, picture }`. Resolves to
+/// summary.json's object.
 #[wasm_bindgen]
-pub async fn analyze(progress: Function, batch: u32) -> Result<Js<serde_json::Value>> {
-    let summary = super::results::analyze(
+pub async fn analyze(
+    progress: Function,
+    batch: u32,
+    on_image: Option<Function>,
+    style: JsValue,
+) -> Result<Js<serde_json::Value>> {
+    let style: super::results::ThumbnailStyle = if style.is_undefined() || style.is_null() {
+        super::results::ThumbnailStyle::default()
+    } else {
+        serde_wasm_bindgen::from_value(style)
+            .map_err(|e| crate::error::Error::Invalid(format!("analyze: the style {e}")))?
+    };
+    let mut send = |card| {
+        let _ = on_image.as_ref().map(|f| f.call1(&JsValue::NULL, &JsValue::from(Js(card))));
+    };
+    let cards = on_image.is_some().then_some((&style, &mut send as &mut dyn FnMut(_)));
+    let summary = super::results::analyze_with_cards(
         &mut |stage, done, total| report(&progress, stage.name(), done, total),
+        cards,
         batch,
         &seconds,
     )

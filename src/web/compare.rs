@@ -82,7 +82,9 @@ pub async fn compare_analyze(
     let network = NETWORK.with(|n| n.borrow().clone()).ok_or_else(|| {
         Error::Invalid("no second network loaded: call compare_load_network first".into())
     })?;
-    let analysis = super::results::run_cohort(Some(network), progress, batch, clock).await?;
+    let analysis =
+        super::results::run_cohort(Some(network), progress, &mut |_, _, _| {}, batch, clock)
+            .await?;
     let kept = with(|s| Kept::of(&analysis, s))?;
     SIDES.with(|k| k.borrow_mut().insert(label, kept));
     Ok(analysis.summary)

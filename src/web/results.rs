@@ -2,7 +2,7 @@
 //! as RGBA pixels, the summary (the command line's summary.json), cross-validation.
 
 use burn::prelude::{Tensor, TensorData};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 #[cfg(target_family = "wasm")]
 use wasm_bindgen::prelude::*;
 
@@ -94,6 +94,43 @@ pub(crate) fn picture<'a>(
     }
 }
 
+/// How the gallery draws its thumbnails: the page's display settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ThumbnailStyle {
+    /// jet, viridis or magma.
+    pub colormap: String,
+    /// The image's share of the blend (the paper's 0.6).
+    pub image_weight: f64,
+    /// The image alone, without its heatmap.
+    pub original: bool,
+    /// The picture's longer side at most (0: full size).
+    pub max_side: u32,
+}
+
+impl Default for ThumbnailStyle {
+    /// The page's defaults: jet at 40 % opacity, 256-pixel thumbnails.
+    fn default() -> Self {
+        Self { colormap: "jet".into(), image_weight: 0.6, original: false, max_side: 256 }
+    }
+}
+
+/// One image of a running analysis as soon as its scores are final: what its gallery card shows.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamedImage {
+    pub index: usize,
+    pub name: String,
+    /// The cohort's size.
+    pub n: usize,
+    /// Its per-image 2OI with every feature map (`null` when undefined).
+    pub baseline: Option<f64>,
+    /// Its per-image AIS, one per feature map.
+    pub ais: Vec<f64>,
+    /// Its thumbnail as `style` asked.
+    pub picture: Picture,
+}
+
 /// Runs the whole analysis on the cohort as it stands, through [`pipeline::score_cohort`]
 /// (`batch`: images per forward pass, 0: 4 as the command line; `clock`: seconds). Keeps the
 /// results in the session and returns summary.json.
@@ -102,8 +139,46 @@ pub async fn analyze(
     batch: u32,
     clock: &dyn Fn() -> f64,
 ) -> Result<serde_json::Value> {
+    analyze_with_cards(progress, None, batch, clock).await
+}
+
+/// [`analyze`], and each image's gallery card, drawn as the style says, to its listener as soon
+/// as the image's scores are final.
+pub async fn analyze_with_cards(
+    progress: &mut dyn FnMut(Stage, usize, usize),
+    cards: Option<(&ThumbnailStyle, &mut dyn FnMut(StreamedImage))>,
+    batch: u32,
+    clock: &dyn Fn() -> f64,
+) -> Result<serde_json::Value> {
+    let blend = match &cards {
+        Some((style, _)) => (!style.original).then_some(OverlayStyle {
+            colormap: style.colormap.parse()?,
+            image_weight: style.image_weight,
+        }),
+        None => None,
+    };
     with(|s| s.results = None);
-    let analysis = run_cohort(None, progress, batch, clock).await?;
+    let analysis = match cards {
+        None => run_cohort(None, progress, &mut |_, _, _| {}, batch, clock).await?,
+        Some((style, on_card)) => {
+            let mut card = |name: &str, n: usize, scored: &pipeline::ScoredImage| {
+                let Some(image) = with(|s| s.images.get(name).cloned()) else { return };
+                let image = crate::results_zip::display_copy(&image, style.max_side)
+                    .unwrap_or_else(|| Rgb::from(image));
+                // A card that cannot be drawn now is drawn with the others at the end.
+                let Ok(picture) = drawn(&image, scored.heatmap, blend) else { return };
+                on_card(StreamedImage {
+                    index: scored.index,
+                    name: name.to_string(),
+                    n,
+                    baseline: finite(scored.baseline),
+                    ais: scored.ais.to_vec(),
+                    picture,
+                })
+            };
+            run_cohort(None, progress, &mut card, batch, clock).await?
+        }
+    };
     let answer = analysis.summary.clone();
     with(|s| s.results = Some(analysis));
     Ok(answer)
@@ -115,6 +190,7 @@ pub async fn analyze(
 pub(crate) async fn run_cohort(
     other: Option<super::ModelEntry>,
     progress: &mut dyn FnMut(Stage, usize, usize),
+    image: &mut dyn FnMut(&str, usize, &pipeline::ScoredImage),
     batch: u32,
     clock: &dyn Fn() -> f64,
 ) -> Result<Analysis> {
@@ -156,7 +232,12 @@ pub(crate) async fn run_cohort(
         },
         &matched.similarity,
         &options,
-        pipeline::Hooks { progress, image: &mut |_| {}, cancelled: &|| false, clock },
+        pipeline::Hooks {
+            progress,
+            image: &mut |scored| image(&names[scored.index], names.len(), &scored),
+            cancelled: &|| false,
+            clock,
+        },
     )
     .await?;
     let mut timings = run.timings;
@@ -165,7 +246,6 @@ pub(crate) async fn run_cohort(
         AnalysisSummary::new(&names, &run.scores, model, human, &device.description, timings);
     let summary = serde_json::to_value(&summary)
         .map_err(|e| Error::Invalid(format!("cannot build the summary: {e}")))?;
-    let heatmaps = heatmap::cohort_heatmaps(&run.scores, &run.extracted.maps)?;
     Ok(Analysis {
         compute: keep_grams.then(|| Compute {
             net,
@@ -174,7 +254,7 @@ pub(crate) async fn run_cohort(
         }),
         logits: run.extracted.logits,
         classes: run.extracted.classes,
-        ..Analysis::new(names, run.scores, heatmaps, summary)
+        ..Analysis::new(names, run.scores, run.heatmaps, summary)
     })
 }
 
@@ -316,24 +396,29 @@ pub fn overlay(
     with_results(|a, s| {
         let image = original(a, s, index as usize, max_side)?;
         let heat = heatmap_of(a, index as usize)?;
-        let drawn = match (&heat, show_original) {
-            (Some(h), false) => {
-                heatmap::overlay(&image, h, OverlayStyle { colormap, image_weight })?
-            }
-            _ => None,
-        };
-        let defined = heat.as_ref().is_some_and(|h| h.intensities().is_some());
-        let note = match (&heat, defined) {
-            (None, _) => {
-                "no feature map has a positive AIS for this image: removing any one of them does not lower its alignment with the human judgments, so there is nothing to draw"
-            }
-            (Some(_), false) => {
-                "the feature maps with positive AIS are zero everywhere on this image, so there is nothing to draw"
-            }
-            _ => "",
-        };
-        Ok(Js(Picture { defined, note, ..Picture::of(drawn.as_ref().unwrap_or(&image)) }))
+        let style = (!show_original).then_some(OverlayStyle { colormap, image_weight });
+        Ok(Js(drawn(&image, heat.as_ref(), style)?))
     })
+}
+
+/// `heat` blended over `image` as `style` says, or the image alone (`style` None, or no heatmap
+/// to draw: the note says why).
+fn drawn(image: &Rgb, heat: Option<&Heatmap>, style: Option<OverlayStyle>) -> Result<Picture> {
+    let drawn = match (heat, style) {
+        (Some(h), Some(style)) => heatmap::overlay(image, h, style)?,
+        _ => None,
+    };
+    let defined = heat.is_some_and(|h| h.intensities().is_some());
+    let note = match (heat, defined) {
+        (None, _) => {
+            "no feature map has a positive AIS for this image: removing any one of them does not lower its alignment with the human judgments, so there is nothing to draw"
+        }
+        (Some(_), false) => {
+            "the feature maps with positive AIS are zero everywhere on this image, so there is nothing to draw"
+        }
+        _ => "",
+    };
+    Ok(Picture { defined, note, ..Picture::of(drawn.as_ref().unwrap_or(image)) })
 }
 
 /// The colour map's 256 colours as RGBA (a legend): 1024 bytes.
@@ -625,5 +710,50 @@ pub(crate) mod tests {
         assert_eq!(cv.validation.set_size.per_fold.len(), 2);
         assert!(with(|s| s.results.as_ref().unwrap().cross_validation.is_some()));
         assert_eq!(paper_seeds(), [111, 222, 333, 444, 555, 666, 777, 888]);
+    }
+
+    #[test]
+    fn each_images_card_arrives_in_order_before_the_end_as_the_gallery_draws_it() {
+        cohort();
+        let style = ThumbnailStyle {
+            colormap: "magma".into(),
+            image_weight: 0.3,
+            original: false,
+            max_side: 20,
+        };
+        let mut cards = Vec::new();
+        let mut on_card = |card: StreamedImage| {
+            assert!(with(|s| s.results.is_none()), "card {} after the end", card.index);
+            cards.push(card);
+        };
+        pollster::block_on(analyze_with_cards(
+            &mut |_, _, _| {},
+            Some((&style, &mut on_card)),
+            2,
+            &|| 0.0,
+        ))
+        .unwrap();
+        let info = result_info().unwrap().0;
+        let image = ais_image().unwrap();
+        assert_eq!(cards.iter().map(|c| c.index).collect::<Vec<_>>(), (0..6).collect::<Vec<_>>());
+        for card in &cards {
+            let i = card.index;
+            assert_eq!((card.name.as_str(), card.n), (info.names[i].as_str(), 6));
+            assert_eq!(card.ais, image[i * info.channels..][..info.channels]);
+            let baseline = info.baseline.per_image[i].expect("a defined baseline");
+            assert_eq!(card.baseline.map(f64::to_bits), Some(baseline.to_bits()));
+            let drawn = overlay(i as u32, "magma".into(), 0.3, false, 20).unwrap().0;
+            assert_eq!((card.picture.width, card.picture.height), (drawn.width, drawn.height));
+            assert_eq!(card.picture.rgba.0, drawn.rgba.0, "card {i}: not the gallery's picture");
+            assert_eq!((card.picture.defined, card.picture.note), (drawn.defined, drawn.note));
+        }
+        let bad = ThumbnailStyle { colormap: "rainbow".into(), ..style };
+        let refused = pollster::block_on(analyze_with_cards(
+            &mut |_, _, _| {},
+            Some((&bad, &mut |_| {})),
+            2,
+            &|| 0.0,
+        ));
+        assert!(refused.unwrap_err().to_string().contains("rainbow"));
     }
 }

@@ -18,10 +18,10 @@ const PKG = path.join(wwwDir, 'pkg', 'alignmap.js');
 const SHOTS = '/tmp/shots';
 const skip = skipWithoutPage();
 
-const ANALYZE = 'export function analyze(progress, batch) {\n    const ret = wasm.analyze(progress, batch);';
+const ANALYZE = 'export function analyze(progress, batch, on_image, style) {\n';
 // What a Rust panic or a failed allocation looks like from JavaScript: a RuntimeError thrown
 // out of the module, here after the first progress message.
-const TRAPPED = 'export function analyze(progress, batch) {\n    progress("decode", 0, 24);\n' +
+const TRAPPED = 'export function analyze(progress, batch, on_image, style) {\n    progress("decode", 0, 24);\n' +
   '    throw new WebAssembly.RuntimeError("unreachable");';
 
 let server;
