@@ -401,8 +401,7 @@ impl Schedule {
         embedding: usize,
         block: usize,
     ) -> Self {
-        let per_ablation = 4 * (4 * pre_size + 4 * embedding + 2 * (n + 1));
-        let ablations = (options.chunk_bytes / per_ablation).max(1);
+        let ablations = (options.chunk_bytes / per_ablation(n, pre_size, embedding)).max(1);
         let stored = 4 * active * n * (embedding + n + 1);
         let block = block.clamp(1, n.max(1));
         if block >= n || stored > options.store_bytes {
@@ -425,6 +424,11 @@ impl Schedule {
     }
 }
 
+/// Bytes of one (image, channel) ablation in a chunk (see [`Schedule::new`]).
+fn per_ablation(n: usize, pre_size: usize, embedding: usize) -> usize {
+    4 * (4 * pre_size + 4 * embedding + 2 * (n + 1))
+}
+
 /// Channels per chunk for work over all `n` images at once (the selection curves).
 pub(crate) fn chunk_channels(
     options: &EngineOptions,
@@ -434,6 +438,52 @@ pub(crate) fn chunk_channels(
 ) -> usize {
     let options = EngineOptions { store_bytes: 0, ..*options };
     Schedule::new(&options, n, 0, pre_size, embedding, n).kc
+}
+
+/// The memory of the engine's schedule, in bytes ([`schedule_bytes`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ScheduleBytes {
+    /// One chunk of ablations, as [`EngineOptions::chunk_bytes`] counts them: kc channels over
+    /// the largest block of images.
+    pub chunk: usize,
+    /// What the image-by-image schedule keeps for the dataset AIS until its end (all 0 when the
+    /// cohort runs as one block): every block's embedding changes, where the network runs (f32,
+    /// `active·n·embedding`);
+    pub changes: usize,
+    /// per (channel, image), the `n + 1` f64 products `Scorer::versus` keeps, on the host (the
+    /// map's own entries, some 40 bytes each, are not counted);
+    pub products: usize,
+    /// and at its end, one chunk of channels' changes gathered over every image for their Gram
+    /// products (f32, `kc·n·embedding`, where the network runs; the block chunks are gone then).
+    pub gathered: usize,
+}
+
+/// The memory of the schedule [`alignment_importance`] walks for `active` channels over `n`
+/// images, with removal terms of `pre_size` values, embeddings of `embedding` and blocks of
+/// `block` images (`Network::block_images`). A cohort that runs as one block of every image
+/// (one block would hold every image, or its changes exceed [`EngineOptions::store_bytes`])
+/// keeps nothing: its changes go chunk by chunk as they come.
+pub(crate) fn schedule_bytes(
+    options: &EngineOptions,
+    n: usize,
+    active: usize,
+    pre_size: usize,
+    embedding: usize,
+    block: usize,
+) -> ScheduleBytes {
+    let schedule = Schedule::new(options, n, active, pre_size, embedding, block);
+    let largest = schedule.blocks.iter().map(|b| b.len()).max().unwrap_or(0);
+    let kc = schedule.kc.min(active);
+    let chunk = kc * largest * per_ablation(n, pre_size, embedding);
+    if !schedule.streams() {
+        return ScheduleBytes { chunk, ..Default::default() };
+    }
+    ScheduleBytes {
+        chunk,
+        changes: 4 * active * n * embedding,
+        products: 8 * active * n * (n + 1),
+        gathered: 4 * kc * n * embedding,
+    }
 }
 
 /// Per-image and dataset AIS with the exact ablation.
@@ -564,5 +614,88 @@ mod tests {
         assert!(!s.streams());
         // A chunk smaller than one ablation still makes progress.
         assert_eq!(Schedule::new(&options(1, 1 << 30), 10, 8, 100, 50, 3).kc, 1);
+    }
+
+    /// What `alignment_importance` keeps when it walks `s` over every one of `active` channels:
+    /// `(changes, products, gathered)` in bytes, piece by piece as its loops make them.
+    fn kept_by_walking(s: &Schedule, n: usize, active: usize, dim: usize) -> [usize; 3] {
+        if !s.streams() {
+            return [0; 3];
+        }
+        let channels: Vec<usize> = (0..active).collect();
+        let (mut changes, mut products) = (0, 0);
+        for images in &s.blocks {
+            for chunk in channels.chunks(s.kc) {
+                // `pieces`: the chunk's changes `[kc, b, dim]` f32; `versus`: n + 1 f64 each.
+                changes += 4 * chunk.len() * images.len() * dim;
+                products += 8 * chunk.len() * images.len() * (n + 1);
+            }
+        }
+        let gathered = channels.chunks(s.kc).map(|c| 4 * c.len() * n * dim).max().unwrap_or(0);
+        [changes, products, gathered]
+    }
+
+    #[test]
+    fn the_memory_estimate_counts_what_the_schedule_keeps() {
+        use crate::memory::{Footprint, memory_estimate, vgg16};
+        use crate::model::efficientnet::{EMBEDDING, Variant};
+        let lite0 = Footprint {
+            parameters: 4_631_000,
+            input_side: 224,
+            peak_per_pixel: 54.0,
+            channels: Variant::Lite0.channels(),
+            map_stride: 32,
+            map_rounds_up: true,
+            pooled_positions: None,
+            head_out: EMBEDDING,
+            embedding: EMBEDDING,
+            host_f64_bytes: 8 * EMBEDDING * Variant::Lite0.channels(),
+            block_images: 1,
+        };
+        let (mut streamed, mut one_block) = (0, 0);
+        for (f, cohorts) in
+            [(vgg16(), [4, 5, 8, 24, 120, 124, 125]), (lite0, [4, 8, 24, 92, 240, 470, 480])]
+        {
+            let (c, dim) = (f.channels, f.embedding);
+            for n in cohorts {
+                for engine in [
+                    EngineOptions {
+                        chunk_bytes: 128 << 20,
+                        keep_grams: true,
+                        ..Default::default()
+                    },
+                    EngineOptions::default(),
+                    options(1, 1 << 30),
+                ] {
+                    // 175×175 images go to 224×224: maps of 14×14 (VGG-16) or 7×7.
+                    let e = memory_estimate(&f, &vec![(175, 175); n], 4, &engine);
+                    let (positions, pre_positions) = f.positions(f.map_size(224, 224));
+                    assert!(positions > 0);
+                    let pre_size = f.head_out * pre_positions;
+                    let s = Schedule::new(&engine, n, c, pre_size, dim, f.block_images);
+                    let [changes, products, gathered] = kept_by_walking(&s, n, c, dim);
+                    let case = format!("{c} channels, n = {n}, {engine:?}");
+                    assert_eq!(e.kept_changes, (changes + products) as u64, "{case}");
+                    assert_eq!(e.kept_on_host, products as u64, "{case}");
+                    let largest = s.blocks.iter().map(|b| b.len()).max().unwrap();
+                    let chunk = s.kc.min(c) * largest * 4 * (4 * pre_size + 4 * dim + 2 * (n + 1));
+                    assert_eq!(e.chunk, chunk.max(gathered) as u64, "{case}");
+                    // The closed form: the changes in f32 and the products in f64 while
+                    // `4·channels·n·(embedding + n + 1)` fits `store_bytes` and blocks of
+                    // `block_images` leave more than one block; else nothing.
+                    let bound = 4 * c * n * (dim + n + 1);
+                    if n > f.block_images && bound <= engine.store_bytes {
+                        streamed += 1;
+                        assert_eq!(changes + products, 4 * c * n * dim + 8 * c * n * (n + 1));
+                    } else {
+                        one_block += 1;
+                        assert_eq!(e.kept_changes, 0, "{case}");
+                    }
+                }
+            }
+        }
+        // Both schedules were met: VGG-16 at 4 images (one block of four) and at 125 (over
+        // 1 GiB), EfficientNet-Lite0 at 480.
+        assert_eq!((streamed, one_block), (3 * 11, 3 * 3), "{streamed} {one_block}");
     }
 }

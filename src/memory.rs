@@ -1,11 +1,11 @@
 //! How much memory a run needs, before it starts: the network's weights, the images, the trunk's
-//! activations, the feature maps, the engine's chunk and the scores ([`memory_estimate`]). The
-//! command line prints it; the page compares it with what the browser gives and adapts or
-//! refuses the run (`web::plan_run`).
+//! activations, the feature maps, the engine's chunk, the changes its image-by-image schedule
+//! keeps and the scores ([`memory_estimate`]). The command line prints it; the page compares it
+//! with what the browser gives and adapts or refuses the run (`web::plan_run`).
 
 use burn::prelude::Tensor;
 
-use crate::ablation::{EngineOptions, chunk_channels};
+use crate::ablation::{EngineOptions, schedule_bytes};
 use crate::model::efficientnet::{EMBEDDING, FoldedConv};
 use crate::model::{Network, Vgg16Spec};
 
@@ -35,6 +35,8 @@ pub struct Footprint {
     /// Bytes the f64 full pass holds on the host besides its inputs (VGG-16: fc7's weight in
     /// f64).
     pub host_f64_bytes: usize,
+    /// Images per block of the engine's image-by-image schedule ([`Network::block_images`]).
+    pub block_images: usize,
 }
 
 fn elements<const D: usize>(t: &Tensor<D>) -> usize {
@@ -87,6 +89,7 @@ impl Footprint {
             head_out: EMBEDDING,
             embedding: EMBEDDING,
             host_f64_bytes: 8 * EMBEDDING * channels,
+            block_images: net.block_images(),
         }
     }
 
@@ -115,8 +118,8 @@ pub fn vgg16() -> Footprint {
 
 /// What one run needs in memory, by part, in bytes ([`memory_estimate`]). With the CPU
 /// backend all of it is in one memory (the WebAssembly memory in the browser); on a GPU the
-/// network, the activations, the chunk and a copy of the ablation inputs are in GPU memory and
-/// the rest on the host ([`MemoryEstimate::host`]).
+/// network, the activations, the chunk, the kept changes (not their products) and a copy of the
+/// ablation inputs are in GPU memory and the rest on the host ([`MemoryEstimate::host`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct MemoryEstimate {
     /// The network's weights as loaded (f32).
@@ -129,21 +132,39 @@ pub struct MemoryEstimate {
     /// device.
     pub feature_maps: u64,
     /// One chunk of the engine's ablations ([`EngineOptions::chunk_bytes`], at least one
-    /// feature map over every image).
+    /// feature map over a block of images), or, where larger, the chunk of channels whose kept changes
+    /// the image-by-image schedule gathers over every image at its end.
     pub chunk: u64,
+    /// What the engine's image-by-image schedule keeps for the dataset AIS until its end: every
+    /// scored channel's embedding changes over the cohort (f32, `4·channels·n·embedding`) and
+    /// their products with the full embeddings (f64 on the host, `8·channels·n·(n + 1)`); 0 when
+    /// the cohort runs as one block of every image (one block would hold every image, or
+    /// `4·channels·n·(embedding + n + 1)` exceeds [`EngineOptions::store_bytes`]).
+    pub kept_changes: u64,
+    /// The part of `kept_changes` on the host (the products), for [`MemoryEstimate::host`];
+    /// not a part of its own, so not sent to the page.
+    #[serde(skip)]
+    pub kept_on_host: u64,
     /// The scores, the Gram matrices kept for cross-validation and the f64 full pass.
     pub scores: u64,
 }
 
 impl MemoryEstimate {
     pub fn total(&self) -> u64 {
-        self.network + self.images + self.activations + self.feature_maps + self.chunk + self.scores
+        self.network
+            + self.images
+            + self.activations
+            + self.feature_maps
+            + self.chunk
+            + self.kept_changes
+            + self.scores
     }
 
     /// What stays on the host when the network runs on a GPU: the images, the host's copy of
-    /// the feature maps (half of them, as counted here) and the scores.
+    /// the feature maps (half of them, as counted here), the kept changes' products and the
+    /// scores.
     pub fn host(&self) -> u64 {
-        self.images + self.feature_maps.div_ceil(2) + self.scores
+        self.images + self.feature_maps.div_ceil(2) + self.kept_on_host + self.scores
     }
 }
 
@@ -165,13 +186,14 @@ impl std::fmt::Display for MemoryEstimate {
         write!(
             f,
             "about {} (network {}, images {}, activations {}, feature maps {}, ablation chunk {}, \
-             scores {})",
+             kept changes {}, scores {})",
             format_bytes(self.total()),
             format_bytes(self.network),
             format_bytes(self.images),
             format_bytes(self.activations),
             format_bytes(self.feature_maps),
             format_bytes(self.chunk),
+            format_bytes(self.kept_changes),
             format_bytes(self.scores)
         )
     }
@@ -212,10 +234,15 @@ pub fn memory_estimate(
     let (positions, pre_positions) = f.positions(f.map_size(largest.0, largest.1));
     let ablation_inputs = 4 * n * f.channels * positions;
     let pre_size = f.head_out * pre_positions;
-    let kc = chunk_channels(options, n, pre_size, f.embedding).min(f.channels);
-    // Per channel and image: the removal terms and the temporaries of their activation change,
+    // The engine's schedule for every channel it scores, each taken to be active (nonzero in
+    // some image; one zero in every image is skipped, so a cohort just over `store_bytes` with
+    // such channels may still run image by image and keep up to about `store_bytes`). Its chunk:
+    // per channel and image, the removal terms and the temporaries of their activation change,
     // the embedding changes and theirs, and the read-backs (the engine's chunk budget).
-    let chunk = kc * n * 4 * (4 * pre_size + 4 * f.embedding + 2 * (n + 1));
+    let scored = options
+        .channel_range
+        .map_or(f.channels, |(start, end)| end.min(f.channels).saturating_sub(start));
+    let schedule = schedule_bytes(options, n, scored, pre_size, f.embedding, f.block_images);
     let grams = if options.keep_grams { 4 * f.channels * n * n } else { 0 };
     // Per-image AIS and their copies for the page; the f64 pre-activations and embeddings.
     let scores =
@@ -225,7 +252,9 @@ pub fn memory_estimate(
         images: (decoded + inputs) as u64,
         activations: activations.ceil() as u64,
         feature_maps: (maps + 2 * ablation_inputs) as u64,
-        chunk: chunk as u64,
+        chunk: schedule.chunk.max(schedule.gathered) as u64,
+        kept_changes: (schedule.changes + schedule.products) as u64,
+        kept_on_host: schedule.products as u64,
         scores: scores as u64,
     }
 }
@@ -258,6 +287,7 @@ mod tests {
             .sum();
         assert_eq!(f.parameters, tensors);
         assert_eq!((f.channels, f.embedding), (32, 64));
+        assert_eq!(f.block_images, net.block_images());
     }
 
     #[test]
@@ -273,13 +303,78 @@ mod tests {
         assert!(e.chunk <= 128 << 20 && e.chunk > 64 << 20, "{}", e.chunk);
         let one = memory_estimate(&f, &sizes, 1, &options);
         assert_eq!(one.activations * 4, e.activations);
+        // One ablation of a chunk: fc6's removal terms and their temporaries (4·4096), the
+        // embedding changes and theirs (4·4096), the read-backs (2·25), in f32.
+        let per_ablation = 4 * (4 * 4096 + 4 * 4096 + 2 * 25);
         let small = EngineOptions { chunk_bytes: 1, ..options };
         let least = memory_estimate(&f, &sizes, 1, &small);
-        assert_eq!(least.chunk, 24 * 4 * (4 * 4096 + 4 * 4096 + 2 * 25), "one feature map");
+        assert_eq!(least.chunk, 4 * per_ablation, "one feature map over a block of four images");
         let grams = EngineOptions { keep_grams: true, ..options };
         let kept = memory_estimate(&f, &sizes, 4, &grams);
         assert_eq!(kept.scores - e.scores, 4 * 512 * 24 * 24);
         assert_eq!(kept.total() - e.total(), 4 * 512 * 24 * 24);
         assert!(kept.host() < kept.total() - kept.network);
+    }
+
+    #[test]
+    fn the_estimate_counts_the_changes_the_image_by_image_schedule_keeps() {
+        let f = vgg16();
+        let (channels, embedding) = (f.channels, f.embedding);
+        let options = EngineOptions { chunk_bytes: 128 << 20, ..Default::default() };
+        for n in [8, 24, 120] {
+            let e = memory_estimate(&f, &vec![(175, 175); n], 4, &options);
+            // Every channel's embedding changes in f32 and, per (channel, image), n + 1 f64
+            // products with the full embeddings, which stay on the host.
+            let products = 8 * channels * n * (n + 1);
+            assert_eq!(e.kept_changes, (4 * channels * n * embedding + products) as u64);
+            assert_eq!(e.kept_on_host, products as u64);
+            assert_eq!(e.total(), {
+                let parts = [e.network, e.images, e.activations, e.feature_maps, e.chunk];
+                parts.iter().sum::<u64>() + e.kept_changes + e.scores
+            });
+            assert_eq!(
+                e.host(),
+                e.images + e.feature_maps.div_ceil(2) + products as u64 + e.scores
+            );
+            assert!(
+                e.to_string().contains(&format!("kept changes {}", format_bytes(e.kept_changes)))
+            );
+            // The batch and the chunk change how the changes are made, not how many are kept.
+            let least = memory_estimate(
+                &f,
+                &vec![(175, 175); n],
+                1,
+                &EngineOptions { chunk_bytes: 1, ..options },
+            );
+            assert_eq!(least.kept_changes, e.kept_changes);
+            // Above `store_bytes` the cohort runs as one block of every image, keeping nothing,
+            // its chunk then of kc channels over every image.
+            let bound = 4 * channels * n * (embedding + n + 1);
+            let at = memory_estimate(
+                &f,
+                &vec![(175, 175); n],
+                4,
+                &EngineOptions { store_bytes: bound, ..options },
+            );
+            assert_eq!(at.kept_changes, e.kept_changes, "the bound is inclusive");
+            let over = EngineOptions { store_bytes: bound - 1, ..options };
+            let o = memory_estimate(&f, &vec![(175, 175); n], 4, &over);
+            assert_eq!((o.kept_changes, o.kept_on_host), (0, 0));
+            let per_ablation = 4 * (4 * f.head_out + 4 * embedding + 2 * (n + 1));
+            let kc = (options.chunk_bytes / per_ablation / n).max(1);
+            assert_eq!(o.chunk, (kc * n * per_ablation) as u64);
+            assert_eq!(e.total() - o.total() - e.kept_changes, e.chunk - o.chunk);
+        }
+        // 125 images: 4·512·125·(4096 + 126) bytes are more than the default 1 GiB.
+        assert!(4 * channels * 125 * (embedding + 126) > EngineOptions::default().store_bytes);
+        let e = memory_estimate(&f, &vec![(175, 175); 125], 4, &EngineOptions::default());
+        assert_eq!(e.kept_changes, 0);
+        // Four images are one block of VGG-16's four: nothing is kept.
+        let e = memory_estimate(&f, &[(175, 175); 4], 4, &EngineOptions::default());
+        assert_eq!(e.kept_changes, 0);
+        // One worker's share keeps its own channels' changes only.
+        let share = EngineOptions { channel_range: Some((0, 100)), ..options };
+        let e = memory_estimate(&f, &vec![(175, 175); 24], 4, &share);
+        assert_eq!(e.kept_changes, (4 * 100 * 24 * embedding + 8 * 100 * 24 * 25) as u64);
     }
 }

@@ -210,4 +210,6 @@ fn the_memory_footprint_counts_the_loaded_weights() {
     // pixels (twice: the CPU backend's channels-last copy) and out at 1/16 after its stride.
     assert_eq!(f.peak_per_pixel, 2.0 * 96.0 / 4.0 + 96.0 / 16.0);
     assert_eq!((f.channels, f.map_size(224, 300), f.positions((7, 10))), (320, (7, 10), (70, 70)));
+    // Every image is a block of its own in the engine's image-by-image schedule.
+    assert_eq!((f.block_images, net.block_images()), (1, 1));
 }

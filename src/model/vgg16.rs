@@ -113,6 +113,8 @@ impl Vgg16Spec {
             head_out: self.hidden,
             embedding: self.hidden,
             host_f64_bytes: 8 * self.hidden * self.hidden,
+            // As `Network::block_images`: a few images share each pass over fc6's weight.
+            block_images: 4,
         }
     }
 

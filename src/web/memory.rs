@@ -430,27 +430,50 @@ mod tests {
         assert_eq!(p.checks.len(), 1, "only the wasm32 ceiling is known");
         assert_eq!(p.checks[0].available, WASM32_MEMORY);
         assert_eq!(p.needed, p.estimate.total());
-        assert!(p.needed > 900_000_000 && p.needed < 1_100_000_000, "{}", p.needed);
+        // The 24 images' kept changes: 512 channels' 4096-wide embedding changes in f32 and
+        // 24 + 1 f64 products per channel and image; about 1 GB besides them.
+        let kept = 4 * 512 * 24 * 4096 + 8 * 512 * 24 * 25;
+        assert_eq!(p.estimate.kept_changes, kept);
+        let rest = p.needed - kept;
+        assert!(rest > 900_000_000 && rest < 1_100_000_000, "{}", p.needed);
+    }
+
+    /// `navigator.deviceMemory` whose half is `bytes`.
+    fn device_memory_for(bytes: u64) -> BrowserMemory {
+        device_memory(2.0 * bytes as f64 / f64::from(1u32 << 30))
     }
 
     #[test]
     fn less_device_memory_runs_one_image_at_a_time_then_with_smaller_chunks() {
         let vgg = memory::vgg16();
-        // Half of 1.75 GiB: one image at a time is enough.
-        let p = memory_plan(&vgg, &example(), 4, CHUNK, CPU, &device_memory(1.75));
+        let needs = |batch, chunk| memory_estimate(&vgg, &example(), batch, &engine(chunk)).total();
+        let (asked, one) = (needs(4, CHUNK), needs(1, CHUNK));
+        assert!(one < asked);
+        // Half the device's memory between the two: one image at a time is enough.
+        let p = memory_plan(&vgg, &example(), 4, CHUNK, CPU, &device_memory_for((one + asked) / 2));
         assert_eq!(
             (p.verdict, p.batch, p.chunk_bytes),
             ("adapted", 1, CHUNK as u32),
             "{}",
             p.message
         );
-        says(&p.message, "half the 1.75 GB of memory this device reports");
+        assert_eq!(p.needed, one);
+        starts(&p.message, &format!("This run needs about {} as asked (4 images", bytes(asked)));
+        says(&p.message, "GB of memory this device reports)");
         assert!(p.message.ends_with("one image at a time. Slower, same results."), "{}", p.message);
-        // Half of 1.5 GiB: smaller chunks too.
-        let p = memory_plan(&vgg, &example(), 4, CHUNK, CPU, &device_memory(1.5));
-        assert_eq!((p.verdict, p.batch), ("adapted", 1), "{}", p.message);
-        assert!(p.chunk_bytes < CHUNK as u32 / 2, "{}", p.chunk_bytes);
-        assert!(p.needed <= (1.5 * f64::from(1u32 << 30) / 2.0) as u64);
+        // Between one image at a time with a quarter of the chunk and with half of it: the
+        // chunk is halved twice.
+        let (half, quarter) = (needs(1, CHUNK / 2), needs(1, CHUNK / 4));
+        assert!(quarter < half && half < one);
+        let memory = device_memory_for((quarter + half) / 2);
+        let p = memory_plan(&vgg, &example(), 4, CHUNK, CPU, &memory);
+        assert_eq!(
+            (p.verdict, p.batch, p.chunk_bytes),
+            ("adapted", 1, CHUNK as u32 / 4),
+            "{}",
+            p.message
+        );
+        assert_eq!(p.needed, quarter);
         says(&p.message, "one image at a time and smaller ablation chunks");
     }
 
@@ -459,7 +482,9 @@ mod tests {
         let vgg = memory::vgg16();
         let p = memory_plan(&vgg, &example(), 4, CHUNK, CPU, &device_memory(0.25));
         assert_eq!(p.verdict, "refused");
-        starts(&p.message, "This run needs about 7");
+        // At the smallest settings the 24 images' changes are still kept.
+        assert_eq!(p.estimate.kept_changes, 4 * 512 * 24 * 4096 + 8 * 512 * 24 * 25);
+        starts(&p.message, &format!("This run needs about {}, even", bytes(p.estimate.total())));
         says(&p.message, "more than 134 MB (half the 0.25 GB");
         says(&p.message, "the bundled EfficientNet-Lite0 has 4.6 million weights");
         says(&p.message, "the command line (alignmap analyze)");
@@ -495,6 +520,10 @@ mod tests {
         assert!(p.estimate.chunk <= 64 << 20);
         assert_eq!(p.checks[0].needed, p.estimate.host());
         assert!(p.estimate.host() < p.estimate.total() - p.estimate.network);
+        // Of the kept changes, only the f64 products stay in the WebAssembly memory.
+        let e = &p.estimate;
+        assert_eq!(e.kept_on_host, 8 * 512 * 24 * 25);
+        assert_eq!(e.host(), e.images + e.feature_maps.div_ceil(2) + e.kept_on_host + e.scores);
     }
 
     #[test]
