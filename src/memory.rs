@@ -132,14 +132,14 @@ pub struct MemoryEstimate {
     /// device.
     pub feature_maps: u64,
     /// One chunk of the engine's ablations ([`EngineOptions::chunk_bytes`], at least one
-    /// feature map over a block of images), or, where larger, the chunk of channels whose kept changes
-    /// the image-by-image schedule gathers over every image at its end.
+    /// feature map over a block of images; the kept changes are gathered over every image at the
+    /// end of the image-by-image schedule within the same budget, at least one feature map).
     pub chunk: u64,
     /// What the engine's image-by-image schedule keeps for the dataset AIS until its end: every
     /// scored channel's embedding changes over the cohort (f32, `4·channels·n·embedding`) and
     /// their products with the full embeddings (f64 on the host, `8·channels·n·(n + 1)`); 0 when
     /// the cohort runs as one block of every image (one block would hold every image, or
-    /// `4·channels·n·(embedding + n + 1)` exceeds [`EngineOptions::store_bytes`]).
+    /// this sum exceeds [`EngineOptions::store_bytes`]).
     pub kept_changes: u64,
     /// The part of `kept_changes` on the host (the products), for [`MemoryEstimate::host`];
     /// not a part of its own, so not sent to the page.
@@ -349,7 +349,8 @@ mod tests {
             assert_eq!(least.kept_changes, e.kept_changes);
             // Above `store_bytes` the cohort runs as one block of every image, keeping nothing,
             // its chunk then of kc channels over every image.
-            let bound = 4 * channels * n * (embedding + n + 1);
+            let bound = 4 * channels * n * embedding + 8 * channels * n * (n + 1);
+            assert_eq!(bound as u64, e.kept_changes, "every kept byte counts against the bound");
             let at = memory_estimate(
                 &f,
                 &vec![(175, 175); n],
@@ -365,8 +366,11 @@ mod tests {
             assert_eq!(o.chunk, (kc * n * per_ablation) as u64);
             assert_eq!(e.total() - o.total() - e.kept_changes, e.chunk - o.chunk);
         }
-        // 125 images: 4·512·125·(4096 + 126) bytes are more than the default 1 GiB.
-        assert!(4 * channels * 125 * (embedding + 126) > EngineOptions::default().store_bytes);
+        // 125 images: 4·512·125·4096 + 8·512·125·126 bytes are more than the default 1 GiB.
+        assert!(
+            4 * channels * 125 * embedding + 8 * channels * 125 * 126
+                > EngineOptions::default().store_bytes
+        );
         let e = memory_estimate(&f, &vec![(175, 175); 125], 4, &EngineOptions::default());
         assert_eq!(e.kept_changes, 0);
         // Four images are one block of VGG-16's four: nothing is kept.
