@@ -28,6 +28,7 @@ pub mod results_zip;
 pub mod saliency;
 pub mod scores;
 pub mod selection;
+pub mod shares;
 pub mod similarity;
 pub mod stats;
 pub mod summary;

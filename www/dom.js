@@ -61,6 +61,7 @@ export const el = {
   runSection: $('run-section'),
   analyze: $('analyze'),
   cancel: $('cancel'),
+  workers: $('workers'),
   stages: $('stages'),
   runStatus: $('run-status'),
   runMemory: $('run-memory'),

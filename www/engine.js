@@ -1,11 +1,12 @@
 // The analysis engine: the WebAssembly module lives in a module worker (worker.js), so the page
 // never freezes. call(op, args) asks it for something and resolves to its answer; its progress
 // messages go to the one listener set by onProgress (the task running), the images an analysis
-// scores to the one set by onImage.
+// scores to the one set by onImage. The pool's other workers (pool.js) are started with
+// startHelper: each its own worker and module, asked the same way.
 import { state } from './state.js';
 
 let nextId = 1;
-const pending = new Map();
+let engine = null;
 let progressListener = () => {};
 let imageListener = () => {};
 let lostListener = () => {};
@@ -27,26 +28,20 @@ export function onLost(listener) {
   lostListener = listener;
 }
 
-export function startWorker() {
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+/**
+ * A worker running worker.js, and the calls waiting for its answers: `call(op, args)`, and
+ * `refuse(error)` for every call still waiting and every later one. Its progress messages go to `progress`, the
+ * images it scores to `image`, and `lost(message, { deviceLost })` hears that it is gone (a
+ * trap, an uncaught error, a lost WebGPU device).
+ */
+function connect(worker, { progress, image, lost }) {
+  const pending = new Map();
   worker.onmessage = (event) => {
     const m = event.data;
-    if (m && m.type === 'progress') {
-      progressListener(m);
-      return;
-    }
-    if (m && m.type === 'image') {
-      imageListener(m.card);
-      return;
-    }
-    if (m && m.type === 'device-lost') {
-      if (state.worker === worker) lose(m.message, { deviceLost: true });
-      return;
-    }
-    if (m.fatal) {
-      if (state.worker === worker) lose(m.error);
-      return;
-    }
+    if (m && m.type === 'progress') return progress(m);
+    if (m && m.type === 'image') return image(m.card);
+    if (m && m.type === 'device-lost') return lost(m.message, { deviceLost: true });
+    if (m.fatal) return lost(m.error, { deviceLost: false });
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);
@@ -55,27 +50,80 @@ export function startWorker() {
   };
   worker.onerror = (event) => {
     event.preventDefault();
-    if (state.worker === worker) lose(event.message || 'the worker failed to start (does this browser support module workers?)');
+    lost(event.message || 'the worker failed to start (does this browser support module workers?)', { deviceLost: false });
   };
+  let refused = null;
+  return {
+    worker,
+    call(op, args = {}) {
+      // A worker that is gone answers nothing: every later call is refused at once.
+      if (refused) return Promise.reject(refused);
+      return new Promise((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, op, args });
+      });
+    },
+    refuse(error) {
+      refused = error;
+      for (const p of pending.values()) p.reject(error);
+      pending.clear();
+    },
+  };
+}
+
+function newWorker() {
+  return new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+}
+
+export function startWorker() {
+  const worker = newWorker();
+  engine = connect(worker, {
+    progress: (m) => progressListener(m),
+    image: (card) => imageListener(card),
+    lost: (message, how) => {
+      if (state.worker === worker) lose(message, how);
+    },
+  });
   state.worker = worker;
   return worker;
 }
 
 export function call(op, args = {}) {
-  const worker = state.worker;
-  if (!worker) return Promise.reject(Object.assign(new Error('the analysis engine is not running'), { lost: true }));
-  return new Promise((resolve, reject) => {
-    const id = nextId++;
-    pending.set(id, { resolve, reject });
-    worker.postMessage({ id, op, args });
-  });
+  if (!state.worker || !engine) return Promise.reject(Object.assign(new Error('the analysis engine is not running'), { lost: true }));
+  return engine.call(op, args);
 }
 
 export function stopWorker() {
   if (state.worker) state.worker.terminate();
-  for (const p of pending.values()) p.reject(new Error('cancelled'));
-  pending.clear();
+  engine?.refuse(new Error('cancelled'));
+  engine = null;
   state.worker = null;
+}
+
+/**
+ * Another worker of the pool: `{ worker, call, stop }`, its progress to `progress(m)`. When it is gone
+ * its waiting calls are refused with `poolLost` set (the engine itself is fine).
+ */
+export function startHelper(progress) {
+  const worker = newWorker();
+  let helper = null;
+  helper = connect(worker, {
+    progress,
+    image: () => {},
+    lost: (message, { deviceLost }) => {
+      worker.terminate();
+      helper.refuse(Object.assign(new Error(`a worker of the pool stopped (${message})`), { poolLost: true, deviceLost }));
+    },
+  });
+  return {
+    worker,
+    call: helper.call,
+    stop() {
+      worker.terminate();
+      helper.refuse(new Error('cancelled'));
+    },
+  };
 }
 
 /**
@@ -88,7 +136,7 @@ export function stopWorker() {
 function lose(message, { deviceLost = false } = {}) {
   if (state.worker) state.worker.terminate();
   state.worker = null;
-  for (const p of pending.values()) p.reject(Object.assign(new Error(message), { lost: true, deviceLost }));
-  pending.clear();
+  engine?.refuse(Object.assign(new Error(message), { lost: true, deviceLost }));
+  engine = null;
   lostListener({ message, deviceLost });
 }

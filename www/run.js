@@ -13,6 +13,7 @@ import { updateRunButton } from './checks.js';
 import { restoreWorker } from './network.js';
 import { renderResults } from './results.js';
 import { streamImage, endStream, thumbnailStyle } from './gallery.js';
+import { poolSize, runPooled, stopPool } from './pool.js';
 
 const STAGE_UNITS = { decode: 'images', network: 'images', ablation: 'images' };
 // Images through the network at once; 1 after the visitor asks for less memory.
@@ -84,7 +85,7 @@ async function runOnce() {
   delete timings.allHeatmapsMs;
   delete timings.networkDoneMs;
   show(el.runStatus, `${statusNote}Running…`, 'running');
-  onProgress((m) => {
+  const report = (m) => {
     const li = el.stages.querySelector(`li[data-stage="${m.stage}"]`);
     if (!li) return;
     const now = performance.now();
@@ -107,7 +108,8 @@ async function runOnce() {
     if (m.done > 0 && m.done < m.total) text += ` · about ${seconds((elapsed / m.done) * (m.total - m.done))} left`;
     li.querySelector('.stage-text').textContent = text;
     show(el.runStatus, `${statusNote}Running: ${li.querySelector('.stage-name').textContent.toLowerCase()}… (${seconds(now - t0)} so far)`, 'running');
-  });
+  };
+  onProgress(report);
   let again = false;
   try {
     // The inputs are kept in this browser while the run lasts, for a reload in its middle.
@@ -116,21 +118,36 @@ async function runOnce() {
     if (restarting) return (again = await restarting);
     const plan = await planMemory();
     if (!plan) return false;
+    // One worker streams each image's heatmap as it is scored; a pool (pool.js) shows them at
+    // the end.
+    const workers = poolSize(plan);
     onImage((card) => streamImage(card, t0));
-    const r = await call('analyze', { batch: plan.batch, style: thumbnailStyle() });
+    const r = workers > 1
+      ? await runPooled(workers, plan.batch, report)
+      : await call('analyze', { batch: plan.batch, style: thumbnailStyle() });
     timings.analysisMs = performance.now() - t0;
+    timings.workers = workers;
     endStream(true);
     state.results = { ...r, names: r.info.names, n: r.info.n, channels: r.info.channels, origin: state.cohortOrigin || { kind: 'run' } };
     for (const li of el.stages.querySelectorAll('li')) {
       li.dataset.status = 'done';
       li.querySelector('progress').value = li.querySelector('progress').max;
     }
-    show(el.runStatus, `${statusNote}Done in ${seconds(timings.analysisMs)}.`, 'done');
+    show(el.runStatus, `${statusNote}Done in ${seconds(timings.analysisMs)}${workers > 1 ? ` on ${workers} workers` : ''}.`, 'done');
     el.cvResults.hidden = true;
     show(el.cvStatus, '');
     await renderResults(t0);
   } catch (err) {
     if (err.message === 'cancelled') return false;
+    if (err.poolLost) {
+      // The engine itself is fine: the next run uses it alone.
+      stopPool();
+      el.workers.value = '1';
+      show(el.runStatus, 'The analysis stopped.', 'error');
+      showError(el.runError, `${err.message[0].toUpperCase()}${err.message.slice(1)}. Your images, similarity matrix and network are kept; ` +
+        'the analysis now uses one worker: run it again.');
+      return false;
+    }
     if (err.lost) {
       // engine.js told recover() already; wait for the restart it is making.
       again = await recover(err);
@@ -167,6 +184,8 @@ function recover(info) {
  * again with less memory.
  */
 async function restart({ message, deviceLost }) {
+  // The pool's other workers hold a share of the lost engine's run.
+  stopPool();
   // An engine that never started has nothing to restore: startDevice says what happened.
   if (!state.device) return false;
   if (deviceLost) return gpuLost(message);
@@ -279,6 +298,7 @@ async function runAgainOnCpu() {
 export async function cancel() {
   if (!state.running) return;
   state.running = false;
+  stopPool();
   el.cancel.hidden = true;
   show(el.runStatus, 'Cancelled. Restarting the engine…', 'cancelled');
   try {
@@ -305,6 +325,9 @@ export function wireRun() {
     }
     show(el.runStatus, `The page was reloaded while an analysis of ${interrupted.images} images was running: that run and its progress were lost.`, 'cancelled');
   }
+  // ?workers=1 (or 2, 4) in the address sets the pool's size, as the menu does.
+  const workers = new URLSearchParams(location.search).get('workers');
+  if (workers && Array.from(el.workers.options).some((o) => o.value === workers)) el.workers.value = workers;
   onLost(recover);
   el.analyze.addEventListener('click', analyze);
   el.cancel.addEventListener('click', cancel);

@@ -5,6 +5,7 @@ const forcedDevice = new URLSearchParams(location.search).get('device');
 
 export const state = {
   worker: null,
+  pool: [], // the pool's other workers (pool.js)
   device: null,
   // ?device=cpu or ?device=webgpu in the address forces a device.
   deviceChoice: ['auto', 'webgpu', 'cpu'].includes(forcedDevice) ? forcedDevice : 'auto',

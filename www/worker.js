@@ -117,12 +117,40 @@ const ops = {
   // as soon as its scores are final.
   async analyze({ batch = 4, style } = {}, post) {
     const onImage = style && ((card) => {
-      card.ais = Float64Array.from(card.ais);
       card.picture.rgba = clamped(card.picture.rgba);
       post({ type: 'image', card }, [card.ais.buffer, card.picture.rgba.buffer]);
     });
     const summary = await wasm.analyze((stage, done, total) => post({ type: 'progress', stage, done, total }), batch, onImage, style);
     return scores({ summary });
+  },
+
+  // A pooled analysis (pool.js; src/web/pool.rs): the steps each worker runs, bytes in and out.
+  poolPlan({ workers }) {
+    return wasm.pool_plan(workers);
+  },
+
+  async poolExtract({ start, end, batch = 4 }, post) {
+    const bytes = await wasm.pool_extract(start, end, batch, (stage, done, total) => post({ type: 'progress', stage, done, total }));
+    return { result: bytes, transfer: [bytes.buffer] };
+  },
+
+  poolJoin({ parts }) {
+    const bytes = wasm.pool_join(parts);
+    return { result: bytes, transfer: [bytes.buffer] };
+  },
+
+  poolSetInputs({ bytes }) {
+    wasm.pool_set_inputs(bytes);
+    return null;
+  },
+
+  async poolScore({ start, end }, post) {
+    const bytes = await wasm.pool_score(start, end, (stage, done, total) => post({ type: 'progress', stage, done, total }));
+    return { result: bytes, transfer: [bytes.buffer] };
+  },
+
+  poolFinish({ shares, timings }) {
+    return scores({ summary: wasm.pool_finish(shares, timings) });
   },
 
   // Before a run: its memory estimate against what the browser tells (src/web/memory.rs); the

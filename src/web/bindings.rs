@@ -46,7 +46,23 @@ pub async fn analyze(
         serde_wasm_bindgen::from_value(style)
             .map_err(|e| crate::error::Error::Invalid(format!("analyze: the style {e}")))?
     };
-    let mut send = |card| {
+    // Typed arrays made here: serde-wasm-bindgen builds a JS array of 320 numbers one element at
+    // a time, which took 140 ms a card.
+    let mut send = |card: super::StreamedImage| {
+        let card = CardJs {
+            index: card.index,
+            name: card.name,
+            n: card.n,
+            baseline: card.baseline,
+            ais: js_sys::Float64Array::from(card.ais.as_slice()),
+            picture: PictureJs {
+                width: card.picture.width,
+                height: card.picture.height,
+                rgba: js_sys::Uint8Array::from(card.picture.rgba.0.as_slice()),
+                defined: card.picture.defined,
+                note: card.picture.note,
+            },
+        };
         let _ = on_image.as_ref().map(|f| f.call1(&JsValue::NULL, &JsValue::from(Js(card))));
     };
     let cards = on_image.is_some().then_some((&style, &mut send as &mut dyn FnMut(_)));
@@ -79,6 +95,57 @@ pub async fn compare_analyze(
     Ok(Js(summary))
 }
 
+/// The byte arrays of a JS array of `Uint8Array`s.
+fn byte_arrays(array: &js_sys::Array, what: &str) -> Result<Vec<Vec<u8>>> {
+    array
+        .iter()
+        .map(|v| {
+            v.dyn_into::<js_sys::Uint8Array>().map(|a| a.to_vec()).map_err(|_| {
+                crate::error::Error::Invalid(format!("{what}: expected an array of Uint8Array"))
+            })
+        })
+        .collect()
+}
+
+/// A pooled analysis, step 1 (every worker): images `start..end` through the network;
+/// `progress` and `batch` as in [`analyze`]. Resolves to the part's bytes.
+#[wasm_bindgen]
+pub async fn pool_extract(start: u32, end: u32, batch: u32, progress: Function) -> Result<Vec<u8>> {
+    let report = &mut |stage: crate::pipeline::Stage, done, total| {
+        report(&progress, stage.name(), done, total)
+    };
+    super::pool::pool_extract(start, end, batch, report).await
+}
+
+/// A pooled analysis, step 2 (the primary): every worker's part, in any order. Returns the
+/// cohort's ablation inputs for `pool_set_inputs` on the others.
+#[wasm_bindgen]
+pub fn pool_join(parts: js_sys::Array) -> Result<Vec<u8>> {
+    super::pool::pool_join(byte_arrays(&parts, "pool_join")?)
+}
+
+/// A pooled analysis, step 3 (every worker): feature maps `start..end` scored; `progress` as in
+/// [`analyze`]. Resolves to the share's bytes.
+#[wasm_bindgen]
+pub async fn pool_score(start: u32, end: u32, progress: Function) -> Result<Vec<u8>> {
+    let report = &mut |stage: crate::pipeline::Stage, done, total| {
+        report(&progress, stage.name(), done, total)
+    };
+    super::pool::pool_score(start, end, report).await
+}
+
+/// A pooled analysis, step 4 (the primary): every worker's share merged and the analysis kept,
+/// `timings` (`{ name_seconds: seconds }`) in its summary. Returns summary.json's object.
+#[wasm_bindgen]
+pub fn pool_finish(shares: js_sys::Array, timings: JsValue) -> Result<Js<serde_json::Value>> {
+    let timings = serde_wasm_bindgen::from_value(timings).map_err(|e| {
+        crate::error::Error::Invalid(format!(
+            "pool_finish: timings must map names to seconds ({e})"
+        ))
+    })?;
+    Ok(Js(super::pool::pool_finish(byte_arrays(&shares, "pool_finish")?, timings)?))
+}
+
 /// `folds`-fold cross-validation with the given shuffle seeds (empty: the paper's);
 /// `progress("folds", done, total)` hears each fold. Resolves to summary.json's
 /// `cross_validation` (snake_case, as `alignmap validate` writes its statistics).
@@ -96,6 +163,29 @@ pub async fn cross_validate(
     )
     .await?;
     Ok(Js(cv))
+}
+
+/// [`super::StreamedImage`] with its arrays as typed arrays.
+#[derive(serde::Serialize)]
+struct CardJs {
+    index: usize,
+    name: String,
+    n: usize,
+    baseline: Option<f64>,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    ais: js_sys::Float64Array,
+    picture: PictureJs,
+}
+
+/// [`super::Picture`] with its pixels as a `Uint8Array`.
+#[derive(serde::Serialize)]
+struct PictureJs {
+    width: usize,
+    height: usize,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    rgba: js_sys::Uint8Array,
+    defined: bool,
+    note: &'static str,
 }
 
 /// [`super::Forward`] with its vectors as `Float32Array`s.

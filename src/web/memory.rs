@@ -80,6 +80,17 @@ fn checks(e: &MemoryEstimate, target: Target, memory: &BrowserMemory) -> Vec<Che
     out
 }
 
+/// How many runs of `e`, one per worker, fit half the device's memory (the bound of [`checks`]).
+fn workers_held(e: &MemoryEstimate, memory: &BrowserMemory) -> u32 {
+    match memory.device_memory_gib.filter(|g| g.is_finite() && *g > 0.0) {
+        Some(gib) => {
+            let available = gib * f64::from(1u32 << 30) / 2.0;
+            (available / e.total().max(1) as f64).floor().clamp(1.0, f64::from(u32::MAX)) as u32
+        }
+        None => u32::MAX,
+    }
+}
+
 /// What [`memory_plan`] decided.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -94,6 +105,9 @@ pub struct RunPlan {
     /// Images per forward pass and the engine's chunk, in bytes, to run with.
     pub batch: u32,
     pub chunk_bytes: u32,
+    /// How many workers, each holding this estimate, the device's memory holds (the page's pool
+    /// of workers; at least 1, `u32::MAX` when the browser does not tell its memory).
+    pub workers: u32,
     /// In plain words; empty when the run simply fits.
     pub message: String,
 }
@@ -137,6 +151,7 @@ pub fn memory_plan(
         estimate: e,
         batch: batch as u32,
         chunk_bytes: chunk.min(u32::MAX as usize) as u32,
+        workers: workers_held(&e, memory),
         message,
     };
     let asked = estimate(tries[0].0, tries[0].1);
@@ -436,6 +451,17 @@ mod tests {
         assert_eq!(p.estimate.kept_changes, kept);
         let rest = p.needed - kept;
         assert!(rest > 900_000_000 && rest < 1_100_000_000, "{}", p.needed);
+        assert_eq!(p.workers, u32::MAX, "no device memory told: the cores decide");
+    }
+
+    #[test]
+    fn the_pool_of_workers_holds_as_many_runs_as_the_device_memory() {
+        let plan = |memory| memory_plan(&memory::vgg16(), &example(), 4, CHUNK, CPU, &memory);
+        let one = plan(BrowserMemory::default()).needed;
+        assert_eq!(plan(device_memory_for(3 * one + one / 2)).workers, 3);
+        assert_eq!(plan(device_memory_for(one)).workers, 1);
+        // A run adapted to less memory still has one worker.
+        assert_eq!(plan(device_memory_for(one / 2)).workers, 1);
     }
 
     /// `navigator.deviceMemory` whose half is `bytes`.

@@ -15,6 +15,7 @@ mod compare;
 mod judgments;
 mod kept;
 mod memory;
+mod pool;
 mod published;
 mod results;
 
@@ -43,6 +44,7 @@ pub use cohort::*;
 pub use compare::*;
 pub use judgments::*;
 pub use memory::*;
+pub use pool::*;
 pub use published::*;
 pub use results::*;
 

@@ -195,43 +195,16 @@ pub(crate) async fn run_cohort(
     clock: &dyn Fn() -> f64,
 ) -> Result<Analysis> {
     let t_start = clock();
-    let (device, net, model, names, matched, human) = with(|s| -> Result<_> {
-        let device =
-            s.device.clone().ok_or_else(|| Error::Invalid("call init_device first".into()))?;
-        let m = match &other {
-            Some(m) => m,
-            None => {
-                s.model.as_ref().ok_or_else(|| Error::Invalid("no network loaded yet".into()))?
-            }
-        };
-        let (names, matched) = super::cohort::matched_similarity(s)?;
-        let entry = s.matrix.as_ref().expect("matched_similarity checked the matrix");
-        let human = HumanSummary::new(&entry.source, &entry.matrix.warnings, &matched.report);
-        let model = ModelSummary {
-            name: m.net.name().label().to_string(),
-            classes: m.net.classes(),
-            weights: m.source.clone(),
-            weights_sha256: m.sha256.clone(),
-        };
-        Ok((device, m.net.clone(), model, names, matched, human))
-    })?;
     let keep_grams = other.is_none();
-    let options = pipeline::Options {
-        batch: if batch == 0 { 4 } else { batch as usize },
-        // The per-channel Gram matrices are kept for cross-validation (channels·n² floats).
-        engine: EngineOptions { chunk_bytes: chunk_bytes(), keep_grams, ..Default::default() },
-    };
-    let run = pipeline::score_cohort(
-        &net,
-        &device.device,
+    let run = CohortRun::of_session(other)?;
+    let names = &run.names;
+    let scored = pipeline::score_cohort(
+        &run.net,
+        &run.device.device,
         names.len(),
-        &mut |i| {
-            with(|s| s.images.get(&names[i]).cloned()).ok_or_else(|| {
-                Error::Invalid(format!("{}: the image was removed during the analysis", names[i]))
-            })
-        },
-        &matched.similarity,
-        &options,
+        &mut |i| run.image(i),
+        &run.matched.similarity,
+        &run.options(batch, keep_grams, None),
         pipeline::Hooks {
             progress,
             image: &mut |scored| image(&names[scored.index], names.len(), &scored),
@@ -240,22 +213,105 @@ pub(crate) async fn run_cohort(
         },
     )
     .await?;
-    let mut timings = run.timings;
+    let mut timings = scored.timings;
     timings.insert("total_seconds".into(), clock() - t_start);
-    let summary =
-        AnalysisSummary::new(&names, &run.scores, model, human, &device.description, timings);
-    let summary = serde_json::to_value(&summary)
-        .map_err(|e| Error::Invalid(format!("cannot build the summary: {e}")))?;
-    Ok(Analysis {
-        compute: keep_grams.then(|| Compute {
-            net,
-            inputs: run.extracted.inputs,
-            human: matched.similarity,
-        }),
-        logits: run.extracted.logits,
-        classes: run.extracted.classes,
-        ..Analysis::new(names, run.scores, run.heatmaps, summary)
-    })
+    run.finish(scored.extracted, scored.scores, scored.heatmaps, timings, keep_grams)
+}
+
+/// What an analysis of the session's cohort runs on: its device, a network (the session's or
+/// another), the images in row order with their human matrix, and what the summary says of them.
+pub(crate) struct CohortRun {
+    pub device: crate::device::ComputeDevice,
+    pub net: crate::model::Network,
+    pub model: ModelSummary,
+    pub names: Vec<String>,
+    pub matched: crate::similarity::Matched,
+    pub human: HumanSummary,
+}
+
+impl CohortRun {
+    /// The session's cohort and human matrix, through its network (`None`) or `other`.
+    pub(crate) fn of_session(other: Option<super::ModelEntry>) -> Result<CohortRun> {
+        with(|s| {
+            let device =
+                s.device.clone().ok_or_else(|| Error::Invalid("call init_device first".into()))?;
+            let m = match &other {
+                Some(m) => m,
+                None => s
+                    .model
+                    .as_ref()
+                    .ok_or_else(|| Error::Invalid("no network loaded yet".into()))?,
+            };
+            let (names, matched) = super::cohort::matched_similarity(s)?;
+            let entry = s.matrix.as_ref().expect("matched_similarity checked the matrix");
+            let human = HumanSummary::new(&entry.source, &entry.matrix.warnings, &matched.report);
+            let model = ModelSummary {
+                name: m.net.name().label().to_string(),
+                classes: m.net.classes(),
+                weights: m.source.clone(),
+                weights_sha256: m.sha256.clone(),
+            };
+            Ok(CohortRun { device, net: m.net.clone(), model, names, matched, human })
+        })
+    }
+
+    /// Image `i` of the cohort, decoded.
+    pub(crate) fn image(&self, i: usize) -> Result<image::RgbImage> {
+        let name = &self.names[i];
+        with(|s| s.images.get(name).cloned()).ok_or_else(|| {
+            Error::Invalid(format!("{name}: the image was removed during the analysis"))
+        })
+    }
+
+    /// The page's options: `batch` images per forward pass (0: 4, as the command line), its
+    /// chunk, the Gram matrices kept for cross-validation (channels·n² floats) when asked.
+    pub(crate) fn options(
+        &self,
+        batch: u32,
+        keep_grams: bool,
+        channel_range: Option<(usize, usize)>,
+    ) -> pipeline::Options {
+        pipeline::Options {
+            batch: if batch == 0 { 4 } else { batch as usize },
+            engine: EngineOptions {
+                chunk_bytes: chunk_bytes(),
+                keep_grams,
+                channel_range,
+                ..Default::default()
+            },
+        }
+    }
+
+    /// The analysis of the network's outputs and their scores, with its summary.
+    pub(crate) fn finish(
+        self,
+        extracted: crate::extract::Extracted,
+        scores: AisScores,
+        heatmaps: Vec<Option<Heatmap>>,
+        timings: std::collections::BTreeMap<String, f64>,
+        keep_grams: bool,
+    ) -> Result<Analysis> {
+        let summary = AnalysisSummary::new(
+            &self.names,
+            &scores,
+            self.model,
+            self.human,
+            &self.device.description,
+            timings,
+        );
+        let summary = serde_json::to_value(&summary)
+            .map_err(|e| Error::Invalid(format!("cannot build the summary: {e}")))?;
+        Ok(Analysis {
+            compute: keep_grams.then(|| Compute {
+                net: self.net,
+                inputs: extracted.inputs,
+                human: self.matched.similarity,
+            }),
+            logits: extracted.logits,
+            classes: extracted.classes,
+            ..Analysis::new(self.names, scores, heatmaps, summary)
+        })
+    }
 }
 
 pub(crate) fn with_results<R>(

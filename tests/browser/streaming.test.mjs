@@ -66,7 +66,7 @@ test('each image\'s heatmap appears as soon as it is scored, in order, before th
   try {
     const page = await browser.newPage();
     await page.addInitScript(watchCards);
-    await page.goto(`${server.url}/?device=cpu&example=kriegeskorte24`);
+    await page.goto(`${server.url}/?device=cpu&workers=1&example=kriegeskorte24`);
     // The gallery filling in, on screen, at both sizes.
     await page.waitForFunction(() => window.__cards.filter((c) => c.streaming).length >= 3, null, { timeout: 600_000, polling: 50 });
     await page.locator('#gallery').scrollIntoViewIfNeeded();

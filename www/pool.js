@@ -1,0 +1,101 @@
+// A pool of workers for the analysis on the CPU (issue 17.2): wasm threads would need a rebuilt
+// standard library, so each worker is its own WebAssembly instance with the same network, matrix
+// and images. The engine (src/web/pool.rs) says how to split the work; every worker runs the
+// network over its images, the engine's worker joins the parts and hands the cohort's ablation
+// inputs to the others, every worker scores its feature maps, and the engine's worker merges the
+// shares and keeps the analysis. This module only moves the bytes between them. The other
+// workers stay while the inputs stay the same, and are ended when they change.
+import { state } from './state.js';
+import { el } from './dom.js';
+import { call, onProgress, startHelper } from './engine.js';
+import { sortedNames } from './cohort.js';
+
+// The other workers are state.pool ({ worker, call, stop } each), for the tests too.
+let helpersKey = '';
+
+/** The inputs the workers must share: a change restarts them. */
+function inputsKey() {
+  const m = state.matrix;
+  return JSON.stringify([state.model?.name, state.model?.blob?.size, state.model?.requested,
+    m && [m.file?.name, m.file?.size, m.key, m.namesFile?.name, m.dissimilarity], sortedNames()]);
+}
+
+/**
+ * How many workers the next analysis uses: the visitor's choice (#workers), or as many as the
+ * browser has cores; at most as many as the memory plan holds (`plan.workers`). One on WebGPU,
+ * whose work is on the GPU already.
+ */
+export function poolSize(plan) {
+  if (!state.device || !state.device.cpu) return 1;
+  const choice = el.workers.value;
+  const wanted = choice === 'auto' ? navigator.hardwareConcurrency || 1 : Number(choice);
+  return Math.max(1, Math.min(wanted, plan.workers || 1, 16));
+}
+
+export function stopPool() {
+  for (const h of state.pool) h.stop();
+  state.pool = [];
+  helpersKey = '';
+}
+
+/** `count` other workers with the session's network, matrix and images on the CPU. */
+async function ensureHelpers(count, progress) {
+  const key = inputsKey();
+  if (key !== helpersKey || state.pool.length !== count) stopPool();
+  const fresh = [];
+  while (state.pool.length + fresh.length < count) {
+    const j = state.pool.length + fresh.length + 1;
+    fresh.push(startHelper((m) => progress(j, m)));
+  }
+  const m = state.matrix;
+  try {
+    await Promise.all(fresh.map(async (h) => {
+      await h.call('start', { device: 'cpu' });
+      await h.call('loadModel', { blob: state.model.blob, name: state.model.name, requested: state.model.requested });
+      await h.call('readMatrix', { file: m.file, key: m.key, namesFile: m.namesFile, dissimilarity: m.dissimilarity });
+      await h.call('addImages', { files: sortedNames().map((n) => state.images.get(n)) });
+    }));
+  } catch (err) {
+    for (const h of fresh) h.stop();
+    throw Object.assign(new Error(`a worker of the pool did not start (${err.message})`), { poolLost: true });
+  }
+  state.pool.push(...fresh);
+  helpersKey = key;
+  return state.pool;
+}
+
+/**
+ * The analysis on `size` workers, `batch` images per forward pass; `report(m)` hears the
+ * progress of the whole as the engine's single worker reports it ({ stage, done, total }: the
+ * images through the network summed over the workers, the ablation as far as the slowest).
+ * Resolves to what `call('analyze')` resolves to.
+ */
+export async function runPooled(size, batch, report) {
+  const latest = new Map();
+  const progress = (worker, m) => {
+    latest.set(`${worker} ${m.stage}`, m);
+    const of = Array.from(latest.entries()).filter(([k]) => k.endsWith(` ${m.stage}`)).map(([, v]) => v);
+    const sum = (f) => of.reduce((s, v) => s + f(v), 0);
+    report(m.stage === 'ablation'
+      ? { stage: m.stage, done: of.length < size ? 0 : Math.min(...of.map((v) => v.done)), total: m.total }
+      : { stage: m.stage, done: sum((v) => v.done), total: sum((v) => v.total) });
+  };
+  onProgress((m) => progress(0, m));
+  const t0 = performance.now();
+  const plan = await call('poolPlan', { workers: size });
+  const workers = [{ call }, ...(await ensureHelpers(plan.images.length - 1, progress))];
+  const started = performance.now();
+  const parts = await Promise.all(workers.map((w, j) => w.call('poolExtract', { start: plan.images[j][0], end: plan.images[j][1], batch })));
+  const network = performance.now();
+  const inputs = await call('poolJoin', { parts });
+  await Promise.all(workers.slice(1).map((w) => w.call('poolSetInputs', { bytes: inputs })));
+  const shares = await Promise.all(workers.map((w, j) => w.call('poolScore', { start: plan.channels[j][0], end: plan.channels[j][1] })));
+  const done = performance.now();
+  const timings = {
+    workers_start_seconds: (started - t0) / 1000,
+    network_seconds: (network - started) / 1000,
+    ablation_seconds: (done - network) / 1000,
+    total_seconds: (done - t0) / 1000,
+  };
+  return call('poolFinish', { shares, timings });
+}
