@@ -119,7 +119,10 @@ test('a reload in the middle of an analysis says what was lost, puts its inputs 
   try {
     const page = await browser.newPage();
     await page.goto(`${server.url}/?example=kriegeskorte24`);
-    await page.waitForFunction(() => window.alignmap?.state.running, null, { timeout: 300_000, polling: 100 });
+    // Reloaded once the run has kept its inputs in IndexedDB (a reload before that says they
+    // could not be kept, which is right, but not what this test is about).
+    await page.waitForFunction(() => window.alignmap?.state.running && JSON.parse(sessionStorage.getItem('alignmap-running') || '{}').kept === null,
+      null, { timeout: 300_000, polling: 20 });
     // The same tab reloaded at the plain address (the example's address would run it again).
     await page.evaluate(() => history.replaceState(null, '', '/'));
     await page.reload();

@@ -9,17 +9,9 @@
 // Needs www/pkg (scripts/build-wasm.sh) and www/models (models/build.sh).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { startServer, launchBrowser, assertNoProblems, screenshot, wwwDir, skipOrFail } from './harness.mjs';
+import { startServer, launchBrowser, assertNoProblems, screenshot, skipWithoutPage } from './harness.mjs';
 
-const PKG = path.join(wwwDir, 'pkg', 'alignmap.js');
-const WEIGHTS = path.join(wwwDir, 'models', 'efficientnet-lite0-f16.safetensors');
-const missing = [
-  !fs.existsSync(PKG) && `${PKG} (build it with scripts/build-wasm.sh)`,
-  !fs.existsSync(WEIGHTS) && `${WEIGHTS} (build it with models/build.sh)`,
-].filter(Boolean);
-const skip = skipOrFail(missing.length && `missing ${missing.join(', ')}`);
+const skip = skipWithoutPage();
 
 let server;
 before(async () => {
