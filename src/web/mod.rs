@@ -6,7 +6,7 @@
 //! library's [`Error`], a JS `Error` with its message. The few calls that take a JS callback or
 //! need the browser's WebGPU are in `bindings.rs`, compiled for wasm only.
 //!
-//! The worker holds one [`Session`]: a device, a network, a human matrix, the decoded images
+//! The worker holds one `Session`: a device, a network, a human matrix, the decoded images
 //! (originals kept for the overlays) and the last analysis. Calls are expected one at a time
 //! (the worker queues them); no state is borrowed across an `await`.
 
