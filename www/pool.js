@@ -20,16 +20,20 @@ function inputsKey() {
     m && [m.file?.name, m.file?.size, m.key, m.namesFile?.name, m.dissimilarity], sortedNames()]);
 }
 
+// Each worker holds its own module, network and images, so their number is capped (measured
+// here on two cores only).
+const MOST_WORKERS = 8;
+
 /**
  * How many workers the next analysis uses: the visitor's choice (#workers), or as many as the
- * browser has cores; at most as many as the memory plan holds (`plan.workers`). One on WebGPU,
- * whose work is on the GPU already.
+ * browser has cores (at most eight); at most as many as the memory plan holds (`plan.workers`).
+ * One on WebGPU, whose work is on the GPU already.
  */
 export function poolSize(plan) {
   if (!state.device || !state.device.cpu) return 1;
   const choice = el.workers.value;
-  const wanted = choice === 'auto' ? navigator.hardwareConcurrency || 1 : Number(choice);
-  return Math.max(1, Math.min(wanted, plan.workers || 1, 16));
+  const wanted = choice === 'auto' ? Math.min(navigator.hardwareConcurrency || 1, MOST_WORKERS) : Number(choice);
+  return Math.max(1, Math.min(wanted, plan.workers || 1));
 }
 
 export function stopPool() {
