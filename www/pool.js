@@ -76,17 +76,19 @@ async function ensureHelpers(count, progress) {
  */
 export async function runPooled(size, batch, report) {
   const latest = new Map();
+  let count = size;
   const progress = (worker, m) => {
     latest.set(`${worker} ${m.stage}`, m);
     const of = Array.from(latest.entries()).filter(([k]) => k.endsWith(` ${m.stage}`)).map(([, v]) => v);
     const sum = (f) => of.reduce((s, v) => s + f(v), 0);
     report(m.stage === 'ablation'
-      ? { stage: m.stage, done: of.length < size ? 0 : Math.min(...of.map((v) => v.done)), total: m.total }
+      ? { stage: m.stage, done: of.length < count ? 0 : Math.min(...of.map((v) => v.done)), total: m.total }
       : { stage: m.stage, done: sum((v) => v.done), total: sum((v) => v.total) });
   };
   onProgress((m) => progress(0, m));
   const t0 = performance.now();
   const plan = await call('poolPlan', { workers: size });
+  count = plan.images.length;
   const workers = [{ call }, ...(await ensureHelpers(plan.images.length - 1, progress))];
   const started = performance.now();
   const parts = await Promise.all(workers.map((w, j) => w.call('poolExtract', { start: plan.images[j][0], end: plan.images[j][1], batch })));
