@@ -135,8 +135,11 @@ impl AisScores {
         };
         mark(&first_range)?;
         for (range, share) in shares {
+            // Bit for bit: an undefined baseline (NaN, a constant human row) is one in every
+            // share, and NaN != NaN.
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             if (share.n, share.channels) != (n, channels)
-                || share.baseline.per_image != merged.baseline.per_image
+                || bits(&share.baseline.per_image) != bits(&merged.baseline.per_image)
             {
                 return Err(Error::Invalid("shares of different cohorts".into()));
             }

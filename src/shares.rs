@@ -320,7 +320,11 @@ mod tests {
             baseline: Baseline {
                 r: 0.1 + 0.2,
                 r2: f64::NAN,
-                per_image: (0..n).map(|t| value(t + 3000)).collect(),
+                // An image whose human row is constant: its baseline is undefined in every
+                // share, and the shares still merge.
+                per_image: (0..n)
+                    .map(|t| if t == 1 { f64::NAN } else { value(t + 3000) })
+                    .collect(),
             },
             image,
             dataset_r,

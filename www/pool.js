@@ -10,14 +10,16 @@ import { el } from './dom.js';
 import { call, onProgress, startHelper } from './engine.js';
 import { sortedNames } from './cohort.js';
 
-// The other workers are state.pool ({ worker, call, stop } each), for the tests too.
-let helpersKey = '';
+// The other workers are state.pool ({ worker, call, stop } each), for the tests too; what they
+// were given, to compare with what the engine holds now.
+let given = null;
 
-/** The inputs the workers must share: a change restarts them. */
-function inputsKey() {
+/** The inputs the workers must share, by identity: a new file or network restarts them. */
+function inputs() {
   const m = state.matrix;
-  return JSON.stringify([state.model?.name, state.model?.blob?.size, state.model?.requested,
-    m && [m.file?.name, m.file?.size, m.key, m.namesFile?.name, m.dissimilarity], sortedNames()]);
+  const names = sortedNames();
+  return [state.model?.blob, state.model?.requested, m?.file, m?.key, m?.namesFile, m?.dissimilarity, names.join('\n'),
+    ...names.map((n) => state.images.get(n))];
 }
 
 // Each worker holds its own module, network and images, so their number is capped (measured
@@ -39,13 +41,13 @@ export function poolSize(plan) {
 export function stopPool() {
   for (const h of state.pool) h.stop();
   state.pool = [];
-  helpersKey = '';
+  given = null;
 }
 
 /** `count` other workers with the session's network, matrix and images on the CPU. */
 async function ensureHelpers(count, progress) {
-  const key = inputsKey();
-  if (key !== helpersKey || state.pool.length !== count) stopPool();
+  const now = inputs();
+  if (!given || now.length !== given.length || now.some((v, i) => v !== given[i]) || state.pool.length !== count) stopPool();
   const fresh = [];
   while (state.pool.length + fresh.length < count) {
     const j = state.pool.length + fresh.length + 1;
@@ -64,7 +66,7 @@ async function ensureHelpers(count, progress) {
     throw Object.assign(new Error(`a worker of the pool did not start (${err.message})`), { poolLost: true });
   }
   state.pool.push(...fresh);
-  helpersKey = key;
+  given = now;
   return state.pool;
 }
 
