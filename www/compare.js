@@ -10,7 +10,7 @@ import { PRESETS, cached, download, store, formatBytes } from './models.js';
 import { state, timings } from './state.js';
 import { el } from './dom.js';
 import { call, onProgress } from './engine.js';
-import { show, showError, seconds, fmt, putPixels, nextFrame, categoriesOf } from './util.js';
+import { show, showError, seconds, fmt, putPixels, nextFrame, categoriesOf, categoryLabel } from './util.js';
 import { histogram, scatter } from './charts.js';
 import { confirmDownload } from './network.js';
 import { updateRunButton } from './checks.js';
@@ -410,7 +410,7 @@ function renderCompareGallery() {
       li.dataset.category = String(ids.indexOf(category) % 8);
       const chip = document.createElement('span');
       chip.className = 'chip';
-      chip.textContent = cats.labels[category] || category.replace(/[-_]/g, ' ');
+      chip.textContent = categoryLabel(cats, category);
       title.after(chip);
     }
     button.setAttribute('aria-label', `${name}: heatmaps of ${a.label} (A) and ${b.label} (B); ${numbers(i)}. Enlarge.`);

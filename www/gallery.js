@@ -5,7 +5,7 @@ import { state, timings } from './state.js';
 import { el, checkedValue, radios } from './dom.js';
 import { call } from './engine.js';
 import { bars } from './charts.js';
-import { fmt, putPixels, nextFrame, topFeatures, topOfRow, categoriesOf } from './util.js';
+import { fmt, putPixels, nextFrame, topFeatures, topOfRow, categoriesOf, categoryLabel } from './util.js';
 import { viewChanged } from './address.js';
 
 const THUMB_SIDE = 256;
@@ -37,7 +37,7 @@ function renderCategoryLegend(cats, names) {
   for (const [k, id] of order.entries()) {
     const li = document.createElement('li');
     li.dataset.category = String(k % 8);
-    li.textContent = `${cats.labels[id] || id.replace(/[-_]/g, ' ')} (${names.filter((n) => cats.categories[n] === id).length})`;
+    li.textContent = `${categoryLabel(cats, id)} (${names.filter((n) => cats.categories[n] === id).length})`;
     legend.append(li);
   }
   return order;
@@ -74,7 +74,7 @@ function card(name, i, { base, top }, cats, order) {
     li.dataset.category = String(order.indexOf(category) % 8);
     const chip = document.createElement('span');
     chip.className = 'chip';
-    chip.textContent = cats.labels[category] || category.replace(/[-_]/g, ' ');
+    chip.textContent = categoryLabel(cats, category);
     title.after(chip);
     button.setAttribute('aria-label', `${button.getAttribute('aria-label').replace(/ Enlarge\.$/, '')} Category: ${chip.textContent}. Enlarge.`);
   }

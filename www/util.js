@@ -59,6 +59,11 @@ export function topOfRow(row, count) {
     .slice(0, count);
 }
 
+/** A category's words: its label in `cats`, else its id with dashes and underscores as spaces. */
+export function categoryLabel(cats, id) {
+  return cats.labels[id] || id.replace(/[-_]/g, ' ');
+}
+
 /** Categories of `results`: { categories: { name → id }, labels: { id → label } } or null. */
 export function categoriesOf(results) {
   const o = results && results.origin;
