@@ -62,29 +62,70 @@ impl AxpyF64<'_> {
     }
 }
 
-/// `sum += a · w`, then `acc += clamp(sum, lo, hi)`, in one pass.
-pub fn axpy_add_clamped(sum: &mut [f32], a: f32, w: &[f32], acc: &mut [f32], lo: f32, hi: f32) {
-    dispatch!(AxpyAddClamped { sum, a, w, acc, lo, hi })
-}
+/// Outputs per tile of [`prefix_clamped_means`]: its sums, weights and accumulators stay in
+/// registers (AVX-512: two each; wasm's 128-bit lanes: four).
+#[cfg(not(target_family = "wasm"))]
+const TILE: usize = 32;
+#[cfg(target_family = "wasm")]
+const TILE: usize = 16;
 
-struct AxpyAddClamped<'a> {
-    sum: &'a mut [f32],
-    a: f32,
-    w: &'a [f32],
-    acc: &'a mut [f32],
+/// For each step s in turn, over `positions` rows of `sums` (`[positions, out]`):
+/// `sums[p] += maps[s][p] · columns[s]`, then `rows[s] = scale · Σ_p clamp(sums[p], lo, hi)`
+/// (`rows`: `[steps, out]`). The result equals that loop's, sum for sum; it runs tile by tile of
+/// outputs so that a tile's sums over every position stay in L1 through all the steps, instead
+/// of a pass over the whole `sums` per step.
+pub fn prefix_clamped_means(
+    sums: &mut [f32],
+    maps: &[&[f32]],
+    columns: &[&[f32]],
+    rows: &mut [f32],
     lo: f32,
     hi: f32,
+    scale: f32,
+) {
+    dispatch!(PrefixClampedMeans { sums, maps, columns, rows, lo, hi, scale })
 }
-kernel!(AxpyAddClamped);
 
-impl AxpyAddClamped<'_> {
+struct PrefixClampedMeans<'a> {
+    sums: &'a mut [f32],
+    maps: &'a [&'a [f32]],
+    columns: &'a [&'a [f32]],
+    rows: &'a mut [f32],
+    lo: f32,
+    hi: f32,
+    scale: f32,
+}
+kernel!(PrefixClampedMeans);
+
+impl PrefixClampedMeans<'_> {
     #[inline(always)]
     fn body(self) {
-        let n = self.sum.len();
-        let (w, acc) = (&self.w[..n], &mut self.acc[..n]);
-        for o in 0..n {
-            self.sum[o] += self.a * w[o];
-            acc[o] += clamp(self.sum[o], self.lo, self.hi);
+        let Some(out) = self.columns.first().map(|c| c.len()) else {
+            return;
+        };
+        let positions = self.sums.len() / out;
+        let mut tile_sums = vec![[0.0f32; TILE]; positions];
+        for t0 in (0..out).step_by(TILE) {
+            let width = TILE.min(out - t0);
+            for (p, local) in tile_sums.iter_mut().enumerate() {
+                local[..width].copy_from_slice(&self.sums[p * out + t0..][..width]);
+            }
+            for (step, (maps, column)) in self.maps.iter().zip(self.columns).enumerate() {
+                let mut w = [0.0f32; TILE];
+                w[..width].copy_from_slice(&column[t0..t0 + width]);
+                let mut acc = [0.0f32; TILE];
+                for (local, &a) in tile_sums.iter_mut().zip(&maps[..positions]) {
+                    for o in 0..TILE {
+                        local[o] += a * w[o];
+                        acc[o] += clamp(local[o], self.lo, self.hi);
+                    }
+                }
+                let row = &mut self.rows[step * out + t0..][..width];
+                row.iter_mut().zip(&acc).for_each(|(r, &v)| *r = v * self.scale);
+            }
+            for (p, local) in tile_sums.iter().enumerate() {
+                self.sums[p * out + t0..][..width].copy_from_slice(&local[..width]);
+            }
         }
     }
 }
@@ -164,12 +205,6 @@ mod tests {
             let mut y = vec![0.25f64; n];
             axpy_f64(&mut y, 3.0, &x);
             assert!(y.iter().zip(&x).all(|(y, x)| *y == 0.25 + 3.0 * f64::from(*x)));
-            let (mut sum, mut acc) = (x.clone(), vec![1.0f32; n]);
-            axpy_add_clamped(&mut sum, 0.5, &w, &mut acc, 0.0, 6.0);
-            for o in 0..n {
-                assert_eq!(sum[o], x[o] + 0.5 * w[o]);
-                assert_eq!(acc[o], 1.0 + sum[o].clamp(0.0, 6.0));
-            }
             let lo: Vec<f32> = (0..n).map(|i| -((i % 3) as f32)).collect();
             let hi: Vec<f32> = lo.iter().map(|l| l + 6.0).collect();
             let mut acc = vec![0.0f32; n];
@@ -177,6 +212,40 @@ mod tests {
             for o in 0..n {
                 assert_eq!(acc[o], (x[o] - 2.0 * w[o]).clamp(lo[o], hi[o]));
             }
+        }
+    }
+
+    #[test]
+    fn prefix_clamped_means_equals_the_plain_loop() {
+        // widths around the tile, several positions and steps, sums that cross both bounds
+        for (out, positions, steps) in [(1, 1, 1), (7, 3, 2), (33, 5, 4), (1280, 49, 3)] {
+            let value = |i: usize, f: f32| ((i as f32 * f).sin() * 4.0) + 1.0;
+            let start: Vec<f32> = (0..positions * out).map(|i| value(i, 0.37)).collect();
+            let maps: Vec<Vec<f32>> = (0..steps)
+                .map(|s| (0..positions).map(|p| value(p + 11 * s, 0.7)).collect())
+                .collect();
+            let columns: Vec<Vec<f32>> =
+                (0..steps).map(|s| (0..out).map(|o| value(o + 5 * s, 0.13)).collect()).collect();
+            let (mut want_sums, mut want_rows) = (start.clone(), vec![0.0f32; steps * out]);
+            for s in 0..steps {
+                for p in 0..positions {
+                    for o in 0..out {
+                        want_sums[p * out + o] += maps[s][p] * columns[s][o];
+                        want_rows[s * out + o] += want_sums[p * out + o].clamp(0.0, 6.0);
+                    }
+                }
+                want_rows[s * out..(s + 1) * out].iter_mut().for_each(|v| *v *= 0.5);
+            }
+            let (mut sums, mut rows) = (start, vec![f32::NAN; steps * out]);
+            let maps: Vec<&[f32]> = maps.iter().map(Vec::as_slice).collect();
+            let columns: Vec<&[f32]> = columns.iter().map(Vec::as_slice).collect();
+            prefix_clamped_means(&mut sums, &maps, &columns, &mut rows, 0.0, 6.0, 0.5);
+            assert_eq!(sums, want_sums, "{out}×{positions}×{steps}");
+            assert_eq!(rows, want_rows, "{out}×{positions}×{steps}");
+            assert!(
+                want_rows.iter().any(|&v| v > 0.0)
+                    && want_rows.iter().any(|&v| v < 6.0 * 0.5 * positions as f32)
+            );
         }
     }
 }

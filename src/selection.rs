@@ -165,32 +165,31 @@ impl Vgg16F64 {
     }
 }
 
-/// Per m of `order`'s prefixes, every image's embedding with only those channels kept (`n ×
-/// dim`, f64); `visit(m, embeddings)` sees each, m from 1.
+/// Prefixes per chunk on the fused EfficientNet-Lite path: its embeddings take 16 bytes a value
+/// (f32, their image-major copy and the f64 copy); more than 16 prefixes gain nothing.
+fn host_prefixes(options: &EngineOptions, n: usize, dim: usize) -> usize {
+    (options.chunk_bytes / (16 * n * dim).max(1)).clamp(1, 16)
+}
+
+/// For `order`'s prefixes in chunks, every image's embedding with only the prefix's channels
+/// kept: `visit` sees each chunk's `[prefixes, n, dim]` (f64), the shortest prefix first.
 async fn prefix_embeddings(
     net: &Network,
     inputs: &Tensor<3>,
     cohort: &Cohort,
     order: &[usize],
     options: &EngineOptions,
-    visit: &mut dyn FnMut(usize, &[f64]),
+    visit: &mut dyn FnMut(&[f64]),
 ) -> Result<()> {
     let [n, _, positions] = inputs.dims();
     let dim = net.embedding_size();
     let (out, pre_positions) = net.pre_shape(positions);
     let kc = crate::ablation::chunk_channels(options, n, out * pre_positions, dim);
-    let mut m = 0;
-    let mut visit_chunk = |embeddings: &[f64]| {
-        for cohort in embeddings.chunks_exact(n * dim) {
-            m += 1;
-            visit(m, cohort);
-        }
-    };
     let f64s = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
     if let Some(lite) = &cohort.lite {
         let mut sums = lite.bias_sums();
-        for chunk in order.chunks(kc) {
-            visit_chunk(&f64s(lite.cumulative_embeddings(&mut sums, chunk)));
+        for chunk in order.chunks(host_prefixes(options, n, dim)) {
+            visit(&f64s(lite.cumulative_embeddings(&mut sums, chunk)));
         }
         return Ok(());
     }
@@ -198,7 +197,7 @@ async fn prefix_embeddings(
         let mut pre = vgg.start(n);
         for chunk in order.chunks(kc) {
             let terms = read_f32(net.removal(inputs, chunk)).await?;
-            visit_chunk(&vgg.cumulative_embeddings(&mut pre, &terms));
+            visit(&vgg.cumulative_embeddings(&mut pre, &terms));
         }
         return Ok(());
     }
@@ -209,7 +208,7 @@ async fn prefix_embeddings(
         prefix = cumulative.clone().narrow(0, chunk.len() - 1, 1).squeeze_dim::<3>(0);
         let embeddings =
             net.embed_from_pre(cumulative.reshape([chunk.len() * n, out, pre_positions]));
-        visit_chunk(&f64s(read_f32(embeddings).await?));
+        visit(&f64s(read_f32(embeddings).await?));
     }
     Ok(())
 }
@@ -239,9 +238,16 @@ async fn fold_curves(
     let n = inputs.dims()[0];
     let dim = net.embedding_size();
     let mut curves = Curves::default();
-    prefix_embeddings(net, inputs, cohort, order, options, &mut |_, embeddings| {
-        curves.train_r.push(subset_two_oi(embeddings, dim, human, n, &fold.train));
-        curves.test_r.push(subset_two_oi(embeddings, dim, human, n, &fold.test));
+    prefix_embeddings(net, inputs, cohort, order, options, &mut |chunk| {
+        let prefixes: Vec<&[f64]> = chunk.chunks_exact(n * dim).collect();
+        let points = crate::host::map_items(&prefixes, |embeddings| {
+            let r = |subset: &[usize]| subset_two_oi(embeddings, dim, human, n, subset);
+            (r(&fold.train), r(&fold.test))
+        });
+        for (train, test) in points {
+            curves.train_r.push(train);
+            curves.test_r.push(test);
+        }
     })
     .await?;
     Ok(curves)
@@ -251,9 +257,8 @@ async fn fold_curves(
 /// cohort: only the subset's model similarities are formed (a fold's training and test images
 /// need 68 % of the cohort's pairs at 5 folds).
 fn subset_two_oi(embeddings: &[f64], dim: usize, human: &[f64], n: usize, subset: &[usize]) -> f64 {
-    let rows: Vec<f64> =
-        subset.iter().flat_map(|&i| &embeddings[i * dim..(i + 1) * dim]).copied().collect();
-    let z = correlation::correlation_matrix(&rows, dim);
+    let rows = subset.iter().map(|&i| &embeddings[i * dim..(i + 1) * dim]);
+    let z = correlation::correlation_matrix(rows, dim);
     let s = subset.len();
     let (mut a, mut b) = (Vec::with_capacity(s * s / 2), Vec::with_capacity(s * s / 2));
     for (x, &i) in subset.iter().enumerate() {

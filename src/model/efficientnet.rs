@@ -296,15 +296,10 @@ impl HostHead {
         let mut by_image = vec![0.0f32; n * chunk.len() * out];
         let work: Vec<(&mut [f32], &mut [f32])> =
             sums.chunks_mut(positions * out).zip(by_image.chunks_mut(chunk.len() * out)).collect();
+        let columns: Vec<&[f32]> = chunk.iter().map(|&k| self.column(k)).collect();
         host::for_each_item(work, |i, (sums, rows)| {
-            for (step, &k) in chunk.iter().enumerate() {
-                let w = self.column(k);
-                let row = &mut rows[step * out..(step + 1) * out];
-                for (p, &a) in self.maps(i, k).iter().enumerate() {
-                    host::axpy_add_clamped(&mut sums[p * out..(p + 1) * out], a, w, row, 0.0, 6.0);
-                }
-                row.iter_mut().for_each(|v| *v *= scale);
-            }
+            let maps: Vec<&[f32]> = chunk.iter().map(|&k| self.maps(i, k)).collect();
+            host::prefix_clamped_means(sums, &maps, &columns, rows, 0.0, 6.0, scale);
         });
         let mut embeddings = vec![0.0f32; chunk.len() * n * out];
         for i in 0..n {
