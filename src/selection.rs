@@ -24,7 +24,7 @@ use crate::model::efficientnet::HostHead;
 use crate::scores::pearson;
 
 /// One train/test split of the images.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Fold {
     /// The shuffle's seed.
     pub seed: u32,
@@ -315,7 +315,93 @@ pub fn best_m(train_r: &[f64]) -> Option<usize> {
     best.map(|(m, _)| m)
 }
 
-/// Runs the protocol over `folds`. `scores` must come from the engine with
+/// A fold with its feature maps ranked by training AIS: what its curves need.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RankedFold {
+    pub fold: Fold,
+    /// Channels by training AIS, highest first.
+    pub order: Vec<usize>,
+}
+
+/// The protocol's first step: each fold's training AIS (from the engine's Gram matrices,
+/// [`EngineOptions::keep_grams`]) and the ranking they give.
+pub fn rank_folds(
+    scores: &AisScores,
+    human: &[f64],
+    folds: &[Fold],
+) -> Result<Vec<(Vec<f64>, RankedFold)>> {
+    let grams = scores.grams.as_ref().ok_or_else(|| {
+        Error::Invalid(
+            "cross-validation needs the engine's Gram matrices (EngineOptions::keep_grams)".into(),
+        )
+    })?;
+    let (n, channels) = (scores.n, scores.channels);
+    folds
+        .iter()
+        .map(|fold| {
+            if fold.test.len() < 3 || fold.train.len() < 3 {
+                return Err(Error::Invalid(format!(
+                    "fold {} of seed {}: {} test and {} training images; a 2OI needs at least 3 images on each side",
+                    fold.index + 1,
+                    fold.seed,
+                    fold.test.len(),
+                    fold.train.len()
+                )));
+            }
+            let training_ais = training_ais(grams, human, n, channels, &fold.train);
+            let order = ranking(&training_ais);
+            Ok((training_ais, RankedFold { fold: fold.clone(), order }))
+        })
+        .collect()
+}
+
+/// The protocol's second step, which a pool of workers may share: each ranked fold's curves;
+/// `progress` hears (folds done, folds).
+pub async fn ranked_curves(
+    net: &Network,
+    inputs: &Tensor<3>,
+    folds: &[RankedFold],
+    human: &[f64],
+    options: &EngineOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<Curves>> {
+    let cohort = Cohort::new(net, inputs).await?;
+    let mut curves = Vec::with_capacity(folds.len());
+    for ranked in folds {
+        let fold = &ranked.fold;
+        curves.push(fold_curves(net, inputs, &cohort, &ranked.order, human, fold, options).await?);
+        progress(curves.len(), folds.len());
+    }
+    Ok(curves)
+}
+
+/// The protocol's last step: a ranked fold, its training AIS and its curves as one outcome.
+pub fn fold_result(
+    training_ais: Vec<f64>,
+    ranked: RankedFold,
+    curves: Curves,
+) -> Result<FoldResult> {
+    let RankedFold { fold, order } = ranked;
+    if curves.train_r.len() != order.len() || curves.test_r.len() != order.len() {
+        return Err(Error::Invalid(format!(
+            "fold {} of seed {}: curves of {} points for {} feature maps",
+            fold.index + 1,
+            fold.seed,
+            curves.train_r.len(),
+            order.len()
+        )));
+    }
+    let best_m = best_m(&curves.train_r).ok_or_else(|| {
+        Error::Invalid(format!(
+            "fold {} of seed {}: every training 2OI is undefined (constant similarities)",
+            fold.index + 1,
+            fold.seed
+        ))
+    })?;
+    Ok(FoldResult { fold, training_ais, order, curves, best_m })
+}
+
+/// Runs the protocol over `folds` in one place. `scores` must come from the engine with
 /// [`EngineOptions::keep_grams`]; `progress` hears (folds done, folds).
 pub async fn cross_validate(
     net: &Network,
@@ -326,38 +412,15 @@ pub async fn cross_validate(
     options: &EngineOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<FoldResult>> {
-    let grams = scores.grams.as_ref().ok_or_else(|| {
-        Error::Invalid(
-            "cross-validation needs the engine's Gram matrices (EngineOptions::keep_grams)".into(),
-        )
-    })?;
-    let (n, channels) = (scores.n, scores.channels);
-    let cohort = Cohort::new(net, inputs).await?;
-    let mut results = Vec::with_capacity(folds.len());
-    for fold in folds {
-        if fold.test.len() < 3 || fold.train.len() < 3 {
-            return Err(Error::Invalid(format!(
-                "fold {} of seed {}: {} test and {} training images; a 2OI needs at least 3 images on each side",
-                fold.index + 1,
-                fold.seed,
-                fold.test.len(),
-                fold.train.len()
-            )));
-        }
-        let training_ais = training_ais(grams, human, n, channels, &fold.train);
-        let order = ranking(&training_ais);
-        let curves = fold_curves(net, inputs, &cohort, &order, human, fold, options).await?;
-        let best_m = best_m(&curves.train_r).ok_or_else(|| {
-            Error::Invalid(format!(
-                "fold {} of seed {}: every training 2OI is undefined (constant similarities)",
-                fold.index + 1,
-                fold.seed
-            ))
-        })?;
-        results.push(FoldResult { fold: fold.clone(), training_ais, order, curves, best_m });
-        progress(results.len(), folds.len());
-    }
-    Ok(results)
+    let (training_ais, ranked): (Vec<_>, Vec<_>) =
+        rank_folds(scores, human, folds)?.into_iter().unzip();
+    let curves = ranked_curves(net, inputs, &ranked, human, options, progress).await?;
+    training_ais
+        .into_iter()
+        .zip(ranked)
+        .zip(curves)
+        .map(|((ais, ranked), curves)| fold_result(ais, ranked, curves))
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! One analysis split between workers that each hold the network and the cohort (the page's pool
 //! of workers, each its own WebAssembly instance): the network's outputs for a range of images,
 //! joined in image order, and the scores of a range of feature maps, merged with
-//! [`AisScores::merge`]. A share crosses between workers as safetensors bytes, so its values
+//! [`AisScores::merge`]; and for a cross-validation, the selection curves of a range of folds. A
+//! share crosses between workers as safetensors bytes, so its values
 //! arrive exactly as computed (f32 and f64) and a share read back has its header checked.
 
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ use crate::ablation::{AisScores, ChannelGrams};
 use crate::error::{Error, Result};
 use crate::extract::Extracted;
 use crate::scores::Baseline;
+use crate::selection::Curves;
 
 /// Images `range` of a cohort through the network: their part of its [`Extracted`].
 pub struct ExtractedPart {
@@ -301,6 +303,49 @@ impl CohortInputs {
     }
 }
 
+/// The selection curves of a worker's folds of a cross-validation, in the order it was given
+/// them.
+pub struct CurvesShare {
+    pub curves: Vec<Curves>,
+}
+
+impl CurvesShare {
+    const WHAT: &str = "a worker's selection curves";
+
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let points = self.curves.first().map_or(0, |c| c.train_r.len());
+        if self.curves.iter().any(|c| c.train_r.len() != points || c.test_r.len() != points) {
+            return Err(Error::Invalid(format!("{}: curves of unequal lengths", Self::WHAT)));
+        }
+        let shape = vec![self.curves.len(), points];
+        let flat = |f: fn(&Curves) -> &Vec<f64>| {
+            self.curves.iter().flat_map(|c| f(c).iter().copied()).collect::<Vec<f64>>()
+        };
+        let mut w = Writer::default();
+        w.scalar("folds", self.curves.len());
+        w.scalar("points", points);
+        w.f64s("train_r", shape.clone(), &flat(|c| &c.train_r));
+        w.f64s("test_r", shape, &flat(|c| &c.test_r));
+        w.finish(Self::WHAT)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let r = Reader::new(Self::WHAT, bytes)?;
+        let (folds, points): (usize, usize) = (r.scalar("folds")?, r.scalar("points")?);
+        let len = folds
+            .checked_mul(points)
+            .ok_or_else(|| r.invalid(format!("{folds} folds × {points} points")))?;
+        let (train, test) = (r.f64s("train_r", len)?, r.f64s("test_r", len)?);
+        let curves = (0..folds)
+            .map(|f| Curves {
+                train_r: train[f * points..(f + 1) * points].to_vec(),
+                test_r: test[f * points..(f + 1) * points].to_vec(),
+            })
+            .collect();
+        Ok(Self { curves })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,6 +454,28 @@ mod tests {
         assert_eq!((back.n, back.channels, back.values), (2, 3, vec![1.5; 12]));
         let odd = CohortInputs { n: 2, channels: 3, values: vec![1.0; 7] };
         assert!(CohortInputs::from_bytes(&odd.to_bytes().unwrap()).is_err());
+    }
+
+    #[test]
+    fn selection_curves_read_back_bit_for_bit() {
+        let curves = vec![
+            Curves { train_r: vec![0.5, f64::NAN, -0.25], test_r: vec![1e-300, 0.1, 0.2] },
+            Curves { train_r: vec![0.75, 0.8, 0.9], test_r: vec![f64::NAN, -1.0, 1.0] },
+        ];
+        let back =
+            CurvesShare::from_bytes(&CurvesShare { curves: curves.clone() }.to_bytes().unwrap())
+                .unwrap()
+                .curves;
+        assert_eq!(back.len(), 2);
+        for (a, b) in curves.iter().zip(&back) {
+            assert_eq!(bits(&a.train_r), bits(&b.train_r));
+            assert_eq!(bits(&a.test_r), bits(&b.test_r));
+        }
+        let empty = CurvesShare { curves: Vec::new() }.to_bytes().unwrap();
+        assert!(CurvesShare::from_bytes(&empty).unwrap().curves.is_empty());
+        let ragged = Curves { train_r: vec![0.5], test_r: vec![0.5, 0.6] };
+        assert!(CurvesShare { curves: vec![ragged] }.to_bytes().is_err());
+        assert!(CurvesShare::from_bytes(b"not a share").is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ import { lines } from './charts.js';
 import { show, showError, fmt, seconds, definitions } from './util.js';
 import { updateRunButton } from './checks.js';
 import { restoreWorker } from './network.js';
+import { crossValidatePooled, poolHolds, stopPool } from './pool.js';
 
 
 function meanCurve(folds, key) {
@@ -37,21 +38,28 @@ async function crossValidate() {
   el.cvProgress.hidden = false;
   const bar = el.cvProgress.querySelector('progress');
   const t0 = performance.now();
-  show(el.cvStatus, `Cross-validating: ${folds} folds × ${seeds.length} shuffle(s)…`);
-  onProgress((m) => {
+  // The workers of a pooled analysis share the folds.
+  const workers = poolHolds(state.results) ? 1 + state.pool.length : 1;
+  show(el.cvStatus, `Cross-validating: ${folds} folds × ${seeds.length} shuffle(s)${workers > 1 ? ` on ${workers} workers` : ''}…`);
+  const report = (m) => {
     if (m.stage !== 'folds') return;
     bar.max = Math.max(1, m.total);
     bar.value = m.done;
     const elapsed = performance.now() - t0;
     el.cvText.textContent = `${m.done} of ${m.total} folds · ${seconds(elapsed)}` +
       (m.done > 0 && m.done < m.total ? ` · about ${seconds((elapsed / m.done) * (m.total - m.done))} left` : '');
-  });
+  };
+  onProgress(report);
   try {
-    const cv = await call('crossValidate', { folds, seeds });
+    const cv = workers > 1 ? await crossValidatePooled(folds, seeds, report) : await call('crossValidate', { folds, seeds });
     showCrossValidation(cv);
-    show(el.cvStatus, `Done in ${seconds(performance.now() - t0)}.`, 'done');
+    show(el.cvStatus, `Done in ${seconds(performance.now() - t0)}${workers > 1 ? ` on ${workers} workers` : ''}.`, 'done');
   } catch (err) {
-    if (err.message !== 'cancelled') show(el.cvStatus, `Cross-validation failed: ${err.message}`, 'error');
+    if (err.poolLost) {
+      // The analysis stays with the engine's worker: the next cross-validation runs there.
+      stopPool();
+      show(el.cvStatus, `Cross-validation stopped: ${err.message}. The analysis is kept; run the cross-validation again (on one worker).`, 'error');
+    } else if (err.message !== 'cancelled') show(el.cvStatus, `Cross-validation failed: ${err.message}`, 'error');
   } finally {
     state.running = false;
     el.cvRun.disabled = false;
@@ -91,6 +99,7 @@ export function showCrossValidation(cv) {
 
 async function cancelCrossValidation() {
   el.cvCancel.hidden = true;
+  stopPool();
   show(el.cvStatus, 'Cancelled; the engine restarts and the analysis must be run again.', 'cancelled');
   state.running = false;
   state.results = null;

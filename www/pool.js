@@ -11,8 +11,10 @@ import { call, onProgress, startHelper } from './engine.js';
 import { sortedNames } from './cohort.js';
 
 // The other workers are state.pool ({ worker, call, stop } each), for the tests too; what they
-// were given, to compare with what the engine holds now.
+// were given, to compare with what the engine holds now; who hears their progress (worker
+// number from 1, message).
 let given = null;
+let heard = () => {};
 
 /** The inputs the workers must share, by identity: a new file or network restarts them. */
 function inputs() {
@@ -44,14 +46,19 @@ export function stopPool() {
   given = null;
 }
 
-/** `count` other workers with the session's network, matrix and images on the CPU. */
-async function ensureHelpers(count, progress) {
+function sameInputs() {
   const now = inputs();
-  if (!given || now.length !== given.length || now.some((v, i) => v !== given[i]) || state.pool.length !== count) stopPool();
+  return !!given && now.length === given.length && now.every((v, i) => v === given[i]);
+}
+
+/** `count` other workers with the session's network, matrix and images on the CPU. */
+async function ensureHelpers(count) {
+  const now = inputs();
+  if (!sameInputs() || state.pool.length !== count) stopPool();
   const fresh = [];
   while (state.pool.length + fresh.length < count) {
     const j = state.pool.length + fresh.length + 1;
-    fresh.push(startHelper((m) => progress(j, m)));
+    fresh.push(startHelper((m) => heard(j, m)));
   }
   const m = state.matrix;
   try {
@@ -88,10 +95,11 @@ export async function runPooled(size, batch, report) {
       : { stage: m.stage, done: sum((v) => v.done), total: sum((v) => v.total) });
   };
   onProgress((m) => progress(0, m));
+  heard = progress;
   const t0 = performance.now();
   const plan = await call('poolPlan', { workers: size });
   count = plan.images.length;
-  const workers = [{ call }, ...(await ensureHelpers(plan.images.length - 1, progress))];
+  const workers = [{ call }, ...(await ensureHelpers(plan.images.length - 1))];
   const started = performance.now();
   const parts = await Promise.all(workers.map((w, j) => w.call('poolExtract', { start: plan.images[j][0], end: plan.images[j][1], batch })));
   const network = performance.now();
@@ -106,4 +114,30 @@ export async function runPooled(size, batch, report) {
     total_seconds: (done - t0) / 1000,
   };
   return call('poolFinish', { shares, timings });
+}
+
+/** Whether the workers of the pool still hold the ablation inputs of `results`, a pooled run's. */
+export function poolHolds(results) {
+  return !!results?.pooled && state.pool.length > 0 && sameInputs();
+}
+
+/**
+ * Cross-validation shared by folds between the engine's worker and the pool's (`poolHolds`):
+ * the engine ranks every fold's feature maps and keeps the whole, each worker draws the curves
+ * of its folds. `report(m)` hears { stage: 'folds', done, total } summed over the workers.
+ * Resolves to what `call('crossValidate')` resolves to, the same numbers.
+ */
+export async function crossValidatePooled(folds, seeds, report) {
+  const workers = [{ call }, ...state.pool];
+  const plans = await call('poolCvPlan', { folds, seeds, workers: workers.length });
+  const done = plans.map(() => 0);
+  const progress = (j, m) => {
+    if (m.stage !== 'folds') return;
+    done[j] = m.done;
+    report({ stage: 'folds', done: done.reduce((a, b) => a + b, 0), total: folds * seeds.length });
+  };
+  onProgress((m) => progress(0, m));
+  heard = progress;
+  const parts = await Promise.all(plans.map((plan, j) => workers[j].call('poolCvCurves', { plan })));
+  return call('poolCvFinish', { parts });
 }

@@ -128,7 +128,7 @@ async function runOnce() {
     timings.analysisMs = performance.now() - t0;
     timings.workers = workers;
     endStream(true);
-    state.results = { ...r, names: r.info.names, n: r.info.n, channels: r.info.channels, origin: state.cohortOrigin || { kind: 'run' } };
+    state.results = { ...r, names: r.info.names, n: r.info.n, channels: r.info.channels, origin: state.cohortOrigin || { kind: 'run' }, pooled: workers > 1 };
     for (const li of el.stages.querySelectorAll('li')) {
       li.dataset.status = 'done';
       li.querySelector('progress').value = li.querySelector('progress').max;

@@ -153,6 +153,21 @@ const ops = {
     return scores({ summary: wasm.pool_finish(shares, timings) });
   },
 
+  // A pooled cross-validation: the primary ranks and splits the folds, every worker draws the
+  // curves of its folds, the primary keeps the whole.
+  poolCvPlan({ folds, seeds, workers }) {
+    return wasm.pool_cv_plan(folds, new Uint32Array(seeds), workers);
+  },
+
+  async poolCvCurves({ plan }, post) {
+    const bytes = await wasm.pool_cv_curves(plan, (stage, done, total) => post({ type: 'progress', stage, done, total }));
+    return { result: bytes, transfer: [bytes.buffer] };
+  },
+
+  poolCvFinish({ parts }) {
+    return wasm.pool_cv_finish(parts);
+  },
+
   // Before a run: its memory estimate against what the browser tells (src/web/memory.rs); the
   // engine's chunk of the plan holds for the runs that follow.
   planRun({ memory, batch = 4 }) {

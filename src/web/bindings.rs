@@ -161,9 +161,36 @@ pub async fn cross_validate(folds: u32, seeds: Vec<u32>, progress: Function) -> 
         &seconds,
     )
     .await?;
-    let invalid = |what: String| crate::error::Error::Invalid(format!("cross_validate: {what}"));
-    let text = serde_json::to_string(&cv).map_err(|e| invalid(e.to_string()))?;
+    cross_validation_js(&cv, "cross_validate")
+}
+
+fn cross_validation_js(cv: &CrossValidation, call: &str) -> Result<JsValue> {
+    let invalid = |what: String| crate::error::Error::Invalid(format!("{call}: {what}"));
+    let text = serde_json::to_string(cv).map_err(|e| invalid(e.to_string()))?;
     js_sys::JSON::parse(&text).map_err(|_| invalid("its summary is not JSON".into()))
+}
+
+/// A pooled cross-validation, step 1 (the primary): the folds ranked and split between
+/// `workers`; one plan (JSON text) per worker for `pool_cv_curves`.
+#[wasm_bindgen]
+pub fn pool_cv_plan(folds: u32, seeds: Vec<u32>, workers: u32) -> Result<Vec<String>> {
+    super::pool::pool_cv_plan(folds, seeds, workers, seconds())
+}
+
+/// A pooled cross-validation, step 2 (every worker): one plan's curves;
+/// `progress("folds", done, total)` hears its folds. Resolves to their bytes.
+#[wasm_bindgen]
+pub async fn pool_cv_curves(plan: String, progress: Function) -> Result<Vec<u8>> {
+    let report = &mut |done, total| report(&progress, "folds", done, total);
+    super::pool::pool_cv_curves(&plan, report).await
+}
+
+/// A pooled cross-validation, step 3 (the primary): every worker's curves in the order of the
+/// plans, kept; resolves to what [`cross_validate`] resolves to.
+#[wasm_bindgen]
+pub fn pool_cv_finish(parts: js_sys::Array) -> Result<JsValue> {
+    let cv = super::pool::pool_cv_finish(byte_arrays(&parts, "pool_cv_finish")?, seconds())?;
+    cross_validation_js(&cv, "pool_cv_finish")
 }
 
 /// [`super::StreamedImage`] with its arrays as typed arrays.

@@ -6,6 +6,11 @@
 //! shares, draws the heatmaps and keeps the analysis as `analyze` does (`pool_finish`). The
 //! shares cross as bytes (`crate::shares`), so the merged scores are those of one worker within
 //! the engine's schedules' rounding (`tests/browser/pool.test.mjs`).
+//!
+//! A cross-validation of a pooled analysis is shared by folds: the primary ranks every fold's
+//! feature maps by training AIS (`pool_cv_plan`), every worker draws the selection curves of its
+//! folds (`pool_cv_curves`, the same computation as on one worker, so the same numbers), and the
+//! primary keeps the whole (`pool_cv_finish`).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -14,13 +19,15 @@ use burn::prelude::{Tensor, TensorData};
 #[cfg(target_family = "wasm")]
 use wasm_bindgen::prelude::*;
 
-use super::results::CohortRun;
+use super::results::{self, CohortRun, RankedFolds};
 use super::with;
 use crate::ablation::{self, Event};
 use crate::error::{Error, Result};
 use crate::extract::Extracted;
 use crate::pipeline::{self, Stage};
-use crate::shares::{CohortInputs, ExtractedPart, ScoresShare, split};
+use crate::selection::RankedFold;
+use crate::shares::{CohortInputs, CurvesShare, ExtractedPart, ScoresShare, split};
+use crate::summary::CrossValidation;
 
 /// What a worker holds between the steps of a pooled analysis.
 enum Pooled {
@@ -32,6 +39,9 @@ enum Pooled {
 
 thread_local! {
     static POOLED: RefCell<Option<Pooled>> = const { RefCell::new(None) };
+    /// The primary's cross-validation between `pool_cv_plan` and `pool_cv_finish`, with when it
+    /// began.
+    static PENDING_CV: RefCell<Option<(RankedFolds, f64)>> = const { RefCell::new(None) };
 }
 
 /// How a pool of `workers` splits the session's analysis: each worker's images (for
@@ -116,15 +126,7 @@ pub async fn pool_score(
     let run = CohortRun::of_session(None)?;
     let n = run.names.len();
     let channels = run.net.channels();
-    let values = POOLED.with(|p| match &*p.borrow() {
-        Some(Pooled::Joined(e)) => Ok(e.inputs.clone()),
-        Some(Pooled::Inputs(i)) if (i.n, i.channels) == (n, channels) => Ok(i.values.clone()),
-        Some(Pooled::Inputs(i)) => Err(Error::Invalid(format!(
-            "the pooled inputs hold {} images × {} feature maps; the session has {n} × {channels}",
-            i.n, i.channels
-        ))),
-        None => Err(Error::Invalid("no pooled analysis: call pool_join first".into())),
-    })?;
+    let values = pooled_inputs(n, channels)?;
     let range = (start as usize, end as usize);
     let options = run.options(0, true, Some(range));
     let positions = values.len() / (n * channels);
@@ -168,6 +170,72 @@ pub fn pool_finish(
     let summary = analysis.summary.clone();
     with(|s| s.results = Some(analysis));
     Ok(summary)
+}
+
+/// What a worker of the pool scores with: the session's network and matched human matrix, the
+/// pooled ablation inputs and the number of feature maps.
+pub(crate) fn pooled_cohort() -> Result<(crate::model::Network, Vec<f32>, Vec<f64>, usize)> {
+    let run = CohortRun::of_session(None)?;
+    let (n, channels) = (run.names.len(), run.net.channels());
+    let values = pooled_inputs(n, channels)?;
+    Ok((run.net.clone(), values, run.matched.similarity.clone(), channels))
+}
+
+/// The cohort's ablation inputs this worker holds for a pooled analysis of `n` images and
+/// `channels` feature maps.
+fn pooled_inputs(n: usize, channels: usize) -> Result<Vec<f32>> {
+    POOLED.with(|p| match &*p.borrow() {
+        Some(Pooled::Joined(e)) => Ok(e.inputs.clone()),
+        Some(Pooled::Inputs(i)) if (i.n, i.channels) == (n, channels) => Ok(i.values.clone()),
+        Some(Pooled::Inputs(i)) => Err(Error::Invalid(format!(
+            "the pooled inputs hold {} images × {} feature maps; the session has {n} × {channels}",
+            i.n, i.channels
+        ))),
+        None => Err(Error::Invalid("no pooled analysis: call pool_join first".into())),
+    })
+}
+
+/// Cross-validation step 1, on the primary: the folds of the session's analysis ranked by
+/// training AIS (as `cross_validate` ranks them) and split between `workers`: one plan per
+/// worker, as JSON text for `pool_cv_curves`. `now` is the page's clock, in seconds.
+pub fn pool_cv_plan(folds: u32, seeds: Vec<u32>, workers: u32, now: f64) -> Result<Vec<String>> {
+    let plan = results::rank_folds(folds, seeds)?;
+    let parts = split(plan.ranked.len(), (workers as usize).clamp(1, plan.ranked.len()));
+    let texts = parts
+        .into_iter()
+        .map(|range| serde_json::to_string(&plan.ranked[range]))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| Error::Invalid(format!("pool_cv_plan: {e}")))?;
+    PENDING_CV.with(|p| *p.borrow_mut() = Some((plan, now)));
+    Ok(texts)
+}
+
+/// Cross-validation step 2, on every worker: the selection curves of one plan's folds;
+/// `progress` hears (folds done, the plan's folds). Answers them as bytes for `pool_cv_finish`.
+pub async fn pool_cv_curves(plan: &str, progress: &mut dyn FnMut(usize, usize)) -> Result<Vec<u8>> {
+    let ranked: Vec<RankedFold> = serde_json::from_str(plan)
+        .map_err(|e| Error::Invalid(format!("pool_cv_curves: not a plan of pool_cv_plan ({e})")))?;
+    let n = CohortRun::of_session(None)?.names.len();
+    if let Some(bad) =
+        ranked.iter().flat_map(|r| r.fold.train.iter().chain(&r.fold.test)).find(|&&i| i >= n)
+    {
+        return Err(Error::Invalid(format!("pool_cv_curves: image {bad} of a cohort of {n}")));
+    }
+    let curves = results::session_curves(&ranked, progress).await?;
+    CurvesShare { curves }.to_bytes()
+}
+
+/// Cross-validation step 3, on the primary: every worker's curves, in the order of the plans,
+/// kept with the analysis as `cross_validate` keeps them. `now`: the page's clock, in seconds.
+pub fn pool_cv_finish(parts: Vec<Vec<u8>>, now: f64) -> Result<CrossValidation> {
+    let (plan, started) = PENDING_CV.with(|p| p.borrow_mut().take()).ok_or_else(|| {
+        Error::Invalid("no pooled cross-validation: call pool_cv_plan first".into())
+    })?;
+    let mut curves = Vec::with_capacity(plan.ranked.len());
+    for part in &parts {
+        curves.extend(CurvesShare::from_bytes(part)?.curves);
+    }
+    results::keep_cross_validation(plan, curves, now - started)
 }
 
 #[cfg(test)]
@@ -220,9 +288,38 @@ mod tests {
         assert!(close(&one_dataset, &results::ais_dataset().unwrap(), 1e-6));
         let picture = results::overlay(4, "jet".into(), 0.6, false, 0).unwrap().0;
         assert_eq!((picture.width, picture.height), (one_picture.width, one_picture.height));
-        // Cross-validation runs on the pooled analysis (its Gram matrices were kept).
-        let cv = pollster::block_on(results::cross_validate(2, vec![111], &mut |_, _| {}, &|| 0.0));
-        assert_eq!(cv.unwrap().curves.len(), 2);
+        // Cross-validation runs on the pooled analysis (its Gram matrices were kept), on one
+        // worker, and shared by folds between two: the same curves, bit for bit.
+        let cv =
+            pollster::block_on(results::cross_validate(2, vec![111, 7], &mut |_, _| {}, &|| 0.0))
+                .unwrap();
+        assert_eq!(cv.curves.len(), 4);
+        let plans = pool_cv_plan(2, vec![111, 7], 2, 10.0).unwrap();
+        assert_eq!(plans.len(), 2);
+        let mut heard = Vec::new();
+        let first =
+            pollster::block_on(pool_cv_curves(&plans[0], &mut |d, t| heard.push((d, t)))).unwrap();
+        assert_eq!(heard, [(1, 2), (2, 2)], "progress counts the plan's folds");
+        // the other worker holds no analysis, only the pooled inputs
+        let analysis = with(|s| s.results.take());
+        pool_set_inputs(&inputs).unwrap();
+        let second = pollster::block_on(pool_cv_curves(&plans[1], &mut |_, _| {})).unwrap();
+        assert!(pollster::block_on(pool_cv_curves("[{", &mut |_, _| {})).is_err());
+        with(|s| s.results = analysis);
+        assert!(pool_cv_finish(vec![first.clone()], 12.5).is_err(), "a part is missing");
+        pool_cv_plan(2, vec![111, 7], 2, 10.0).unwrap();
+        let pooled_cv = pool_cv_finish(vec![first, second], 12.5).unwrap();
+        assert_eq!(pooled_cv.seconds, 2.5);
+        assert_eq!(CrossValidation { seconds: cv.seconds, ..pooled_cv.clone() }, cv);
+        let bits = |c: &CrossValidation| {
+            c.curves
+                .iter()
+                .flat_map(|f| f.train_r.iter().chain(&f.test_r))
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&pooled_cv), bits(&cv));
+        assert!(pool_cv_finish(Vec::new(), 0.0).is_err(), "no plan pending");
 
         // Shares that leave feature maps out, and images past the cohort, are refused.
         let whole = vec![pollster::block_on(pool_extract(0, 6, 2, &mut |_, _, _| {})).unwrap()];

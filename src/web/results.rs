@@ -664,7 +664,7 @@ pub fn paper_seeds() -> Vec<u32> {
 /// Aim 1's validation on request: `folds`-fold cross-validation over images for each shuffle
 /// seed (empty: the paper's, see [`paper_seeds`]), sequential selection by training dataset AIS,
 /// as `alignmap validate` reports it. `progress(done, total)` hears each fold. Kept for the
-/// export.
+/// export. A pool of workers shares the same steps ([`super::pool::pool_cv_plan`]).
 pub async fn cross_validate(
     folds: u32,
     seeds: Vec<u32>,
@@ -672,47 +672,94 @@ pub async fn cross_validate(
     clock: &dyn Fn() -> f64,
 ) -> Result<CrossValidation> {
     let t0 = clock();
-    // Taken out of the session for the awaits and put back afterwards (no borrow across await).
-    let analysis = with(|s| s.results.take())
-        .ok_or_else(|| Error::Invalid("no analysis yet: run analyze first".into()))?;
+    let plan = rank_folds(folds, seeds)?;
+    progress(0, plan.ranked.len());
+    let curves = session_curves(&plan.ranked, progress).await?;
+    keep_cross_validation(plan, curves, clock() - t0)
+}
+
+/// A cross-validation's folds ranked by training AIS, until their curves are in.
+pub(crate) struct RankedFolds {
+    folds: u32,
+    seeds: Vec<u32>,
+    training_ais: Vec<Vec<f64>>,
+    pub ranked: Vec<selection::RankedFold>,
+}
+
+/// The folds of the session's analysis ranked by training AIS (seeds empty: the paper's).
+pub(crate) fn rank_folds(folds: u32, seeds: Vec<u32>) -> Result<RankedFolds> {
     let seeds = if seeds.is_empty() { paper_seeds() } else { seeds };
-    let outcome = async {
-        let device = super::current_device()?;
-        let compute = analysis.compute.as_ref().ok_or_else(|| {
-            Error::Invalid("these results were opened from a file, without the network and the human matrix: cross-validation needs both (run the analysis here, or see the cross-validation the file holds)".into())
-        })?;
-        let n = analysis.names.len();
-        let split = selection::make_folds(n, folds as usize, &seeds)?;
-        let channels = analysis.scores.channels;
-        let inputs = Tensor::<3>::from_data(
-            TensorData::new(
-                compute.inputs.clone(),
-                [n, channels, compute.inputs.len() / (n * channels)],
-            ),
-            &device.device,
-        );
-        let options = EngineOptions { chunk_bytes: chunk_bytes(), ..Default::default() };
-        progress(0, split.len());
-        selection::cross_validate(
-            &compute.net,
-            &inputs,
-            &analysis.scores,
-            &compute.human,
-            &split,
-            &options,
-            progress,
-        )
-        .await
+    with(|s| {
+        let analysis = s
+            .results
+            .as_ref()
+            .ok_or_else(|| Error::Invalid("no analysis yet: run analyze first".into()))?;
+        let compute = computed(analysis)?;
+        let split = selection::make_folds(analysis.names.len(), folds as usize, &seeds)?;
+        let (training_ais, ranked) =
+            selection::rank_folds(&analysis.scores, &compute.human, &split)?.into_iter().unzip();
+        Ok(RankedFolds { folds, seeds, training_ais, ranked })
+    })
+}
+
+fn computed(analysis: &Analysis) -> Result<&Compute> {
+    analysis.compute.as_ref().ok_or_else(|| {
+        Error::Invalid("these results were opened from a file, without the network and the human matrix: cross-validation needs both (run the analysis here, or see the cross-validation the file holds)".into())
+    })
+}
+
+/// The curves of `ranked` with the network, ablation inputs and human matrix of the session's
+/// analysis, or (a worker of a pool) of the pooled inputs it holds.
+pub(crate) async fn session_curves(
+    ranked: &[selection::RankedFold],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<selection::Curves>> {
+    let kept = with(|s| {
+        let analysis = s.results.as_ref()?;
+        let c = analysis.compute.as_ref()?;
+        Some((c.net.clone(), c.inputs.clone(), c.human.clone(), analysis.scores.channels))
+    });
+    let (net, inputs, human, channels) = match kept {
+        Some(kept) => kept,
+        None => super::pool::pooled_cohort()?,
+    };
+    let device = super::current_device()?;
+    let n = human.len().isqrt();
+    let positions = inputs.len() / (n * channels).max(1);
+    let inputs =
+        Tensor::<3>::from_data(TensorData::new(inputs, [n, channels, positions]), &device.device);
+    let options = EngineOptions { chunk_bytes: chunk_bytes(), ..Default::default() };
+    selection::ranked_curves(&net, &inputs, ranked, &human, &options, progress).await
+}
+
+/// The cross-validation of `plan` with every fold's `curves`, kept with the session's analysis.
+pub(crate) fn keep_cross_validation(
+    plan: RankedFolds,
+    curves: Vec<selection::Curves>,
+    seconds: f64,
+) -> Result<CrossValidation> {
+    if curves.len() != plan.ranked.len() {
+        return Err(Error::Invalid(format!(
+            "{} folds' curves for {} folds",
+            curves.len(),
+            plan.ranked.len()
+        )));
     }
-    .await;
-    let report = outcome
-        .and_then(|results| CrossValidation::of(folds as usize, &seeds, &results, clock() - t0));
-    let mut analysis = analysis;
-    if let Ok(r) = &report {
-        analysis.cross_validation = Some(r.clone());
-    }
-    with(|s| s.results = Some(analysis));
-    report
+    let results = plan
+        .training_ais
+        .into_iter()
+        .zip(plan.ranked)
+        .zip(curves)
+        .map(|((ais, ranked), curves)| selection::fold_result(ais, ranked, curves))
+        .collect::<Result<Vec<_>>>()?;
+    let report = CrossValidation::of(plan.folds as usize, &plan.seeds, &results, seconds)?;
+    with(|s| match s.results.as_mut() {
+        Some(analysis) => {
+            analysis.cross_validation = Some(report.clone());
+            Ok(report)
+        }
+        None => Err(Error::Invalid("the analysis was replaced during the cross-validation".into())),
+    })
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 // two (the network split by images, the ablation by feature maps, merged in the engine): the
 // scores agree within 1e-6 (the engine's image schedules round their f32 products differently,
 // tests/engine.rs), the two exports hold the same files and the same numbers, cross-validation
-// runs on the pooled analysis, and nothing errs. Prints the time of each, with the network and
+// of the pooled analysis shared by the two workers equals the engine's worker's alone, and
+// nothing errs. Prints the time of each, with the network and
 // ablation stages; ALIGNMAP_POOL_92=1 also times the 92-image example.
 //
 // Needs www/pkg (scripts/build-wasm.sh) and www/models (models/build.sh).
@@ -101,11 +102,27 @@ async function compareOneAndTwo(example, { crossValidation }) {
     for (const key of ['n_images', 'feature_maps', 'model', 'human']) assert.deepEqual(s2[key], s1[key], key);
 
     if (crossValidation) {
+      // On the pooled analysis the two workers share the folds; then the engine's worker alone
+      // cross-validates the same analysis: the same curves, bit for bit.
       await page.selectOption('#cv-folds', '5');
-      await page.click('#cv-run');
-      await page.waitForSelector('#cv-results:not([hidden])', { timeout: 600_000 });
-      console.log(`pool, ${example}: cross-validation on the pooled analysis (5 folds × 1 seed, the engine's worker): ${await page.textContent('#cv-status')}`);
+      const crossValidate = async () => {
+        await page.evaluate(() => { document.querySelector('#cv-status').textContent = ''; });
+        await page.click('#cv-run');
+        await page.waitForFunction(() => !window.alignmap.state.running && /Done in|failed|stopped/.test(document.querySelector('#cv-status').textContent), null, { timeout: 600_000, polling: 100 });
+        const status = await page.textContent('#cv-status');
+        const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+        const files = unzipSync(fs.readFileSync(await download.path()));
+        return { status, cv: JSON.parse(new TextDecoder().decode(files['summary.json'])).cross_validation };
+      };
+      const pooled = await crossValidate();
+      assert.match(pooled.status, /^Done in .* on 2 workers\.$/);
       assert.match(await page.$eval('#cv-summary', (e) => e.textContent), /Test r², all feature maps \(Full\)0\.\d+/);
+      await page.evaluate(() => { window.alignmap.state.results.pooled = false; });
+      const alone = await crossValidate();
+      assert.doesNotMatch(alone.status, /workers/);
+      console.log(`pool, ${example}: cross-validation (${pooled.cv.folds} folds × ${pooled.cv.seeds.length} seed) on 2 workers ${pooled.cv.seconds.toFixed(2)} s, on the engine's worker alone ${alone.cv.seconds.toFixed(2)} s`);
+      assert.equal(pooled.cv.curves.length, 5);
+      assert.deepEqual({ ...pooled.cv, seconds: 0 }, { ...alone.cv, seconds: 0 }, 'the same cross-validation on one worker and on two');
     }
     await page.locator('#run-section').scrollIntoViewIfNeeded();
     await screenshot(page, `pool-${example}`);
