@@ -166,6 +166,6 @@ test('a worker of the pool that dies mid-run: the page says so, keeps everything
   }
 });
 
-test('the 92-image example and the paper's protocol on one worker and on two (ALIGNMAP_POOL_92=1)', { skip: skip || (!process.env.ALIGNMAP_POOL_92 && 'set ALIGNMAP_POOL_92=1 to time it'), timeout: 1_800_000 }, async () => {
+test('the 92-image example and the paper protocol on one worker and on two (ALIGNMAP_POOL_92=1)', { skip: skip || (!process.env.ALIGNMAP_POOL_92 && 'set ALIGNMAP_POOL_92=1 to time it'), timeout: 1_800_000 }, async () => {
   await compareOneAndTwo('kriegeskorte92', { seeds: '8' });
 });
