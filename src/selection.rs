@@ -183,8 +183,6 @@ async fn prefix_embeddings(
 ) -> Result<()> {
     let [n, _, positions] = inputs.dims();
     let dim = net.embedding_size();
-    let (out, pre_positions) = net.pre_shape(positions);
-    let kc = crate::ablation::chunk_channels(options, n, out * pre_positions, dim);
     let f64s = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
     if let Some(lite) = &cohort.lite {
         let mut sums = lite.bias_sums();
@@ -193,6 +191,8 @@ async fn prefix_embeddings(
         }
         return Ok(());
     }
+    let (out, pre_positions) = net.pre_shape(positions);
+    let kc = crate::ablation::chunk_channels(options, n, out * pre_positions, dim);
     if let Some(vgg) = &cohort.vgg {
         let mut pre = vgg.start(n);
         for chunk in order.chunks(kc) {

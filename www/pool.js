@@ -46,15 +46,14 @@ export function stopPool() {
   given = null;
 }
 
-function sameInputs() {
-  const now = inputs();
+function sameInputs(now = inputs()) {
   return !!given && now.length === given.length && now.every((v, i) => v === given[i]);
 }
 
 /** `count` other workers with the session's network, matrix and images on the CPU. */
 async function ensureHelpers(count) {
   const now = inputs();
-  if (!sameInputs() || state.pool.length !== count) stopPool();
+  if (!sameInputs(now) || state.pool.length !== count) stopPool();
   const fresh = [];
   while (state.pool.length + fresh.length < count) {
     const j = state.pool.length + fresh.length + 1;

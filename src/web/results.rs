@@ -725,6 +725,11 @@ pub(crate) async fn session_curves(
     };
     let device = super::current_device()?;
     let n = human.len().isqrt();
+    if let Some(bad) =
+        ranked.iter().flat_map(|r| r.fold.train.iter().chain(&r.fold.test)).find(|&&i| i >= n)
+    {
+        return Err(Error::Invalid(format!("folds name image {bad} of a cohort of {n}")));
+    }
     let positions = inputs.len() / (n * channels).max(1);
     let inputs =
         Tensor::<3>::from_data(TensorData::new(inputs, [n, channels, positions]), &device.device);
