@@ -120,9 +120,9 @@ pub fn matmul(lhs: Operand, rhs: Operand, m: usize, k: usize, n: usize) -> Vec<f
 
 /// `lhs · weights` with f64 accumulation, for a few rows against large f32 weights (a cohort's
 /// full head pass): `lhs` `n × k` (f32 or f64), `weights` `k × m` row-major f32, result `n × m`.
-/// Each product of an f32 weight with the f64 input is exact before it is summed; the weights
-/// are read once, as f32. (`gemm` has no f32-times-f64 product; converting VGG-16's fc6 to f64
-/// for it moved and packed 0.8 GB per analysis.)
+/// The weights are read once, as f32, and widened to f64 a panel at a time (exactly) for an f64
+/// product: `gemm` has no f32-times-f64 product, and converting VGG-16's whole fc6 to f64 for it
+/// moved 0.8 GB per analysis; a panel stays in cache.
 pub fn matmul_f32_weights<T: Copy + Into<f64> + Sync>(
     lhs: &[T],
     weights: &[f32],
@@ -133,22 +133,43 @@ pub fn matmul_f32_weights<T: Copy + Into<f64> + Sync>(
     assert_eq!(lhs.len(), n * k, "an {n}×{k} left operand");
     assert_eq!(weights.len(), k * m, "a {k}×{m} weight");
     const TILE: usize = 256;
-    // Column-major copy of lhs: the inner loop reads one input for every image at a time.
-    let mut columns = vec![0.0f64; n * k];
-    for i in 0..n {
-        for j in 0..k {
-            columns[j * n + i] = lhs[i * k + j].into();
-        }
-    }
+    const PANEL: usize = 256;
+    let lhs: Vec<f64> = lhs.iter().map(|&v| v.into()).collect();
     let tile = |c0: usize| -> Vec<f64> {
         let width = TILE.min(m - c0);
         let mut acc = vec![0.0f64; n * width];
-        for j in 0..k {
-            let w = &weights[j * m + c0..j * m + c0 + width];
-            for (i, &x) in columns[j * n..(j + 1) * n].iter().enumerate() {
-                if x != 0.0 {
-                    crate::host::axpy_f64(&mut acc[i * width..(i + 1) * width], x, w);
-                }
+        let mut panel = vec![0.0f64; PANEL * width];
+        for j0 in (0..k).step_by(PANEL) {
+            let depth = PANEL.min(k - j0);
+            for (j, row) in panel.chunks_exact_mut(width).take(depth).enumerate() {
+                let w = &weights[(j0 + j) * m + c0..][..width];
+                row.iter_mut().zip(w).for_each(|(p, &w)| *p = f64::from(w));
+            }
+            // SAFETY: acc is n×width (strides 1, width); lhs + j0 is read as n×depth at row
+            // stride k, inside lhs's n×k; panel holds depth×width at row stride width; nothing
+            // aliases acc.
+            unsafe {
+                gemm::gemm(
+                    n,
+                    width,
+                    depth,
+                    acc.as_mut_ptr(),
+                    1,
+                    width as isize,
+                    j0 > 0,
+                    lhs.as_ptr().add(j0),
+                    1,
+                    k as isize,
+                    panel.as_ptr(),
+                    1,
+                    width as isize,
+                    1.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
             }
         }
         acc

@@ -54,7 +54,7 @@ pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
         .into_data_async()
         .await
         .map_err(|e| Error::Device(format!("reading results back failed: {e:?}")))?;
-    data.try_to_vec::<f32>().map_err(|e| Error::Device(format!("unexpected result type: {e:?}")))
+    data.try_into_vec::<f32>().map_err(|e| Error::Device(format!("unexpected result type: {e:?}")))
 }
 
 /// Stacks same-sized prepared images into one `[n, 3, h, w]` input.

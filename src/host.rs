@@ -1,5 +1,4 @@
-//! The vector loops of our own host kernels (the f64 full pass, EfficientNet-Lite's fused head on
-//! the CPU backend), on every core and with the widest SIMD instructions the CPU has.
+//! The vector loops of our own host kernels (EfficientNet-Lite's fused head on the CPU backend), on every core and with the widest SIMD instructions the CPU has.
 //!
 //! The crate is compiled for baseline x86-64 (SSE2), so natively each loop is a `pulp` kernel
 //! (as `gemm`'s are): its body is compiled again for AVX-512 and for AVX2 with FMA, and the
@@ -39,27 +38,6 @@ macro_rules! kernel {
             }
         }
     };
-}
-
-/// `y += a · x` in f64, with f32 `x`: each product is exact before it is summed.
-pub fn axpy_f64(y: &mut [f64], a: f64, x: &[f32]) {
-    dispatch!(AxpyF64 { y, a, x })
-}
-
-struct AxpyF64<'a> {
-    y: &'a mut [f64],
-    a: f64,
-    x: &'a [f32],
-}
-kernel!(AxpyF64);
-
-impl AxpyF64<'_> {
-    #[inline(always)]
-    fn body(self) {
-        for (y, &x) in self.y.iter_mut().zip(self.x) {
-            *y += self.a * f64::from(x);
-        }
-    }
 }
 
 /// Outputs per tile of [`prefix_clamped_means`]: its sums, weights and accumulators stay in
@@ -202,9 +180,6 @@ mod tests {
         for n in [0, 1, 7, 16, 33, 1280] {
             let x: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin() * 8.0).collect();
             let w: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
-            let mut y = vec![0.25f64; n];
-            axpy_f64(&mut y, 3.0, &x);
-            assert!(y.iter().zip(&x).all(|(y, x)| *y == 0.25 + 3.0 * f64::from(*x)));
             let lo: Vec<f32> = (0..n).map(|i| -((i % 3) as f32)).collect();
             let hi: Vec<f32> = lo.iter().map(|l| l + 6.0).collect();
             let mut acc = vec![0.0f32; n];

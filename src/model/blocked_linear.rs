@@ -101,9 +101,9 @@ impl BlockedLinear {
 
     /// What removing each channel of `channels` subtracts from the layer's output: `rows`
     /// `[kc, n, positions]` (channel `channels[j]`'s inputs in row j) times that channel's
-    /// weight rows, `[kc, n, out]`. Runs of channels in ascending order multiply a block's
-    /// rows in place; only other orders gather them (a gather copies the weights, 411 MB for
-    /// all of VGG-16's fc6).
+    /// weight rows, `[kc, n, out]`. Runs of consecutive channels multiply a block's rows in
+    /// place; only channels out of ascending order gather them (a gather copies the weights,
+    /// 411 MB for all of VGG-16's fc6).
     pub fn channel_terms(&self, rows: Tensor<3>, channels: &[usize]) -> Tensor<3> {
         let (out, positions) = (self.out_features(), self.positions);
         let ascending = channels.windows(2).all(|w| w[0] < w[1]);
@@ -115,30 +115,27 @@ impl BlockedLinear {
         while j < channels.len() {
             let b = channels[j] / self.channels_per_block;
             let first = b * self.channels_per_block;
-            let end =
-                channels[j..].iter().take_while(|&&k| k / self.channels_per_block == b).count();
-            let run = &channels[j..j + end];
+            let run = 1 + channels[j..]
+                .windows(2)
+                .take_while(|w| w[1] == w[0] + 1 && w[1] / self.channels_per_block == b)
+                .count();
             let count = self.blocks[b].dims()[0] / positions;
-            let weights = self.blocks[b].clone().reshape([count, positions, out]);
-            let weights = if run.windows(2).all(|w| w[1] == w[0] + 1) {
-                weights.narrow(0, run[0] - first, run.len())
-            } else {
-                let local: Vec<i64> = run.iter().map(|&k| (k - first) as i64).collect();
-                let index = Tensor::<1, Int>::from_data(
-                    TensorData::new(local, [run.len()]),
-                    &self.bias.device(),
-                );
-                weights.select(0, index)
-            };
-            parts.push(rows.clone().narrow(0, j, run.len()).matmul(weights));
-            j += end;
+            let weights = self.blocks[b].clone().reshape([count, positions, out]).narrow(
+                0,
+                channels[j] - first,
+                run,
+            );
+            parts.push(rows.clone().narrow(0, j, run).matmul(weights));
+            j += run;
         }
         Tensor::cat(parts, 0)
     }
 
     /// The layer in f64 on the host, from f32 inputs `[n, channels · positions]` row-major and
-    /// the f32 weights, one block at a time: `[n, out]`, exact up to f64's rounding.
+    /// the f32 weights, a slice of rows at a time (one small buffer, reused, instead of a fresh
+    /// 128 MB read-back per block): `[n, out]`, exact up to f64's rounding.
     pub async fn forward_f64(&self, inputs: &[f32]) -> crate::error::Result<Vec<f64>> {
+        const SLICE_ROWS: usize = 512;
         let out = self.out_features();
         let width = self.channels * self.positions;
         let n = inputs.len() / width;
@@ -146,16 +143,19 @@ impl BlockedLinear {
         let mut result: Vec<f64> = (0..n * out).map(|j| f64::from(bias[j % out])).collect();
         let mut first = 0;
         for block in &self.blocks {
-            let rows = block.dims()[0];
-            let weight = crate::extract::read_f32(block.clone()).await?;
-            let x: Vec<f32> = inputs
-                .chunks_exact(width)
-                .flat_map(|row| &row[first..first + rows])
-                .copied()
-                .collect();
-            let part = crate::correlation::matmul_f32_weights(&x, &weight, n, rows, out);
-            result.iter_mut().zip(&part).for_each(|(r, p)| *r += p);
-            first += rows;
+            let block_rows = block.dims()[0];
+            for r0 in (0..block_rows).step_by(SLICE_ROWS) {
+                let rows = SLICE_ROWS.min(block_rows - r0);
+                let weight = crate::extract::read_f32(block.clone().narrow(0, r0, rows)).await?;
+                let x: Vec<f32> = inputs
+                    .chunks_exact(width)
+                    .flat_map(|row| &row[first..first + rows])
+                    .copied()
+                    .collect();
+                let part = crate::correlation::matmul_f32_weights(&x, &weight, n, rows, out);
+                result.iter_mut().zip(&part).for_each(|(r, p)| *r += p);
+                first += rows;
+            }
         }
         Ok(result)
     }

@@ -131,6 +131,27 @@ pub fn activation_change<const D: usize>(
     }
 }
 
+/// [`activation_change`] for ReLU on the CPU backend, as one pass over the values instead of
+/// a temporary tensor per step (the same f32 operations, so the same values, up to the sign of a zero): `base` `[n, …]`
+/// (one image's values per row) and `sign · delta` `[kc, n, …]`, the changes of every image
+/// under each of kc removals.
+fn relu_change_host<const D: usize, const E: usize>(
+    base: Tensor<D>,
+    delta: Tensor<E>,
+    sign: f32,
+) -> Vec<f32> {
+    let base: Vec<f32> = base.into_data().try_into_vec().expect("an f32 tensor");
+    let mut change: Vec<f32> = delta.into_data().try_into_vec().expect("an f32 tensor");
+    let rows = change.chunks_exact_mut(base.len());
+    crate::host::for_each_item(rows.collect(), |_, row| {
+        for (d, &x) in row.iter_mut().zip(&base) {
+            let active = x.max(0.0);
+            *d = ((x - active) + sign * *d).max(-active);
+        }
+    });
+    change
+}
+
 /// A loaded network.
 // One network per session, moved rarely: the size difference between variants costs nothing.
 #[allow(clippy::large_enum_variant)]
@@ -379,6 +400,18 @@ impl Network {
         let [kc, n, out, positions] = removal.dims();
         let pre = pass.pre.clone().unsqueeze_dim::<4>(0).expand([kc, n, out, positions]);
         match self {
+            Self::Vgg16(m) if removal.device() == Device::flex() => {
+                let inner = pass.inner.clone().expect("VGG-16's pass keeps fc7's pre-activation");
+                let hidden_change = relu_change_host(pass.pre.clone(), removal, -1.0);
+                let hidden_change = Tensor::<2>::from_data(
+                    TensorData::new(hidden_change, [kc * n, out]),
+                    &Device::flex(),
+                );
+                let inner_change = hidden_change.matmul(m.head.fc7.weight.clone());
+                let hidden = inner_change.dims()[1];
+                let change = relu_change_host(inner, inner_change, 1.0);
+                Tensor::from_data(TensorData::new(change, [kc, n, hidden]), &Device::flex())
+            }
             Self::Vgg16(m) => {
                 let hidden_change = activation_change(pre, removal.neg(), None);
                 let inner_change =
@@ -452,5 +485,41 @@ impl Network {
     /// The whole head on feature maps (the naive path's unit of work).
     pub fn head(&self, maps: Tensor<4>) -> Tensor<2> {
         self.embed_from_pre(self.head_pre(self.ablation_inputs(maps)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relu_change_on_the_host_equals_the_tensor_ops() {
+        let (kc, n, out) = (3, 4, 37);
+        let value = |i: usize, f: f32| (i as f32 * f).sin() * 3.0;
+        let base: Vec<f32> = (0..n * out).map(|i| value(i, 0.71)).collect();
+        // Changes that cross zero both ways, and exact zeros.
+        let delta: Vec<f32> =
+            (0..kc * n * out).map(|i| if i % 7 == 0 { 0.0 } else { value(i, 0.29) }).collect();
+        let device = Device::flex();
+        let base_t = Tensor::<2>::from_data(TensorData::new(base.clone(), [n, out]), &device);
+        let delta_t = Tensor::<3>::from_data(TensorData::new(delta.clone(), [kc, n, out]), &device);
+        for sign in [1.0f32, -1.0] {
+            let got = relu_change_host(base_t.clone(), delta_t.clone(), sign);
+            let want: Vec<f32> = activation_change(
+                base_t.clone().unsqueeze_dim::<3>(0).expand([kc, n, out]),
+                delta_t.clone() * sign,
+                None,
+            )
+            .into_data()
+            .try_into_vec()
+            .unwrap();
+            // Equal values (a zero's sign may differ: `f32::max(0.0, -0.0)` may be either).
+            assert_eq!(got.len(), want.len());
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(g == w, "sign {sign}, value {i}: {g} vs {w}");
+            }
+            let moved = got.iter().filter(|&&v| v != 0.0).count();
+            assert!(moved > 0 && moved < got.len(), "some units change, some do not");
+        }
     }
 }
