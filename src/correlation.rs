@@ -112,7 +112,7 @@ pub fn matmul(lhs: Operand, rhs: Operand, m: usize, k: usize, n: usize) -> Vec<f
             false,
             false,
             false,
-            parallelism(),
+            crate::host::gemm_parallelism(),
         );
     }
     out
@@ -190,16 +190,6 @@ pub fn matmul_f32_weights<T: Copy + Into<f64> + Sync>(
 pub fn gram(rows: &[f64], dim: usize) -> Vec<f64> {
     let n = rows.len() / dim.max(1);
     matmul(Operand::Rows(rows), Operand::Transposed(rows), n, dim, n)
-}
-
-#[cfg(not(target_family = "wasm"))]
-fn parallelism() -> gemm::Parallelism {
-    gemm::Parallelism::Rayon(0)
-}
-
-#[cfg(target_family = "wasm")]
-fn parallelism() -> gemm::Parallelism {
-    gemm::Parallelism::None
 }
 
 /// Pearson correlations between `n` rows of `dim` values (a matrix's rows, or some of them),

@@ -160,6 +160,14 @@ pub fn for_each_item<T: Send>(items: Vec<T>, f: impl Fn(usize, T) + Sync + Send)
     items.into_iter().enumerate().for_each(|(j, item)| f(j, item));
 }
 
+/// `gemm` on every core natively (rayon's pool), on the worker's one thread in wasm.
+pub fn gemm_parallelism() -> gemm::Parallelism {
+    #[cfg(not(target_family = "wasm"))]
+    return gemm::Parallelism::Rayon(0);
+    #[cfg(target_family = "wasm")]
+    gemm::Parallelism::None
+}
+
 /// `f(item)` for every item, collected in order, on every core natively.
 pub fn map_items<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
     #[cfg(not(target_family = "wasm"))]

@@ -8,6 +8,7 @@
 //! pre-activation `[n, out, positions']`, from which the rest of the head is applied.
 
 pub mod blocked_linear;
+mod conv_host;
 pub mod efficientnet;
 pub mod vgg16;
 

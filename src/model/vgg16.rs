@@ -5,6 +5,8 @@
 //! classifier: fc8 → logits (1000 for ImageNet, 565 for Ecoset: taken from the weights).
 
 use burn::prelude::*;
+
+use super::conv_host::{self, HostConv};
 use burn::tensor::activation::relu;
 use burn::tensor::module::{adaptive_avg_pool2d, conv2d, max_pool2d};
 use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
@@ -232,8 +234,13 @@ pub struct Vgg16Trunk {
 }
 
 impl Vgg16Trunk {
-    /// `x`: `[n, 3, H, W]` normalised → `[n, channels, H/16, W/16]`.
-    pub fn forward(&self, mut x: Tensor<4>) -> Tensor<4> {
+    /// `x`: `[n, 3, H, W]` normalised → `[n, channels, H/16, W/16]`. On the CPU backend the
+    /// convolutions run as direct GEMMs ([`super::conv_host`]), elsewhere as Burn's.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        if x.device() == Device::flex() { self.forward_host(x) } else { self.forward_tensors(x) }
+    }
+
+    fn forward_tensors(&self, mut x: Tensor<4>) -> Tensor<4> {
         for (i, conv) in self.convs.iter().enumerate() {
             x = relu(conv2d(
                 x,
@@ -246,6 +253,25 @@ impl Vgg16Trunk {
             }
         }
         x
+    }
+}
+
+impl Vgg16Trunk {
+    fn forward_host(&self, x: Tensor<4>) -> Tensor<4> {
+        let [n, _, h, w] = x.dims();
+        let read = |t: Tensor<1>| -> Vec<f32> { t.into_data().try_into_vec().expect("f32 values") };
+        let convs: Vec<HostConv> = self
+            .convs
+            .iter()
+            .map(|c| HostConv {
+                weight: read(c.weight.clone().flatten(0, 3)),
+                bias: read(c.bias.clone()),
+            })
+            .collect();
+        let channels = convs.last().map_or(3, |c| c.bias.len());
+        let images: Vec<f32> = x.into_data().try_into_vec().expect("f32 images");
+        let (maps, (h, w)) = conv_host::trunk(&convs, &POOL_AFTER, &images, n, (h, w));
+        Tensor::from_data(TensorData::new(maps, [n, channels, h, w]), &Device::flex())
     }
 }
 
@@ -360,5 +386,30 @@ impl Vgg16 {
         let e = self.head.forward(a.clone());
         let logits = self.classifier.forward(e.clone());
         (a, e, logits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_trunk_computes_what_burns_convolutions_do() {
+        let device = Device::flex();
+        let net = Vgg16::synthetic(&Vgg16Spec::tiny(), 3, &device);
+        // Odd sides: every pool floors, and the border columns meet the next row.
+        let (n, h, w) = (2, 37, 45);
+        let values: Vec<f32> = (0..n * 3 * h * w).map(|i| (i as f32 * 0.013).sin()).collect();
+        let x = Tensor::<4>::from_data(TensorData::new(values, [n, 3, h, w]), &device);
+        let got = net.trunk.forward_host(x.clone());
+        let want = net.trunk.forward_tensors(x);
+        assert_eq!(got.dims(), want.dims());
+        let got: Vec<f32> = got.into_data().try_into_vec().unwrap();
+        let want: Vec<f32> = want.into_data().try_into_vec().unwrap();
+        let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(scale > 0.0 && want.contains(&0.0), "ReLU active and inactive");
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!((g - w).abs() <= 1e-5 * scale, "value {i}: {g} vs {w}");
+        }
     }
 }
