@@ -30,8 +30,22 @@ stage() {
 
 # Clippy natively (every target) and for wasm32 (the library as build-wasm compiles it), and the
 # docs' intra-doc links. Chained with &&: errexit does not apply inside `stage`.
+# The page's scripts and the browser tests must parse: a stray quote in a test's name once took a
+# whole browser test file down. (`node --check` on a .js file skips ES module syntax errors;
+# read as a module from stdin, it does not.)
+check_js() {
+    local f
+    for f in www/*.js tests/browser/*.mjs; do
+        node --input-type=module --check <"$f" || {
+            echo "lint: $f does not parse" >&2
+            return 1
+        }
+    done
+}
+
 lint() {
-    cargo clippy --all-targets -- -D warnings &&
+    check_js &&
+        cargo clippy --all-targets -- -D warnings &&
         cargo clippy --target wasm32-unknown-unknown --lib --profile wasm -- -D warnings &&
         RUSTDOCFLAGS="-D rustdoc::broken_intra_doc_links" cargo doc --no-deps --lib
 }
