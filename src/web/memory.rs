@@ -273,11 +273,12 @@ pub fn plan_session(batch: u32, memory: &BrowserMemory) -> Result<RunPlan> {
 /// the seconds of one forward pass of the tiny generated VGG-16 (`synthetic_forward("tiny")` at
 /// 224×224) on the same backend, measured in the page on the 2-core build machine
 /// (tests/browser/vgg16-page.test.mjs; docs/faults.md, "VGG-16 in the page"): VGG-16 on 8 images,
-/// 37 s on the wasm CPU backend against a 23 ms tiny forward (203), 2084 s on WebGPU through
+/// 15 s on the wasm CPU backend against a 16 ms tiny forward (118; 203 before the trunk's direct
+/// convolutions and the computing crates at opt-level 3), 2084 s on WebGPU through
 /// SwiftShader against 1518 ms (172); the bundled EfficientNet-Lite0 on the 24-image example,
 /// about 0.37 s per image on the CPU backend (16). On a hardware GPU the tiny forward is mostly
 /// dispatch overhead, so the estimate there errs long.
-const VGG16_PER_TINY_CPU: f64 = 200.0;
+const VGG16_PER_TINY_CPU: f64 = 120.0;
 const VGG16_PER_TINY_GPU: f64 = 170.0;
 const LITE0_PER_TINY: f64 = 16.0;
 /// The bundled EfficientNet-Lite0's weights (BatchNorm folded).
