@@ -28,8 +28,6 @@ stage() {
     return "$rc"
 }
 
-# Clippy natively (every target) and for wasm32 (the library as build-wasm compiles it), and the
-# docs' intra-doc links. Chained with &&: errexit does not apply inside `stage`.
 # The page's scripts and the browser tests must parse: a stray quote in a test's name once took a
 # whole browser test file down. (`node --check` on a .js file skips ES module syntax errors;
 # read as a module from stdin, it does not.)
@@ -43,6 +41,9 @@ check_js() {
     done
 }
 
+# The scripts parse (check_js); clippy natively (every target) and for wasm32 (the library as
+# build-wasm compiles it), and the docs' intra-doc links. Chained with &&: errexit does not
+# apply inside `stage`.
 lint() {
     check_js &&
         cargo clippy --all-targets -- -D warnings &&

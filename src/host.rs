@@ -1,4 +1,5 @@
-//! The vector loops of our own host kernels (EfficientNet-Lite's fused head on the CPU backend), on every core and with the widest SIMD instructions the CPU has.
+//! The vector loops of our own host kernels (EfficientNet-Lite's fused head on the CPU backend),
+//! on every core and with the widest SIMD instructions the CPU has.
 //!
 //! The crate is compiled for baseline x86-64 (SSE2), so natively each loop is a `pulp` kernel
 //! (as `gemm`'s are): its body is compiled again for AVX-512 and for AVX2 with FMA, and the

@@ -133,9 +133,9 @@ pub fn activation_change<const D: usize>(
 }
 
 /// [`activation_change`] for ReLU on the CPU backend, as one pass over the values instead of
-/// a temporary tensor per step (the same f32 operations, so the same values, up to the sign of a zero): `base` `[n, …]`
-/// (one image's values per row) and `sign · delta` `[kc, n, …]`, the changes of every image
-/// under each of kc removals.
+/// a temporary tensor per step (the same f32 operations, so the same values, up to the sign of
+/// a zero): `base` `[n, …]` (one image's values per row) and `sign · delta` `[kc, n, …]`, the
+/// changes of every image under each of kc removals.
 fn relu_change_host<const D: usize, const E: usize>(
     base: Tensor<D>,
     delta: Tensor<E>,

@@ -5,13 +5,12 @@
 //! classifier: fc8 → logits (1000 for ImageNet, 565 for Ecoset: taken from the weights).
 
 use burn::prelude::*;
-
-use super::conv_host::{self, HostConv};
 use burn::tensor::activation::relu;
 use burn::tensor::module::{adaptive_avg_pool2d, conv2d, max_pool2d};
 use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
 
 use super::blocked_linear::BlockedLinear;
+use super::conv_host::{self, HostConv};
 use crate::error::{Error, Result};
 use crate::synthetic;
 use crate::weights::{NamedTensor, TensorMap};
@@ -235,7 +234,7 @@ pub struct Vgg16Trunk {
 
 impl Vgg16Trunk {
     /// `x`: `[n, 3, H, W]` normalised → `[n, channels, H/16, W/16]`. On the CPU backend the
-    /// convolutions run as direct GEMMs ([`super::conv_host`]), elsewhere as Burn's.
+    /// convolutions run as direct GEMMs (`src/model/conv_host.rs`), elsewhere as Burn's.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         if x.device() == Device::flex() { self.forward_host(x) } else { self.forward_tensors(x) }
     }
@@ -254,9 +253,7 @@ impl Vgg16Trunk {
         }
         x
     }
-}
 
-impl Vgg16Trunk {
     fn forward_host(&self, x: Tensor<4>) -> Tensor<4> {
         let [n, _, h, w] = x.dims();
         let read = |t: Tensor<1>| -> Vec<f32> { t.into_data().try_into_vec().expect("f32 values") };
