@@ -32,8 +32,8 @@ pub struct Footprint {
     /// Width of the head's first layer (`out`).
     pub head_out: usize,
     pub embedding: usize,
-    /// Bytes the f64 full pass holds on the host besides its inputs (VGG-16: fc7's weight in
-    /// f64).
+    /// Bytes the head's host passes hold besides their inputs (VGG-16: fc7's weight, in f32
+    /// through the CPU engine's run and in f64 through selection's curves).
     pub host_f64_bytes: usize,
     /// Images per block of the engine's image-by-image schedule ([`Network::block_images`]).
     pub block_images: usize,

@@ -99,6 +99,9 @@ pub struct HeadPass {
     inner: Option<Tensor<2>>,
     /// EfficientNet-Lite on the CPU backend: what its fused change kernel reads.
     host: Option<efficientnet::HostPass>,
+    /// VGG-16 on the CPU backend: fc7's weight `[in, out]`, read once for the full pass and kept
+    /// for [`vgg16::embedding_change_host`].
+    fc7: Option<std::sync::Arc<Vec<f32>>>,
 }
 
 impl HeadPass {
@@ -108,6 +111,7 @@ impl HeadPass {
             pre: self.pre.clone().narrow(0, range.start, range.len()),
             inner: self.inner.clone().map(|t| t.narrow(0, range.start, range.len())),
             host: self.host.as_ref().map(|h| h.images(range)),
+            fc7: self.fc7.clone(),
         }
     }
 }
@@ -145,12 +149,16 @@ fn relu_change_host<const D: usize, const E: usize>(
     let mut change: Vec<f32> = delta.into_data().try_into_vec().expect("an f32 tensor");
     let rows = change.chunks_exact_mut(base.len());
     crate::host::for_each_item(rows.collect(), |_, row| {
-        for (d, &x) in row.iter_mut().zip(&base) {
-            let active = x.max(0.0);
-            *d = ((x - active) + sign * *d).max(-active);
-        }
+        row.iter_mut().zip(&base).for_each(|(d, &x)| *d = relu_change(x, sign * *d));
     });
     change
+}
+
+/// ReLU's change when `x` moves by `delta`, as [`activation_change`] computes it.
+#[inline(always)]
+fn relu_change(x: f32, delta: f32) -> f32 {
+    let active = x.max(0.0);
+    ((x - active) + delta).max(-active)
 }
 
 /// A loaded network.
@@ -334,6 +342,7 @@ impl Network {
                     pre: Tensor::from_data(upload(&pre, vec![n, out, 1]), &device),
                     inner: Some(Tensor::from_data(upload(&inner, vec![n, hidden]), &device)),
                     host: None,
+                    fc7: (device == Device::flex()).then(|| std::sync::Arc::new(w7)),
                 };
                 Ok((embeddings, pass))
             }
@@ -365,7 +374,7 @@ impl Network {
                     .await?
                     .map(|head| efficientnet::HostPass::new(head, &pre));
                 let pre = Tensor::from_data(TensorData::new(pre, [n, out, positions]), &device);
-                let pass = HeadPass { pre, inner: None, host };
+                let pass = HeadPass { pre, inner: None, host, fc7: None };
                 Ok((embeddings, pass))
             }
         }
@@ -401,16 +410,13 @@ impl Network {
         let [kc, n, out, positions] = removal.dims();
         let pre = pass.pre.clone().unsqueeze_dim::<4>(0).expand([kc, n, out, positions]);
         match self {
-            Self::Vgg16(m) if removal.device() == Device::flex() => {
+            Self::Vgg16(_) if removal.device() == Device::flex() => {
                 let inner = pass.inner.clone().expect("VGG-16's pass keeps fc7's pre-activation");
                 let hidden_change = relu_change_host(pass.pre.clone(), removal, -1.0);
-                let hidden_change = Tensor::<2>::from_data(
-                    TensorData::new(hidden_change, [kc * n, out]),
-                    &Device::flex(),
-                );
-                let inner_change = hidden_change.matmul(m.head.fc7.weight.clone());
-                let hidden = inner_change.dims()[1];
-                let change = relu_change_host(inner, inner_change, 1.0);
+                let weight7 = pass.fc7.as_ref().expect("the CPU pass keeps fc7's weight");
+                let inner: Vec<f32> = inner.into_data().try_into_vec().expect("an f32 tensor");
+                let change = vgg16::embedding_change_host(weight7, &inner, &hidden_change, kc, n);
+                let hidden = inner.len() / n;
                 Tensor::from_data(TensorData::new(change, [kc, n, hidden]), &Device::flex())
             }
             Self::Vgg16(m) => {
