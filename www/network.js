@@ -27,12 +27,12 @@ export async function startDevice() {
   const warning = el.deviceWarning;
   if (d.cpu && d.webgpuSoftware) {
     warning.textContent = `WebGPU here is only a software fallback (${d.webgpuSoftware}, no GPU), which is slower than ` +
-      'the CPU backend: the analysis runs on the CPU in WebAssembly, on one core. Expect seconds per image with the ' +
-      'bundled network and minutes per image with VGG-16.';
+      'the CPU backend: the analysis runs on the CPU in WebAssembly, one worker per core. Expect a fraction of a ' +
+      'second per image with the bundled network and seconds per image with VGG-16.';
     warning.hidden = false;
   } else if (d.cpu) {
-    warning.textContent = `No WebGPU here (${d.reason}). The analysis runs on the CPU in WebAssembly, on one core: ` +
-      'expect seconds per image with the bundled network and minutes per image with VGG-16. ' +
+    warning.textContent = `No WebGPU here (${d.reason}). The analysis runs on the CPU in WebAssembly, one worker per core: ` +
+      'expect a fraction of a second per image with the bundled network and seconds per image with VGG-16. ' +
       'Chrome or Edge with WebGPU on a GPU is much faster.';
     warning.hidden = false;
   } else if (d.software) {

@@ -358,7 +358,7 @@ pub fn vgg16_preflight(
             if target.gpu {
                 " on this WebGPU device"
             } else {
-                " on the CPU (WebAssembly, one core)"
+                " on the CPU (WebAssembly, one worker per core)"
             }
         ));
     }
@@ -568,7 +568,7 @@ mod tests {
             "This computer can run VGG-16: loading it and analysing 24 images needs about 1.7 \
                  GB of the 4.3 GB the browser can give.",
         );
-        says(&p.message, "on the CPU (WebAssembly, one core), after the download");
+        says(&p.message, "on the CPU (WebAssembly, one worker per core), after the download");
         says(&p.message, "will not be kept");
         says(&p.message, "Instead: the bundled EfficientNet-Lite0 (no download, about");
         // 1 GiB of memory: loading alone does not fit; without a timing, no time is guessed.

@@ -111,7 +111,7 @@ for (const [gib, verdict] of [[undefined, 'can'], [0.25, 'cannot']]) {
         assert.match(text, /This computer probably cannot run VGG-16: loading it and analysing 24 images needs about \d\.\d GB, more than 134 MB \(half the 0\.25 GB of memory this device reports\)\./);
         assert.equal(await page.textContent('#confirm-yes'), 'Download anyway');
       }
-      assert.match(text, /The analysis of 24 images would take roughly \d+ (s|min|h) to \d+(\.\d)? (s|min|h) here on the CPU \(WebAssembly, one core\), after the download\./);
+      assert.match(text, /The analysis of 24 images would take roughly \d+ (s|min|h) to \d+(\.\d)? (s|min|h) here on the CPU \(WebAssembly, one worker per core\), after the download\./);
       assert.match(text, /The browser has room to keep the download for next time\.|will not be kept/);
       assert.match(text, /Instead: the bundled EfficientNet-Lite0 \(no download, about \d+ (s|min) per image here\), or fewer images\./);
       assert.equal(hubRequests, 0, 'nothing is downloaded before the visitor confirms');
