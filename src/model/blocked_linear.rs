@@ -297,8 +297,9 @@ mod tests {
     #[test]
     fn host_and_blocked_layers_compute_the_plain_product() {
         let device = Device::flex();
-        // 37 outputs cross a tile of the host kernel, 6 images a group of four.
-        let (channels, positions, out, n) = (5, 3, 37, 6);
+        // 37 outputs cross a tile of the host kernel, 6 images a group of four, 10 positions
+        // its eight weight rows at a time.
+        let (channels, positions, out, n) = (5, 10, 37, 6);
         let inputs = channels * positions;
         let weight: Vec<f32> =
             (0..out * inputs).map(|v| ((v * 7 % 11) as f32 - 5.0) / 3.0).collect();
