@@ -66,15 +66,21 @@ fn lane_sum_by(values: &[f64], f: impl Fn(f64) -> f64) -> f64 {
 
 /// A row-major `m × k` matrix, or the transpose of a row-major `k × m` one.
 #[derive(Clone, Copy)]
-pub enum Operand<'a> {
-    Rows(&'a [f64]),
-    Transposed(&'a [f64]),
+pub enum Operand<'a, T = f64> {
+    Rows(&'a [T]),
+    Transposed(&'a [T]),
 }
 
-/// `lhs · rhs` in f64 (`m × k` times `k × n`), row-major `m × n`.
-pub fn matmul(lhs: Operand, rhs: Operand, m: usize, k: usize, n: usize) -> Vec<f64> {
+/// `lhs · rhs` (`m × k` times `k × n`, f64 or f32), row-major `m × n`.
+pub fn matmul<T: Copy + From<f32> + 'static>(
+    lhs: Operand<T>,
+    rhs: Operand<T>,
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Vec<T> {
     // (pointer, column stride, row stride) of an operand that is `rows × cols` logically.
-    let view = |op: Operand, rows: usize, cols: usize| match op {
+    let view = |op: Operand<T>, rows: usize, cols: usize| match op {
         Operand::Rows(v) => {
             assert_eq!(v.len(), rows * cols, "a {rows}×{cols} operand");
             (v.as_ptr(), 1isize, cols as isize)
@@ -86,7 +92,7 @@ pub fn matmul(lhs: Operand, rhs: Operand, m: usize, k: usize, n: usize) -> Vec<f
     };
     let (lhs, lhs_cs, lhs_rs) = view(lhs, m, k);
     let (rhs, rhs_cs, rhs_rs) = view(rhs, k, n);
-    let mut out = vec![0.0f64; m * n];
+    let mut out = vec![T::from(0.0); m * n];
     if m == 0 || n == 0 || k == 0 {
         return out;
     }
@@ -107,8 +113,8 @@ pub fn matmul(lhs: Operand, rhs: Operand, m: usize, k: usize, n: usize) -> Vec<f
             rhs,
             rhs_cs,
             rhs_rs,
-            0.0,
-            1.0,
+            T::from(0.0),
+            T::from(1.0),
             false,
             false,
             false,

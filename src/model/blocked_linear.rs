@@ -243,33 +243,9 @@ impl BlockedLinear {
         let out = self.out_features();
         let blocks = match &self.weight {
             Weight::Host(weight) => {
+                use crate::correlation::{Operand, matmul};
                 let x: Vec<f32> = x.into_data().try_into_vec().expect("f32 inputs");
-                let mut y = vec![0.0f32; n * out];
-                // SAFETY: y is n×out (strides 1, out), x n×width (1, width), weight width×out
-                // (1, out); nothing aliases y.
-                unsafe {
-                    gemm::gemm(
-                        n,
-                        out,
-                        width,
-                        y.as_mut_ptr(),
-                        1,
-                        out as isize,
-                        false,
-                        x.as_ptr(),
-                        1,
-                        width as isize,
-                        weight.as_ptr(),
-                        1,
-                        out as isize,
-                        0.0,
-                        1.0,
-                        false,
-                        false,
-                        false,
-                        crate::host::gemm_parallelism(),
-                    );
-                }
+                let y = matmul(Operand::Rows(&x), Operand::Rows(weight), n, width, out);
                 let y = Tensor::<2>::from_data(TensorData::new(y, [n, out]), &Device::flex());
                 return y + self.bias.clone().unsqueeze_dim(0);
             }
