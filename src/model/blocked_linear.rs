@@ -23,13 +23,27 @@ pub struct BlockedLinear {
 }
 
 /// Where the transposed weight `[channels · positions, out]` lives.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum Weight {
     /// On a GPU: row blocks of `channels_per_block` whole channels each (the last may hold
     /// fewer).
     Blocks { blocks: Vec<Tensor<2>>, channels_per_block: usize },
     /// On the CPU backend: the whole weight, row-major.
     Host(Arc<Vec<f32>>),
+}
+
+/// The sizes only: a network's Debug should not print millions of weights.
+impl std::fmt::Debug for Weight {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Blocks { blocks, channels_per_block } => f
+                .debug_struct("Blocks")
+                .field("shapes", &blocks.iter().map(|b| b.dims()).collect::<Vec<_>>())
+                .field("channels_per_block", channels_per_block)
+                .finish(),
+            Self::Host(weight) => write!(f, "Host({} values)", weight.len()),
+        }
+    }
 }
 
 impl BlockedLinear {

@@ -82,6 +82,15 @@ pub struct HostConv {
     pub bias: Vec<f32>,
 }
 
+/// The sizes only: a network's Debug should not print millions of weights.
+impl std::fmt::Debug for HostConv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let outputs = self.bias.len();
+        let inputs = self.weight.len() / (9 * outputs.max(1));
+        write!(f, "HostConv [{outputs}, {inputs}, 3, 3]")
+    }
+}
+
 impl HostConv {
     /// `relu(conv(input) + bias)`, with the output's border zero.
     fn forward_relu(&self, input: &Padded, parallelism: gemm::Parallelism) -> Padded {

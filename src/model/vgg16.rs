@@ -4,6 +4,8 @@
 //! head: max-pool 2×2 → adaptive average pool 7×7 → fc6 → ReLU → fc7 → ReLU → embedding (4096);
 //! classifier: fc8 → logits (1000 for ImageNet, 565 for Ecoset: taken from the weights).
 
+use std::sync::Arc;
+
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use burn::tensor::module::{adaptive_avg_pool2d, conv2d, max_pool2d};
@@ -231,18 +233,52 @@ pub struct Conv3x3 {
 /// Image → conv5_3 after ReLU.
 #[derive(Debug, Clone)]
 pub struct Vgg16Trunk {
-    pub convs: Vec<Conv3x3>,
+    convs: Convs,
+}
+
+/// Where the convolutions live.
+#[derive(Debug, Clone)]
+enum Convs {
+    /// Burn's tensors, for its convolutions (GPUs).
+    Tensors(Vec<Conv3x3>),
+    /// The CPU backend: host arrays that `conv_host` reads in place (Burn's tensors there can
+    /// only be copied out, 58 MB per pass).
+    Host(Arc<Vec<HostConv>>),
 }
 
 impl Vgg16Trunk {
-    /// `x`: `[n, 3, H, W]` normalised → `[n, channels, H/16, W/16]`. On the CPU backend the
-    /// convolutions run as direct GEMMs (`src/model/conv_host.rs`), elsewhere as Burn's.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        if x.device() == Device::flex() { self.forward_host(x) } else { self.forward_tensors(x) }
+    /// From `(weight [out, in, 3, 3], bias)` pairs, on `device`.
+    fn new(convs: Vec<(Vec<f32>, Vec<f32>)>, device: &Device) -> Self {
+        if *device == Device::flex() {
+            let convs = convs.into_iter().map(|(weight, bias)| HostConv { weight, bias });
+            return Self { convs: Convs::Host(Arc::new(convs.collect())) };
+        }
+        Self::with_tensors(convs, device)
     }
 
-    fn forward_tensors(&self, mut x: Tensor<4>) -> Tensor<4> {
-        for (i, conv) in self.convs.iter().enumerate() {
+    fn with_tensors(convs: Vec<(Vec<f32>, Vec<f32>)>, device: &Device) -> Self {
+        let convs = convs
+            .into_iter()
+            .map(|(weight, bias)| {
+                let out = bias.len();
+                let inputs = weight.len() / (9 * out.max(1));
+                Conv3x3 {
+                    weight: Tensor::from_data(TensorData::new(weight, [out, inputs, 3, 3]), device),
+                    bias: Tensor::from_data(TensorData::new(bias, [out]), device),
+                }
+            })
+            .collect();
+        Self { convs: Convs::Tensors(convs) }
+    }
+
+    /// `x`: `[n, 3, H, W]` normalised → `[n, channels, H/16, W/16]`. On the CPU backend the
+    /// convolutions run as direct GEMMs (`src/model/conv_host.rs`), elsewhere as Burn's.
+    pub fn forward(&self, mut x: Tensor<4>) -> Tensor<4> {
+        let convs = match &self.convs {
+            Convs::Host(convs) => return Self::forward_host(convs, x),
+            Convs::Tensors(convs) => convs,
+        };
+        for (i, conv) in convs.iter().enumerate() {
             x = relu(conv2d(
                 x,
                 conv.weight.clone(),
@@ -256,20 +292,11 @@ impl Vgg16Trunk {
         x
     }
 
-    fn forward_host(&self, x: Tensor<4>) -> Tensor<4> {
+    fn forward_host(convs: &[HostConv], x: Tensor<4>) -> Tensor<4> {
         let [n, _, h, w] = x.dims();
-        let read = |t: Tensor<1>| -> Vec<f32> { t.into_data().try_into_vec().expect("f32 values") };
-        let convs: Vec<HostConv> = self
-            .convs
-            .iter()
-            .map(|c| HostConv {
-                weight: read(c.weight.clone().flatten(0, 3)),
-                bias: read(c.bias.clone()),
-            })
-            .collect();
         let channels = convs.last().map_or(3, |c| c.bias.len());
         let images: Vec<f32> = x.into_data().try_into_vec().expect("f32 images");
-        let (maps, (h, w)) = conv_host::trunk(&convs, &POOL_AFTER, &images, n, (h, w));
+        let (maps, (h, w)) = conv_host::trunk(convs, &POOL_AFTER, &images, n, (h, w));
         Tensor::from_data(TensorData::new(maps, [n, channels, h, w]), &Device::flex())
     }
 }
@@ -442,11 +469,7 @@ impl Vgg16 {
         for (i, key) in CONV_KEYS.iter().enumerate() {
             let weight = take(2 * i, &format!("features.{key}.weight"), &[])?;
             let bias = take(2 * i + 1, &format!("features.{key}.bias"), &[])?;
-            let [o, c, kh, kw] = expected[2 * i].1[..] else { unreachable!() };
-            convs.push(Conv3x3 {
-                weight: Tensor::from_data(TensorData::new(weight, [o, c, kh, kw]), device),
-                bias: Tensor::from_data(TensorData::new(bias, [o]), device),
-            });
+            convs.push((weight, bias));
         }
         // timm stores fc1 as a 7×7 convolution and fc2 as a 1×1 one: the same values in the same order.
         let [fc6, fc7, fc8] = layout.linear_prefixes();
@@ -460,7 +483,7 @@ impl Vgg16 {
         weights.finish("VGG-16")?;
         Ok(Self {
             layout,
-            trunk: Vgg16Trunk { convs },
+            trunk: Vgg16Trunk::new(convs, device),
             head: Vgg16Head {
                 fc6: BlockedLinear::new(&fc6_w, fc6_b, c, POSITIONS, device),
                 fc7: Dense::new(&fc7_w, fc7_b, device),
@@ -548,13 +571,21 @@ mod tests {
     #[test]
     fn the_host_trunk_computes_what_burns_convolutions_do() {
         let device = Device::flex();
-        let net = Vgg16::synthetic(&Vgg16Spec::tiny(), 3, &device);
+        let spec = Vgg16Spec::tiny();
+        let (mut weights, shapes) =
+            (Vgg16::synthetic_weights(&spec, 3), spec.torchvision_tensors());
+        let mut take = |i: usize| weights.take(&shapes[i].0, &shapes[i].1, &[]).unwrap();
+        let convs: Vec<(Vec<f32>, Vec<f32>)> =
+            (0..CONV_KEYS.len()).map(|i| (take(2 * i), take(2 * i + 1))).collect();
+        let host = Vgg16Trunk::new(convs.clone(), &device);
+        assert!(matches!(host.convs, Convs::Host(_)), "the CPU backend keeps them on the host");
+        let burn = Vgg16Trunk::with_tensors(convs, &device);
         // Odd sides: every pool floors, and the border columns meet the next row.
         let (n, h, w) = (2, 37, 45);
         let values: Vec<f32> = (0..n * 3 * h * w).map(|i| (i as f32 * 0.013).sin()).collect();
         let x = Tensor::<4>::from_data(TensorData::new(values, [n, 3, h, w]), &device);
-        let got = net.trunk.forward_host(x.clone());
-        let want = net.trunk.forward_tensors(x);
+        let got = host.forward(x.clone());
+        let want = burn.forward(x);
         assert_eq!(got.dims(), want.dims());
         let got: Vec<f32> = got.into_data().try_into_vec().unwrap();
         let want: Vec<f32> = want.into_data().try_into_vec().unwrap();
