@@ -580,19 +580,22 @@ mod tests {
         let host = Vgg16Trunk::new(convs.clone(), &device);
         assert!(matches!(host.convs, Convs::Host(_)), "the CPU backend keeps them on the host");
         let burn = Vgg16Trunk::with_tensors(convs, &device);
-        // Odd sides: every pool floors, and the border columns meet the next row.
-        let (n, h, w) = (2, 37, 45);
-        let values: Vec<f32> = (0..n * 3 * h * w).map(|i| (i as f32 * 0.013).sin()).collect();
-        let x = Tensor::<4>::from_data(TensorData::new(values, [n, 3, h, w]), &device);
-        let got = host.forward(x.clone());
-        let want = burn.forward(x);
-        assert_eq!(got.dims(), want.dims());
-        let got: Vec<f32> = got.into_data().try_into_vec().unwrap();
-        let want: Vec<f32> = want.into_data().try_into_vec().unwrap();
-        let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        assert!(scale > 0.0 && want.contains(&0.0), "ReLU active and inactive");
-        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-            assert!((g - w).abs() <= 1e-5 * scale, "value {i}: {g} vs {w}");
+        // Odd sides: every pool floors, and the border columns meet the next row. One image
+        // alone, one per group, and groups whose small layers take several images at once.
+        let (h, w) = (37, 45);
+        for n in [1, 2, 5] {
+            let values: Vec<f32> = (0..n * 3 * h * w).map(|i| (i as f32 * 0.013).sin()).collect();
+            let x = Tensor::<4>::from_data(TensorData::new(values, [n, 3, h, w]), &device);
+            let got = host.forward(x.clone());
+            let want = burn.forward(x);
+            assert_eq!(got.dims(), want.dims());
+            let got: Vec<f32> = got.into_data().try_into_vec().unwrap();
+            let want: Vec<f32> = want.into_data().try_into_vec().unwrap();
+            let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            assert!(scale > 0.0 && want.contains(&0.0), "ReLU active and inactive");
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!((g - w).abs() <= 1e-5 * scale, "{n} images, value {i}: {g} vs {w}");
+            }
         }
     }
 }
