@@ -54,8 +54,7 @@ impl Footprint {
         let mut parameters = conv(&m.stem)
             + elements(&m.head_weight)
             + elements(&m.head_bias)
-            + elements(&m.classifier.weight)
-            + elements(&m.classifier.bias);
+            + m.classifier.parameters();
         // Per input pixel: a convolution's input twice (the CPU backend's channels-last copy)
         // and its output, at 1/d² of the input's pixels after strides d.
         let [stem, inputs, _, _] = m.stem.weight.dims();

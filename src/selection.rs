@@ -113,7 +113,14 @@ impl Cohort {
                 let f64s = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
                 vgg = Some(Vgg16F64 {
                     bias6: f64s(read_f32(m.head.fc6.bias.clone()).await?),
-                    weight7: f64s(read_f32(m.head.fc7.weight.clone()).await?),
+                    weight7: m
+                        .head
+                        .fc7
+                        .weight_values()
+                        .await?
+                        .iter()
+                        .map(|&v| f64::from(v))
+                        .collect(),
                     bias7: f64s(read_f32(m.head.fc7.bias.clone()).await?),
                 });
             }

@@ -228,12 +228,7 @@ impl BlockedLinear {
             result.iter_mut().zip(&part).for_each(|(r, p)| *r += p);
         };
         match &self.weight {
-            Weight::Host(weight) => {
-                for first in (0..width).step_by(SLICE_ROWS) {
-                    let rows = SLICE_ROWS.min(width - first);
-                    add(inputs, &weight[first * out..][..rows * out], first, rows);
-                }
-            }
+            Weight::Host(weight) => add(inputs, weight, 0, width),
             Weight::Blocks { blocks, .. } => {
                 let mut first = 0;
                 for block in blocks {

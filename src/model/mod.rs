@@ -99,9 +99,6 @@ pub struct HeadPass {
     inner: Option<Tensor<2>>,
     /// EfficientNet-Lite on the CPU backend: what its fused change kernel reads.
     host: Option<efficientnet::HostPass>,
-    /// VGG-16 on the CPU backend: fc7's weight `[in, out]`, read once for the full pass and kept
-    /// for [`vgg16::embedding_change_host`].
-    fc7: Option<std::sync::Arc<Vec<f32>>>,
 }
 
 impl HeadPass {
@@ -111,7 +108,6 @@ impl HeadPass {
             pre: self.pre.clone().narrow(0, range.start, range.len()),
             inner: self.inner.clone().map(|t| t.narrow(0, range.start, range.len())),
             host: self.host.as_ref().map(|h| h.images(range)),
-            fc7: self.fc7.clone(),
         }
     }
 }
@@ -329,7 +325,7 @@ impl Network {
                 let pre = m.head.fc6.forward_f64(inputs_host).await?;
                 let out = m.head.fc6.out_features();
                 let hidden6: Vec<f64> = pre.iter().map(|v| v.max(0.0)).collect();
-                let w7 = read_f32(m.head.fc7.weight.clone()).await?;
+                let w7 = m.head.fc7.weight_values().await?;
                 let bias7 = f64s(read_f32(m.head.fc7.bias.clone()).await?);
                 let hidden = bias7.len();
                 let mut inner =
@@ -342,7 +338,6 @@ impl Network {
                     pre: Tensor::from_data(upload(&pre, vec![n, out, 1]), &device),
                     inner: Some(Tensor::from_data(upload(&inner, vec![n, hidden]), &device)),
                     host: None,
-                    fc7: (device == Device::flex()).then(|| std::sync::Arc::new(w7)),
                 };
                 Ok((embeddings, pass))
             }
@@ -374,7 +369,7 @@ impl Network {
                     .await?
                     .map(|head| efficientnet::HostPass::new(head, &pre));
                 let pre = Tensor::from_data(TensorData::new(pre, [n, out, positions]), &device);
-                let pass = HeadPass { pre, inner: None, host, fc7: None };
+                let pass = HeadPass { pre, inner: None, host };
                 Ok((embeddings, pass))
             }
         }
@@ -410,10 +405,14 @@ impl Network {
         let [kc, n, out, positions] = removal.dims();
         let pre = pass.pre.clone().unsqueeze_dim::<4>(0).expand([kc, n, out, positions]);
         match self {
-            Self::Vgg16(_) if removal.device() == Device::flex() => {
+            Self::Vgg16(m) if removal.device() == Device::flex() => {
                 let inner = pass.inner.clone().expect("VGG-16's pass keeps fc7's pre-activation");
                 let hidden_change = relu_change_host(pass.pre.clone(), removal, -1.0);
-                let weight7 = pass.fc7.as_ref().expect("the CPU pass keeps fc7's weight");
+                let weight7 = m
+                    .head
+                    .fc7
+                    .host_weight()
+                    .expect("on the CPU backend fc7's weight is on the host");
                 let inner: Vec<f32> = inner.into_data().try_into_vec().expect("an f32 tensor");
                 let change = vgg16::embedding_change_host(weight7, &inner, &hidden_change, kc, n);
                 let hidden = inner.len() / n;
@@ -421,8 +420,7 @@ impl Network {
             }
             Self::Vgg16(m) => {
                 let hidden_change = activation_change(pre, removal.neg(), None);
-                let inner_change =
-                    hidden_change.reshape([kc * n, out]).matmul(m.head.fc7.weight.clone());
+                let inner_change = m.head.fc7.product(hidden_change.reshape([kc * n, out]));
                 let hidden = inner_change.dims()[1];
                 let inner = pass.inner.clone().expect("VGG-16's pass keeps fc7's pre-activation");
                 let inner = inner.unsqueeze_dim::<3>(0).expand([kc, n, hidden]);

@@ -203,8 +203,28 @@ impl Layout {
 /// input's weights are one contiguous row, see [`embedding_change_host`]).
 #[derive(Debug, Clone)]
 pub struct Dense {
-    pub weight: Tensor<2>,
+    weight: DenseWeight,
     pub bias: Tensor<1>,
+}
+
+/// Where a [`Dense`] weight lives.
+#[derive(Clone)]
+enum DenseWeight {
+    /// On a GPU (boxed: a tensor's handle is some 500 bytes).
+    Tensor(Box<Tensor<2>>),
+    /// On the CPU backend: a host array our kernels read in place (Burn's tensors there can
+    /// only be copied out).
+    Host(Arc<Vec<f32>>),
+}
+
+/// The sizes only: a network's Debug should not print millions of weights.
+impl std::fmt::Debug for DenseWeight {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Tensor(t) => write!(f, "Tensor({:?})", t.dims()),
+            Self::Host(w) => write!(f, "Host({} values)", w.len()),
+        }
+    }
 }
 
 impl Dense {
@@ -212,15 +232,60 @@ impl Dense {
     pub fn new(weight: &[f32], bias: Vec<f32>, device: &Device) -> Self {
         let out = bias.len();
         let inputs = weight.len() / out;
-        let weight = TensorData::new(crate::host::transpose(weight, out, inputs), [inputs, out]);
-        Self {
-            weight: Tensor::<2>::from_data(weight, device),
-            bias: Tensor::from_data(TensorData::new(bias, [out]), device),
+        let transposed = crate::host::transpose(weight, out, inputs);
+        let weight = if *device == Device::flex() {
+            DenseWeight::Host(Arc::new(transposed))
+        } else {
+            let tensor = Tensor::from_data(TensorData::new(transposed, [inputs, out]), device);
+            DenseWeight::Tensor(Box::new(tensor))
+        };
+        Self { weight, bias: Tensor::from_data(TensorData::new(bias, [out]), device) }
+    }
+
+    /// Weights and biases.
+    pub fn parameters(&self) -> usize {
+        let weight = match &self.weight {
+            DenseWeight::Tensor(w) => w.dims().iter().product(),
+            DenseWeight::Host(w) => w.len(),
+        };
+        weight + self.bias.dims()[0]
+    }
+
+    /// On the CPU backend, the weight `[in, out]` in place.
+    pub fn host_weight(&self) -> Option<&[f32]> {
+        match &self.weight {
+            DenseWeight::Host(w) => Some(w),
+            DenseWeight::Tensor(_) => None,
+        }
+    }
+
+    /// The weight `[in, out]`, row-major: in place on the CPU backend, read back from a GPU.
+    pub async fn weight_values(&self) -> crate::error::Result<std::borrow::Cow<'_, [f32]>> {
+        match &self.weight {
+            DenseWeight::Host(w) => Ok(std::borrow::Cow::Borrowed(w)),
+            DenseWeight::Tensor(t) => {
+                Ok(crate::extract::read_f32(t.as_ref().clone()).await?.into())
+            }
+        }
+    }
+
+    /// `x · Wᵀ`, without the bias.
+    pub fn product(&self, x: Tensor<2>) -> Tensor<2> {
+        match &self.weight {
+            DenseWeight::Tensor(w) => x.matmul(w.as_ref().clone()),
+            DenseWeight::Host(w) => {
+                use crate::correlation::{Operand, matmul};
+                let [n, inputs] = x.dims();
+                let out = w.len() / inputs.max(1);
+                let x: Vec<f32> = x.into_data().try_into_vec().expect("f32 inputs");
+                let y = matmul(Operand::Rows(&x), Operand::Rows(w), n, inputs, out);
+                Tensor::from_data(TensorData::new(y, [n, out]), &Device::flex())
+            }
         }
     }
 
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        x.matmul(self.weight.clone()) + self.bias.clone().unsqueeze_dim(0)
+        self.product(x) + self.bias.clone().unsqueeze_dim(0)
     }
 }
 
