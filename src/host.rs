@@ -41,18 +41,33 @@ macro_rules! kernel {
     };
 }
 
-/// Outputs per tile of [`prefix_clamped_means`]: its sums, weights and accumulators stay in
-/// registers (AVX-512: two each; wasm's 128-bit lanes: four).
-#[cfg(not(target_family = "wasm"))]
-const TILE: usize = 32;
-#[cfg(target_family = "wasm")]
-const TILE: usize = 16;
+/// Outputs per tile of [`prefix_clamped_means`]: its weights and accumulators stay in
+/// registers (AVX-512: two each; wasm's 128-bit lanes: eight, measured faster than four).
+pub const PREFIX_TILE: usize = 32;
 
-/// For each step s in turn, over `positions` rows of `sums` (`[positions, out]`):
+/// Row-major sums `[positions, out]` in the layout [`prefix_clamped_means`] works in: tile by
+/// tile of [`PREFIX_TILE`] outputs, each tile's sums at every position together (`[tiles,
+/// positions, PREFIX_TILE]`, the last tile padded with zeros).
+pub fn prefix_tiles(sums: &[f32], out: usize) -> Vec<f32> {
+    let positions = sums.len() / out.max(1);
+    let mut tiled = Vec::with_capacity(out.div_ceil(PREFIX_TILE) * PREFIX_TILE * positions);
+    for t0 in (0..out).step_by(PREFIX_TILE) {
+        let width = PREFIX_TILE.min(out - t0);
+        for row in sums.chunks_exact(out) {
+            tiled.extend_from_slice(&row[t0..t0 + width]);
+            tiled.resize(tiled.len() + PREFIX_TILE - width, 0.0);
+        }
+    }
+    tiled
+}
+
+/// For each step s in turn, over the positions of `sums` (laid out by [`prefix_tiles`]):
 /// `sums[p] += maps[s][p] · columns[s]`, then `rows[s] = scale · Σ_p clamp(sums[p], lo, hi)`
 /// (`rows`: `[steps, out]`). The result equals that loop's, sum for sum; it runs tile by tile of
 /// outputs so that a tile's sums over every position stay in L1 through all the steps, instead
-/// of a pass over the whole `sums` per step.
+/// of a pass over the whole `sums` per step. A tile's sums are contiguous: read in the sums'
+/// row-major layout, a tile was a strided gather of one cache line per position (40 % slower
+/// in wasm when the sums came from memory).
 pub fn prefix_clamped_means(
     sums: &mut [f32],
     maps: &[&[f32]],
@@ -79,16 +94,15 @@ kernel!(PrefixClampedMeans);
 impl PrefixClampedMeans<'_> {
     #[inline(always)]
     fn body(self) {
+        const TILE: usize = PREFIX_TILE;
         let Some(out) = self.columns.first().map(|c| c.len()) else {
             return;
         };
-        let positions = self.sums.len() / out;
-        let mut tile_sums = vec![[0.0f32; TILE]; positions];
-        for t0 in (0..out).step_by(TILE) {
+        let tiles = out.div_ceil(TILE);
+        let positions = self.sums.len() / (tiles * TILE);
+        for (tile, tile_sums) in self.sums.chunks_exact_mut(positions * TILE).enumerate() {
+            let (t0, tile_sums) = (tile * TILE, tile_sums.as_chunks_mut::<TILE>().0);
             let width = TILE.min(out - t0);
-            for (p, local) in tile_sums.iter_mut().enumerate() {
-                local[..width].copy_from_slice(&self.sums[p * out + t0..][..width]);
-            }
             for (step, (maps, column)) in self.maps.iter().zip(self.columns).enumerate() {
                 let mut w = [0.0f32; TILE];
                 w[..width].copy_from_slice(&column[t0..t0 + width]);
@@ -101,9 +115,6 @@ impl PrefixClampedMeans<'_> {
                 }
                 let row = &mut self.rows[step * out + t0..][..width];
                 row.iter_mut().zip(&acc).for_each(|(r, &v)| *r = v * self.scale);
-            }
-            for (p, local) in tile_sums.iter().enumerate() {
-                self.sums[p * out + t0..][..width].copy_from_slice(&local[..width]);
             }
         }
     }
@@ -129,6 +140,12 @@ kernel!(RankTerms);
 impl RankTerms<'_> {
     #[inline(always)]
     fn body(self) {
+        // Outputs per tile: four images' accumulators in registers (AVX-512: two vectors each;
+        // wasm's 128-bit lanes: four).
+        #[cfg(not(target_family = "wasm"))]
+        const TILE: usize = 32;
+        #[cfg(target_family = "wasm")]
+        const TILE: usize = 16;
         // Weight rows read together: few enough streams for the prefetchers.
         const ROWS: usize = 8;
         let positions = self.positions;
@@ -331,11 +348,11 @@ mod tests {
                 }
                 want_rows[s * out..(s + 1) * out].iter_mut().for_each(|v| *v *= 0.5);
             }
-            let (mut sums, mut rows) = (start, vec![f32::NAN; steps * out]);
+            let (mut sums, mut rows) = (prefix_tiles(&start, out), vec![f32::NAN; steps * out]);
             let maps: Vec<&[f32]> = maps.iter().map(Vec::as_slice).collect();
             let columns: Vec<&[f32]> = columns.iter().map(Vec::as_slice).collect();
             prefix_clamped_means(&mut sums, &maps, &columns, &mut rows, 0.0, 6.0, 0.5);
-            assert_eq!(sums, want_sums, "{out}×{positions}×{steps}");
+            assert_eq!(sums, prefix_tiles(&want_sums, out), "{out}×{positions}×{steps}");
             assert_eq!(rows, want_rows, "{out}×{positions}×{steps}");
             assert!(
                 want_rows.iter().any(|&v| v > 0.0)

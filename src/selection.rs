@@ -178,23 +178,52 @@ fn host_prefixes(options: &EngineOptions, n: usize, dim: usize) -> usize {
     (options.chunk_bytes / (16 * n * dim).max(1)).clamp(1, 16)
 }
 
+/// A chunk of kept-set sizes' embeddings: `steps × n` rows of `dim` values.
+struct PrefixRows<'a, T> {
+    values: &'a [T],
+    steps: usize,
+    n: usize,
+    dim: usize,
+    /// `[n, steps, dim]` (EfficientNet-Lite's fused head) instead of `[steps, n, dim]`.
+    image_major: bool,
+}
+
+impl<'a, T> PrefixRows<'a, T> {
+    fn new(values: &'a [T], n: usize, dim: usize, image_major: bool) -> Self {
+        let steps = values.len() / (n * dim).max(1);
+        Self { values, steps, n, dim, image_major }
+    }
+
+    /// Image `image`'s embedding with the chunk's `step`-th kept-set.
+    fn row(&self, step: usize, image: usize) -> &'a [T] {
+        let at = if self.image_major { image * self.steps + step } else { step * self.n + image };
+        &self.values[at * self.dim..][..self.dim]
+    }
+}
+
+/// The embeddings [`prefix_embeddings`] hands on, as the path made them (no copy to convert).
+enum PrefixChunk<'a> {
+    F32(PrefixRows<'a, f32>),
+    F64(PrefixRows<'a, f64>),
+}
+
 /// For `order`'s prefixes in chunks, every image's embedding with only the prefix's channels
-/// kept: `visit` sees each chunk's `[prefixes, n, dim]` (f64), the shortest prefix first.
+/// kept: `visit` sees each chunk, the shortest prefix first.
 async fn prefix_embeddings(
     net: &Network,
     inputs: &Tensor<3>,
     cohort: &Cohort,
     order: &[usize],
     options: &EngineOptions,
-    visit: &mut dyn FnMut(&[f64]),
+    visit: &mut dyn FnMut(PrefixChunk),
 ) -> Result<()> {
     let [n, _, positions] = inputs.dims();
     let dim = net.embedding_size();
-    let f64s = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
     if let Some(lite) = &cohort.lite {
         let mut sums = lite.bias_sums();
         for chunk in order.chunks(host_prefixes(options, n, dim)) {
-            visit(&f64s(lite.cumulative_embeddings(&mut sums, chunk)));
+            let embeddings = lite.cumulative_embeddings(&mut sums, chunk);
+            visit(PrefixChunk::F32(PrefixRows::new(&embeddings, n, dim, true)));
         }
         return Ok(());
     }
@@ -204,7 +233,8 @@ async fn prefix_embeddings(
         let mut pre = vgg.start(n);
         for chunk in order.chunks(kc) {
             let terms = read_f32(net.removal(inputs, chunk)).await?;
-            visit(&vgg.cumulative_embeddings(&mut pre, &terms));
+            let embeddings = vgg.cumulative_embeddings(&mut pre, &terms);
+            visit(PrefixChunk::F64(PrefixRows::new(&embeddings, n, dim, false)));
         }
         return Ok(());
     }
@@ -214,8 +244,9 @@ async fn prefix_embeddings(
             net.removal(inputs, chunk).cumsum(0) + prefix.clone().unsqueeze_dim::<4>(0);
         prefix = cumulative.clone().narrow(0, chunk.len() - 1, 1).squeeze_dim::<3>(0);
         let embeddings =
-            net.embed_from_pre(cumulative.reshape([chunk.len() * n, out, pre_positions]));
-        visit(&f64s(read_f32(embeddings).await?));
+            read_f32(net.embed_from_pre(cumulative.reshape([chunk.len() * n, out, pre_positions])))
+                .await?;
+        visit(PrefixChunk::F32(PrefixRows::new(&embeddings, n, dim, false)));
     }
     Ok(())
 }
@@ -242,15 +273,12 @@ async fn fold_curves(
     fold: &Fold,
     options: &EngineOptions,
 ) -> Result<Curves> {
-    let n = inputs.dims()[0];
-    let dim = net.embedding_size();
     let mut curves = Curves::default();
     prefix_embeddings(net, inputs, cohort, order, options, &mut |chunk| {
-        let prefixes: Vec<&[f64]> = chunk.chunks_exact(n * dim).collect();
-        let points = crate::host::map_items(&prefixes, |embeddings| {
-            let r = |subset: &[usize]| subset_two_oi(embeddings, dim, human, n, subset);
-            (r(&fold.train), r(&fold.test))
-        });
+        let points = match chunk {
+            PrefixChunk::F32(rows) => fold_points(&rows, human, fold),
+            PrefixChunk::F64(rows) => fold_points(&rows, human, fold),
+        };
         for (train, test) in points {
             curves.train_r.push(train);
             curves.test_r.push(test);
@@ -260,12 +288,33 @@ async fn fold_curves(
     Ok(curves)
 }
 
-/// The 2OI (Pearson r) over the pairs of `subset`, from the embeddings `n × dim` of the whole
-/// cohort: only the subset's model similarities are formed (a fold's training and test images
-/// need 68 % of the cohort's pairs at 5 folds).
-fn subset_two_oi(embeddings: &[f64], dim: usize, human: &[f64], n: usize, subset: &[usize]) -> f64 {
-    let rows = subset.iter().map(|&i| &embeddings[i * dim..(i + 1) * dim]);
-    let z = correlation::correlation_matrix(rows, dim);
+/// The (training, test) 2OI of each kept-set size of a chunk, in parallel.
+fn fold_points<T: Copy + Into<f64> + Sync>(
+    rows: &PrefixRows<T>,
+    human: &[f64],
+    fold: &Fold,
+) -> Vec<(f64, f64)> {
+    let steps: Vec<usize> = (0..rows.steps).collect();
+    crate::host::map_items(&steps, |&step| {
+        let r = |subset: &[usize]| {
+            let embeddings = subset.iter().map(|&i| rows.row(step, i));
+            subset_two_oi(embeddings, rows.dim, human, rows.n, subset)
+        };
+        (r(&fold.train), r(&fold.test))
+    })
+}
+
+/// The 2OI (Pearson r) over the pairs of `subset`, from the subset's embeddings (`dim` values
+/// each) in the cohort of `n`: only the subset's model similarities are formed (a fold's
+/// training and test images need 68 % of the cohort's pairs at 5 folds).
+fn subset_two_oi<'a, T: Copy + Into<f64> + 'a>(
+    embeddings: impl ExactSizeIterator<Item = &'a [T]>,
+    dim: usize,
+    human: &[f64],
+    n: usize,
+    subset: &[usize],
+) -> f64 {
+    let z = correlation::correlation_matrix(embeddings, dim);
     let s = subset.len();
     let (mut a, mut b) = (Vec::with_capacity(s * s / 2), Vec::with_capacity(s * s / 2));
     for (x, &i) in subset.iter().enumerate() {

@@ -278,36 +278,31 @@ impl HostHead {
         &self.weight[k * EMBEDDING..(k + 1) * EMBEDDING]
     }
 
-    /// Every image's pre-activation with no channel kept, `[n, positions, 1280]` (the bias at
-    /// every position): the start of [`HostHead::cumulative_embeddings`].
+    /// Every image's pre-activation with no channel kept (the bias at every position), in the
+    /// layout of [`host::prefix_tiles`] image after image: the start of
+    /// [`HostHead::cumulative_embeddings`].
     pub fn bias_sums(&self) -> Vec<f32> {
-        let at_one = self.bias.as_slice();
-        let n = self.images_count();
-        (0..n * self.positions).flat_map(|_| at_one.iter().copied()).collect()
+        let at_one = host::prefix_tiles(&self.bias.repeat(self.positions), EMBEDDING);
+        at_one.repeat(self.images_count())
     }
 
     /// For each channel of `chunk` in turn, its term is added to every image's pre-activation
     /// `sums` (the channels kept so far), and the embeddings with those channels are the
-    /// chunk's row: `[chunk, n, 1280]` (the selection curves, [`crate::selection`]).
+    /// chunk's rows: `[n, chunk, 1280]`, image-major (the selection curves,
+    /// [`crate::selection`]).
     pub fn cumulative_embeddings(&self, sums: &mut [f32], chunk: &[usize]) -> Vec<f32> {
-        let (out, n, positions) = (EMBEDDING, self.images_count(), self.positions);
-        let scale = 1.0 / positions as f32;
-        // Image by image (in parallel), the chunk's steps in order.
-        let mut by_image = vec![0.0f32; n * chunk.len() * out];
-        let work: Vec<(&mut [f32], &mut [f32])> =
-            sums.chunks_mut(positions * out).zip(by_image.chunks_mut(chunk.len() * out)).collect();
+        let (out, n) = (EMBEDDING, self.images_count());
+        let scale = 1.0 / self.positions as f32;
+        let mut embeddings = vec![0.0f32; n * chunk.len() * out];
+        let work: Vec<(&mut [f32], &mut [f32])> = sums
+            .chunks_mut((sums.len() / n.max(1)).max(1))
+            .zip(embeddings.chunks_mut(chunk.len() * out))
+            .collect();
         let columns: Vec<&[f32]> = chunk.iter().map(|&k| self.column(k)).collect();
         host::for_each_item(work, |i, (sums, rows)| {
             let maps: Vec<&[f32]> = chunk.iter().map(|&k| self.maps(i, k)).collect();
             host::prefix_clamped_means(sums, &maps, &columns, rows, 0.0, 6.0, scale);
         });
-        let mut embeddings = vec![0.0f32; chunk.len() * n * out];
-        for i in 0..n {
-            for step in 0..chunk.len() {
-                embeddings[(step * n + i) * out..][..out]
-                    .copy_from_slice(&by_image[(i * chunk.len() + step) * out..][..out]);
-            }
-        }
         embeddings
     }
 }
