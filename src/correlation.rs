@@ -192,10 +192,77 @@ pub fn matmul_f32_weights<T: Copy + Into<f64> + Sync>(
     out
 }
 
-/// `rows · rowsᵀ` of an `n × dim` row-major f64 matrix: `n × n`, row-major.
+/// `rows · rowsᵀ` of an `n × dim` row-major f64 matrix: `n × n`, row-major. Only the blocks on
+/// and below the diagonal are multiplied and the rest mirrored: at 74 rows (a fold's training
+/// images of 92) 63 % of the products of one full `gemm`, and an exactly symmetric result.
 pub fn gram(rows: &[f64], dim: usize) -> Vec<f64> {
     let n = rows.len() / dim.max(1);
-    matmul(Operand::Rows(rows), Operand::Transposed(rows), n, dim, n)
+    let mut out = vec![0.0; n * n];
+    if dim > 0 {
+        lower_gram(rows, dim, 0..n, &mut out);
+    }
+    for i in 0..n {
+        for j in i + 1..n {
+            out[i * n + j] = out[j * n + i];
+        }
+    }
+    out
+}
+
+/// Rows `range`'s block of [`gram`] and the blocks below it down to the diagonal, into `out`
+/// (`n × n`): halves of the range recursively, each half's rows against the earlier half's in
+/// one product, until a block is small enough that splitting it gains less than `gemm` loses
+/// on smaller products.
+fn lower_gram(rows: &[f64], dim: usize, range: std::ops::Range<usize>, out: &mut [f64]) {
+    const WHOLE: usize = 32;
+    let (start, len) = (range.start, range.len());
+    if len <= WHOLE {
+        rows_product_into(rows, dim, start..range.end, start..range.end, out);
+        return;
+    }
+    let mid = start + len / 2;
+    lower_gram(rows, dim, start..mid, out);
+    lower_gram(rows, dim, mid..range.end, out);
+    rows_product_into(rows, dim, mid..range.end, start..mid, out);
+}
+
+/// `rows[a] · rows[b]ᵀ` into `out`'s block at (a.start, b.start), `out` being `n × n`.
+fn rows_product_into(
+    rows: &[f64],
+    dim: usize,
+    a: std::ops::Range<usize>,
+    b: std::ops::Range<usize>,
+    out: &mut [f64],
+) {
+    let n = rows.len() / dim;
+    assert!(a.end <= n && b.end <= n && out.len() == n * n, "blocks inside an {n}×{n} Gram");
+    // SAFETY: dst starts at (a.start, b.start) of the n×n `out` and spans a.len() rows (stride
+    // n) of b.len() columns, inside `out` by the assert; lhs reads rows a (row stride dim,
+    // column stride 1) and rhs the transpose of rows b (row stride 1, column stride dim), both
+    // inside `rows`; nothing aliases dst.
+    unsafe {
+        gemm::gemm(
+            a.len(),
+            b.len(),
+            dim,
+            out.as_mut_ptr().add(a.start * n + b.start),
+            1,
+            n as isize,
+            false,
+            rows.as_ptr().add(a.start * dim),
+            1,
+            dim as isize,
+            rows.as_ptr().add(b.start * dim),
+            dim as isize,
+            1,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            crate::host::gemm_parallelism(),
+        );
+    }
 }
 
 /// Pearson correlations between `n` rows of `dim` values (a matrix's rows, or some of them),
@@ -213,7 +280,12 @@ mod tests {
 
     #[test]
     fn gram_equals_the_plain_triple_loop() {
-        let (n, dim) = (5, 7);
+        for (n, dim) in [(5, 7), (17, 3), (74, 9)] {
+            gram_equals_the_plain_triple_loop_at(n, dim);
+        }
+    }
+
+    fn gram_equals_the_plain_triple_loop_at(n: usize, dim: usize) {
         let rows: Vec<f64> = (0..n * dim).map(|v| ((v * 37 % 11) as f64) - 4.5).collect();
         let g = gram(&rows, dim);
         for i in 0..n {
