@@ -172,10 +172,10 @@ impl Vgg16F64 {
     }
 }
 
-/// Prefixes per chunk on the fused EfficientNet-Lite path: its embeddings take 16 bytes a value
-/// (f32, their image-major copy and the f64 copy); more than 16 prefixes gain nothing.
+/// Prefixes per chunk on the fused EfficientNet-Lite path: its embeddings take 4 bytes a value
+/// (f32, correlated where they lie); more than 16 prefixes gain nothing.
 fn host_prefixes(options: &EngineOptions, n: usize, dim: usize) -> usize {
-    (options.chunk_bytes / (16 * n * dim).max(1)).clamp(1, 16)
+    (options.chunk_bytes / (4 * n * dim).max(1)).clamp(1, 16)
 }
 
 /// A chunk of kept-set sizes' embeddings: `steps × n` rows of `dim` values.
