@@ -5,6 +5,8 @@
 //! *changes*, see [`crate::ablation`]), never from f32 means, norms and products of nearly equal
 //! vectors, which lose two to three digits to cancellation (docs/ENGINE.md, "Accuracy").
 
+use crate::host::{Strided, gemm_into, gemm_parallelism};
+
 /// Rows of an `n × dim` matrix centred and scaled to unit length, with the norms of the centred
 /// rows: `(unit rows, norms)`. A constant row has norm 0 and unit row NaN (its correlations are
 /// undefined).
@@ -79,19 +81,18 @@ pub fn matmul<T: Copy + From<f32> + 'static>(
     k: usize,
     n: usize,
 ) -> Vec<T> {
-    // (pointer, column stride, row stride) of an operand that is `rows × cols` logically.
+    // An operand that is `rows × cols` logically.
     let view = |op: Operand<T>, rows: usize, cols: usize| match op {
         Operand::Rows(v) => {
             assert_eq!(v.len(), rows * cols, "a {rows}×{cols} operand");
-            (v.as_ptr(), 1isize, cols as isize)
+            Strided { first: v.as_ptr(), column_stride: 1, row_stride: cols as isize }
         }
         Operand::Transposed(v) => {
             assert_eq!(v.len(), rows * cols, "a {rows}×{cols} operand");
-            (v.as_ptr(), rows as isize, 1isize)
+            Strided { first: v.as_ptr(), column_stride: rows as isize, row_stride: 1 }
         }
     };
-    let (lhs, lhs_cs, lhs_rs) = view(lhs, m, k);
-    let (rhs, rhs_cs, rhs_rs) = view(rhs, k, n);
+    let (lhs, rhs) = (view(lhs, m, k), view(rhs, k, n));
     let mut out = vec![T::from(0.0); m * n];
     if m == 0 || n == 0 || k == 0 {
         return out;
@@ -99,27 +100,7 @@ pub fn matmul<T: Copy + From<f32> + 'static>(
     // SAFETY: dst is m×n (strides n, 1); `view` checked that each operand's slice holds exactly
     // its logical extent at the strides given; nothing aliases dst.
     unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            lhs,
-            lhs_cs,
-            lhs_rs,
-            rhs,
-            rhs_cs,
-            rhs_rs,
-            T::from(0.0),
-            T::from(1.0),
-            false,
-            false,
-            false,
-            crate::host::gemm_parallelism(),
-        );
+        gemm_into([m, n, k], out.as_mut_ptr(), n as isize, false, lhs, rhs, gemm_parallelism());
     }
     out
 }
@@ -155,25 +136,17 @@ pub fn matmul_f32_weights<T: Copy + Into<f64> + Sync>(
             // stride k, inside lhs's n×k; panel holds depth×width at row stride width; nothing
             // aliases acc.
             unsafe {
-                gemm::gemm(
-                    n,
-                    width,
-                    depth,
+                gemm_into(
+                    [n, width, depth],
                     acc.as_mut_ptr(),
-                    1,
                     width as isize,
                     j0 > 0,
-                    lhs.as_ptr().add(j0),
-                    1,
-                    k as isize,
-                    panel.as_ptr(),
-                    1,
-                    width as isize,
-                    1.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
+                    Strided {
+                        first: lhs.as_ptr().add(j0),
+                        column_stride: 1,
+                        row_stride: k as isize,
+                    },
+                    Strided { first: panel.as_ptr(), column_stride: 1, row_stride: width as isize },
                     gemm::Parallelism::None,
                 );
             }
@@ -241,26 +214,22 @@ fn rows_product_into(
     // column stride 1) and rhs the transpose of rows b (row stride 1, column stride dim), both
     // inside `rows`; nothing aliases dst.
     unsafe {
-        gemm::gemm(
-            a.len(),
-            b.len(),
-            dim,
+        gemm_into(
+            [a.len(), b.len(), dim],
             out.as_mut_ptr().add(a.start * n + b.start),
-            1,
             n as isize,
             false,
-            rows.as_ptr().add(a.start * dim),
-            1,
-            dim as isize,
-            rows.as_ptr().add(b.start * dim),
-            dim as isize,
-            1,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            crate::host::gemm_parallelism(),
+            Strided {
+                first: rows.as_ptr().add(a.start * dim),
+                column_stride: 1,
+                row_stride: dim as isize,
+            },
+            Strided {
+                first: rows.as_ptr().add(b.start * dim),
+                column_stride: dim as isize,
+                row_stride: 1,
+            },
+            gemm_parallelism(),
         );
     }
 }

@@ -269,6 +269,56 @@ pub fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     out
 }
 
+/// A matrix operand of [`gemm_into`]: its first value and its column and row strides.
+#[derive(Clone, Copy)]
+pub struct Strided<T> {
+    pub first: *const T,
+    pub column_stride: isize,
+    pub row_stride: isize,
+}
+
+/// `dst = lhs · rhs`, or `dst += lhs · rhs` when `accumulate` (`[m, n, k]`: `m × k` times
+/// `k × n`), with `dst` row-major at row stride `dst_row_stride`: the one shape of `gemm` call
+/// the crate makes.
+///
+/// # Safety
+/// `dst` must hold `m` rows of `n` values at `dst_row_stride`, `lhs` and `rhs` their `m × k` and
+/// `k × n` values at their strides, and nothing may alias `dst`.
+pub unsafe fn gemm_into<T: Copy + From<f32> + 'static>(
+    [m, n, k]: [usize; 3],
+    dst: *mut T,
+    dst_row_stride: isize,
+    accumulate: bool,
+    lhs: Strided<T>,
+    rhs: Strided<T>,
+    parallelism: gemm::Parallelism,
+) {
+    // SAFETY: the caller's.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst,
+            1,
+            dst_row_stride,
+            accumulate,
+            lhs.first,
+            lhs.column_stride,
+            lhs.row_stride,
+            rhs.first,
+            rhs.column_stride,
+            rhs.row_stride,
+            T::from(1.0),
+            T::from(1.0),
+            false,
+            false,
+            false,
+            parallelism,
+        )
+    }
+}
+
 /// `gemm` on every core natively (rayon's pool), on the worker's one thread in wasm.
 pub fn gemm_parallelism() -> gemm::Parallelism {
     #[cfg(not(target_family = "wasm"))]

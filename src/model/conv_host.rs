@@ -142,25 +142,21 @@ impl HostConv {
             // is read as inputs×span at strides (stride, 1) from `first`: the last value read is
             // (inputs − 1)·stride + first + span − 1 ≤ inputs·stride + 1, the buffer's last index.
             unsafe {
-                gemm::gemm(
-                    outputs,
-                    span,
-                    inputs,
+                crate::host::gemm_into(
+                    [outputs, span, inputs],
                     acc.as_mut_ptr(),
-                    1,
                     span as isize,
                     tap > 0,
-                    self.weight.as_ptr().add(tap),
-                    9,
-                    (9 * inputs) as isize,
-                    input.values.as_ptr().add(first),
-                    1,
-                    stride as isize,
-                    1.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
+                    crate::host::Strided {
+                        first: self.weight.as_ptr().add(tap),
+                        column_stride: 9,
+                        row_stride: (9 * inputs) as isize,
+                    },
+                    crate::host::Strided {
+                        first: input.values.as_ptr().add(first),
+                        column_stride: 1,
+                        row_stride: stride as isize,
+                    },
                     parallelism,
                 );
             }

@@ -461,25 +461,21 @@ pub fn embedding_change_host(
                 // m×part.len() (1, k) inside its m×k values; panel is part.len()×out (1, out);
                 // nothing aliases product.
                 unsafe {
-                    gemm::gemm(
-                        m,
-                        out,
-                        part.len(),
+                    crate::host::gemm_into(
+                        [m, out, part.len()],
                         product.as_mut_ptr(),
-                        1,
                         out as isize,
                         p > 0,
-                        lhs.as_ptr().add(p * PANEL),
-                        1,
-                        k as isize,
-                        panel.as_ptr(),
-                        1,
-                        out as isize,
-                        1.0,
-                        1.0,
-                        false,
-                        false,
-                        false,
+                        crate::host::Strided {
+                            first: lhs.as_ptr().add(p * PANEL),
+                            column_stride: 1,
+                            row_stride: k as isize,
+                        },
+                        crate::host::Strided {
+                            first: panel.as_ptr(),
+                            column_stride: 1,
+                            row_stride: out as isize,
+                        },
                         parallelism,
                     );
                 }
